@@ -15,7 +15,7 @@ import typer
 from rich.console import Console
 
 from frontscan import __version__
-from frontscan.errors import EXIT_INTERRUPTED, FrontscanError
+from frontscan.errors import EXIT_INTERRUPTED, FrontscanError, UsageError
 
 app = typer.Typer(
     name="frontscan",
@@ -86,7 +86,7 @@ def detect(
 
     def body() -> None:
         if output_format not in ("jsonl", "table"):
-            raise detector.UsageError("--format must be 'jsonl' or 'table'")
+            raise UsageError("--format must be 'jsonl' or 'table'")
         text = detector.load_text(sys.stdin.buffer if source == "-" else Path(source))
         records = detector.detect_records(text, include_hints=show_all)
         if output_format == "table":
