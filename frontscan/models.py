@@ -80,6 +80,7 @@ class MessageRecord:
     created_at: float
     content_hash: str
     status: Literal["done", "failed", "skipped"]
+    extractor_version: str
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,366 @@
+"""The PostgreSQL ledger: connection pool, migrations, run lock and the queries the pipeline needs.
+
+This is the only module that imports psycopg; its errors become `DatabaseError` here.
+Each batch of conversation outcomes commits in one transaction, so a crash at any
+instant leaves every conversation either fully recorded or untouched, and every write is
+an upsert on a natural key so re-runs never duplicate.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from frontscan.errors import DatabaseError, LockHeldError
+from frontscan.models import LedgerEntry, Outcome, RunStats
+
+SCHEMA = "frontscan"
+# Any constant works as long as every frontscan process agrees on it.
+SCAN_LOCK_KEY = 0x46534341  # "FSCA"
+MIGRATION_LOCK_KEY = 0x46534D47  # "FSMG"
+_MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
+
+
+@dataclass(frozen=True, slots=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+
+def load_migrations() -> list[Migration]:
+    """The numbered SQL files shipped in `frontscan/sql`, in order."""
+    found = []
+    for entry in resources.files("frontscan").joinpath("sql").iterdir():
+        match = _MIGRATION_NAME.match(entry.name)
+        if match:
+            found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
+    return sorted(found, key=lambda m: m.version)
+
+
+def scrub(message: str, secrets: Iterable[str]) -> str:
+    """Remove secrets from a driver message: psycopg may echo parts of the DSN."""
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return " ".join(message.split())
+
+
+def _password_of(dsn: str) -> list[str]:
+    try:
+        password = psycopg.conninfo.conninfo_to_dict(dsn).get("password")
+    except psycopg.ProgrammingError:
+        return []
+    return [str(password)] if password else []
+
+
+class Store:
+    """The ledger. Open it with `Store.open(dsn)`; it owns a small async connection pool."""
+
+    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], dsn: str) -> None:
+        self._pool = pool
+        self._dsn = dsn
+
+    @classmethod
+    async def open(cls, dsn: str, *, max_size: int = 4) -> Store:
+        """Connect once directly (so a bad DSN fails now, with the driver's reason), then pool."""
+        secrets = _password_of(dsn)
+        try:
+            probe = await psycopg.AsyncConnection.connect(dsn, connect_timeout=10)
+            await probe.close()
+        except (psycopg.Error, OSError) as error:
+            raise DatabaseError(
+                f"cannot connect to PostgreSQL: {scrub(str(error), secrets)} "
+                "(check DATABASE_URL, or unset it to use the embedded database)"
+            ) from None
+        pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
+            dsn, min_size=1, max_size=max_size, open=False, kwargs={"connect_timeout": 10}
+        )
+        await pool.open(wait=True, timeout=15)
+        return cls(pool, dsn)
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        try:
+            async with self._pool.connection() as conn, conn.transaction():
+                yield conn
+        except psycopg.Error as error:
+            message = scrub(str(error), _password_of(self._dsn))
+            raise DatabaseError(f"database error: {message}") from None
+
+    # -- migrations ---------------------------------------------------------------------
+
+    async def migrate(self) -> list[int]:
+        """Apply pending migrations, each in the same transaction as its version row."""
+        async with self._transaction() as conn:
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK_KEY,))
+            await conn.execute(f"CREATE SCHEMA IF NOT EXISTS {SCHEMA}")
+            await conn.execute(
+                f"CREATE TABLE IF NOT EXISTS {SCHEMA}.schema_version ("
+                " version integer PRIMARY KEY, name text NOT NULL,"
+                " applied_at timestamptz NOT NULL DEFAULT now())"
+            )
+            cursor = await conn.execute(f"SELECT version FROM {SCHEMA}.schema_version")
+            done = {row[0] for row in await cursor.fetchall()}
+            applied = []
+            for migration in load_migrations():
+                if migration.version in done:
+                    continue
+                await conn.execute(migration.sql.encode())
+                await conn.execute(
+                    f"INSERT INTO {SCHEMA}.schema_version (version, name) VALUES (%s, %s)",
+                    (migration.version, migration.name),
+                )
+                applied.append(migration.version)
+            return applied
+
+    # -- the scan lock --------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def scan_lock(self) -> AsyncIterator[None]:
+        """Hold the session advisory lock for the whole scan, on a connection of its own."""
+        try:
+            conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True)
+        except psycopg.Error as error:
+            raise DatabaseError(f"cannot connect to PostgreSQL: {error}") from None
+        async with conn:
+            cursor = await conn.execute("SELECT pg_try_advisory_lock(%s)", (SCAN_LOCK_KEY,))
+            row = await cursor.fetchone()
+            if not row or not row[0]:
+                raise LockHeldError(
+                    "another frontscan scan is running on this database; "
+                    "wait for it to finish (see `frontscan status`)"
+                )
+            try:
+                yield
+            finally:
+                await conn.execute("SELECT pg_advisory_unlock(%s)", (SCAN_LOCK_KEY,))
+
+    # -- what needs work ----------------------------------------------------------------
+
+    async def ledger_for(self, ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """What the ledger knows about a page of conversations, in one query."""
+        if not ids:
+            return {}
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id,"
+                f" status, attempts FROM {SCHEMA}.conversations WHERE id = ANY(%s)",
+                (list(ids),),
+            )
+            rows = await cursor.fetchall()
+        return {row[0]: LedgerEntry(row[0], _ms(row[1]), row[2], row[3], row[4]) for row in rows}
+
+    async def failed_conversations(self, max_attempts: int | None = None) -> list[LedgerEntry]:
+        """Conversations whose last attempt failed (optionally only those with attempts left)."""
+        query = (
+            "SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id, status,"
+            f" attempts FROM {SCHEMA}.conversations WHERE status = 'failed'"
+        )
+        params: tuple[int, ...] = ()
+        if max_attempts is not None:
+            query += " AND attempts < %s"
+            params = (max_attempts,)
+        async with self._transaction() as conn:
+            cursor = await conn.execute(query + " ORDER BY id", params)
+            rows = await cursor.fetchall()
+        return [LedgerEntry(r[0], _ms(r[1]), r[2], r[3], r[4]) for r in rows]
+
+    async def subjects(self, ids: Sequence[str]) -> dict[str, str]:
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                f"SELECT id, subject FROM {SCHEMA}.conversations WHERE id = ANY(%s)", (list(ids),)
+            )
+            return {row[0]: row[1] for row in await cursor.fetchall()}
+
+    # -- recording outcomes ---------------------------------------------------------------
+
+    async def record(self, outcomes: Sequence[Outcome], run_id: int | None) -> int:
+        """Commit a batch of outcomes atomically; returns how many new numbers were stored."""
+        if not outcomes:
+            return 0
+        async with self._transaction() as conn:
+            await conn.execute(_UPSERT_CONVERSATIONS, _conversation_columns(outcomes, run_id))
+            messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
+            if messages:
+                await conn.execute(_UPSERT_MESSAGES, _message_columns(messages))
+            numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
+            if not numbers:
+                return 0
+            cursor = await conn.execute(_INSERT_NUMBERS, _number_columns(numbers, run_id))
+            return len(await cursor.fetchall())
+
+    # -- runs -----------------------------------------------------------------------------
+
+    async def start_run(
+        self, window_after: float | None, window_before: float | None, options: Mapping[str, Any]
+    ) -> int:
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                f"INSERT INTO {SCHEMA}.runs (window_after, window_before, options)"
+                " VALUES (to_timestamp(%s), to_timestamp(%s), %s) RETURNING id",
+                (window_after, window_before, json.dumps(dict(options))),
+            )
+            row = await cursor.fetchone()
+        assert row is not None
+        return int(row[0])
+
+    async def finish_run(
+        self, run_id: int, status: str, stats: RunStats, cost_usd: float, error: str | None
+    ) -> None:
+        async with self._transaction() as conn:
+            await conn.execute(
+                f"UPDATE {SCHEMA}.runs SET finished_at = now(), status = %s,"
+                " conversations_seen = %s, conversations_scanned = %s,"
+                " conversations_skipped = %s, conversations_failed = %s,"
+                " messages_processed = %s, numbers_found = %s, front_calls = %s,"
+                " openai_calls = %s, prompt_tokens = %s, completion_tokens = %s,"
+                " cost_usd = %s, error = %s WHERE id = %s",
+                (
+                    status,
+                    stats.conversations_seen,
+                    stats.conversations_scanned,
+                    stats.conversations_skipped,
+                    stats.conversations_failed,
+                    stats.messages_processed,
+                    stats.numbers_found,
+                    stats.front_calls,
+                    stats.openai_calls,
+                    stats.prompt_tokens,
+                    stats.completion_tokens,
+                    round(cost_usd, 6),
+                    error,
+                    run_id,
+                ),
+            )
+
+    async def last_completed_run_start(self) -> float | None:
+        """When the newest run that finished its window started: the cron watermark."""
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                "SELECT extract(epoch FROM max(started_at))::float8"
+                f" FROM {SCHEMA}.runs WHERE status IN ('succeeded', 'partial')"
+            )
+            row = await cursor.fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    async def fetch(self, query: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """Run a read query and return dict rows (for status, export and tests)."""
+        async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+            try:
+                await cur.execute(query.encode(), params)
+                return await cur.fetchall()
+            except psycopg.Error as error:
+                raise DatabaseError(f"database error: {error}") from None
+
+
+def _ms(value: float | None) -> float | None:
+    """Front times have millisecond precision; round away float noise from the round trip."""
+    return None if value is None else round(value, 3)
+
+
+_UPSERT_CONVERSATIONS = f"""
+INSERT INTO {SCHEMA}.conversations AS c
+    (id, subject, last_message_id, last_activity_at, scanned_through, status, attempts,
+     last_error, last_run_id)
+SELECT u.id, u.subject, u.last_message_id, to_timestamp(u.activity), to_timestamp(u.through),
+       u.status, CASE WHEN u.status = 'failed' THEN 1 ELSE 0 END, u.error, %s
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::text[], %s::text[])
+     AS u(id, subject, last_message_id, activity, through, status, error)
+ON CONFLICT (id) DO UPDATE SET
+    subject = EXCLUDED.subject,
+    last_message_id = CASE WHEN EXCLUDED.status = 'done'
+        THEN COALESCE(EXCLUDED.last_message_id, c.last_message_id) ELSE c.last_message_id END,
+    last_activity_at = COALESCE(EXCLUDED.last_activity_at, c.last_activity_at),
+    scanned_through = CASE WHEN EXCLUDED.status = 'done'
+        THEN GREATEST(c.scanned_through, EXCLUDED.scanned_through) ELSE c.scanned_through END,
+    status = EXCLUDED.status,
+    attempts = CASE WHEN EXCLUDED.status = 'failed' THEN c.attempts + 1 ELSE 0 END,
+    last_error = EXCLUDED.last_error,
+    updated_at = now(),
+    last_run_id = EXCLUDED.last_run_id
+"""
+
+_UPSERT_MESSAGES = f"""
+INSERT INTO {SCHEMA}.messages AS m
+    (id, conversation_id, created_at, content_hash, extractor_version, status)
+SELECT u.id, u.conversation_id, to_timestamp(u.created_at), u.content_hash, u.version, u.status
+FROM unnest(%s::text[], %s::text[], %s::float8[], %s::text[], %s::text[], %s::text[])
+     AS u(id, conversation_id, created_at, content_hash, version, status)
+ON CONFLICT (id) DO UPDATE SET
+    content_hash = EXCLUDED.content_hash,
+    extractor_version = EXCLUDED.extractor_version,
+    status = EXCLUDED.status,
+    attempts = m.attempts + 1,
+    processed_at = now()
+"""
+
+# A number already stored for an earlier message of the same conversation (a quoted
+# repeat) is not stored again: it belongs to the message where it first appeared.
+_INSERT_NUMBERS = f"""
+INSERT INTO {SCHEMA}.tracking_numbers
+    (tracking_number, carrier, format, checksum_valid, source, confidence, conversation_id,
+     message_id, snippet, run_id)
+SELECT u.number, u.carrier, u.format, u.checksum_valid, u.source, u.confidence,
+       u.conversation_id, u.message_id, u.snippet, %s
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[], %s::text[], %s::float4[],
+            %s::text[], %s::text[], %s::text[])
+     AS u(number, carrier, format, checksum_valid, source, confidence, conversation_id,
+          message_id, snippet)
+WHERE NOT EXISTS (
+    SELECT 1 FROM {SCHEMA}.tracking_numbers t
+    WHERE t.conversation_id = u.conversation_id AND t.tracking_number = u.number)
+ON CONFLICT (message_id, tracking_number) DO NOTHING
+RETURNING id
+"""
+
+
+def _conversation_columns(outcomes: Sequence[Outcome], run_id: int | None) -> list[Any]:
+    return [
+        run_id,
+        [o.conversation.id for o in outcomes],
+        [o.conversation.subject for o in outcomes],
+        [o.last_message_id for o in outcomes],
+        [o.conversation.updated_at for o in outcomes],
+        [o.scanned_through for o in outcomes],
+        [o.status for o in outcomes],
+        [o.error for o in outcomes],
+    ]
+
+
+def _message_columns(pairs: Sequence[tuple[Outcome, Any]]) -> list[Any]:
+    return [
+        [m.id for _, m in pairs],
+        [o.conversation.id for o, _ in pairs],
+        [m.created_at for _, m in pairs],
+        [m.content_hash for _, m in pairs],
+        [m.extractor_version for _, m in pairs],
+        [m.status for _, m in pairs],
+    ]
+
+
+def _number_columns(numbers: Sequence[Any], run_id: int | None) -> list[Any]:
+    return [
+        run_id,
+        [n.tracking_number for n in numbers],
+        [n.carrier for n in numbers],
+        [n.format for n in numbers],
+        [n.checksum_valid for n in numbers],
+        [n.source for n in numbers],
+        [n.confidence for n in numbers],
+        [n.conversation_id for n in numbers],
+        [n.message_id for n in numbers],
+        [n.snippet for n in numbers],
+    ]
