@@ -1,14 +1,28 @@
 """Settings: flags > environment > TOML file > defaults, read in this one place.
 
 Secrets (`FRONT_API_TOKEN`, `OPENAI_API_KEY`, the password in `DATABASE_URL`) are wrapped
-in `Secret` so no `repr`, log line or error can print them by accident.
+in `Secret` so no `repr`, log line or error can print them by accident. Secrets come only
+from the environment; a token in the TOML file is an error.
+
+Every key `<section>.<key>` can be set by `FRONTSCAN_<SECTION>_<KEY>`; three also have a
+standard name (`FRONT_API_URL`, `OPENAI_BASE_URL`, `DATABASE_URL`). Both are "environment";
+when both are set the `FRONTSCAN_` one wins. Empty environment variables count as unset.
 """
 
 from __future__ import annotations
 
+import difflib
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+import platformdirs
+
+from frontscan.errors import ConfigError
 
 LlmMode = Literal["auto", "always", "never"]
 
@@ -79,3 +93,213 @@ class Settings:
     scan: ScanSettings = field(default_factory=ScanSettings)
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     config_file: Path | None = None  # the TOML file these settings were read from, if any
+
+
+@dataclass(frozen=True)
+class _Key:
+    kind: type  # int, float or str: what the file must hold and the environment parses to
+    ok: Callable[[Any], bool]
+    expect: str  # completes "<key> must be ..."
+    env: str | None = None  # the standard variable name, besides FRONTSCAN_<SECTION>_<KEY>
+    secret: bool = False  # never echo the value; wrap it in Secret
+
+
+def _int(lo: int, hi: int | None = None) -> _Key:
+    expect = f"an integer from {lo} to {hi}" if hi is not None else f"an integer >= {lo}"
+    return _Key(int, lambda v: lo <= v and (hi is None or v <= hi), expect)
+
+
+def _is_url(v: str) -> bool:
+    return re.match(r"https?://[^\s/?#]+", v) is not None
+
+
+def _is_dsn(v: str) -> bool:
+    return re.match(r"postgres(?:ql)?://|\s*[A-Za-z_]+\s*=", v) is not None
+
+
+_URL = "an http:// or https:// URL"
+KEYS: Mapping[str, _Key] = {
+    "front.api_url": _Key(str, _is_url, _URL, env="FRONT_API_URL"),
+    "front.rpm": _int(0),
+    "front.headroom": _Key(float, lambda v: 0 <= v < 1, "a number >= 0 and < 1"),
+    "openai.base_url": _Key(str, _is_url, _URL, env="OPENAI_BASE_URL"),
+    "openai.model": _Key(str, lambda v: bool(v.strip()), "a non-empty model name"),
+    "openai.rpm": _int(1),
+    "openai.tpm": _int(1),
+    "openai.max_completion_tokens": _int(16, 16384),
+    "scan.concurrency": _int(1, 500),
+    "scan.batch_size": _int(1, 10000),
+    "scan.llm": _Key(str, lambda v: v in ("auto", "always", "never"), "auto, always or never"),
+    "database.url": _Key(
+        str,
+        _is_dsn,
+        "a PostgreSQL DSN (a postgresql:// or postgres:// URI, or key=value conninfo)",
+        env="DATABASE_URL",
+        secret=True,
+    ),
+}
+SECTIONS = ("front", "openai", "scan", "database")
+SECRET_ENV = {"front.token": "FRONT_API_TOKEN", "openai.api_key": "OPENAI_API_KEY"}
+
+# The flag an override key came from, for error messages; keys not here are `--<section>-<key>`.
+FLAG_NAMES: dict[str, str] = {
+    "scan.concurrency": "--concurrency",
+    "scan.batch_size": "--batch-size",
+    "scan.llm": "--llm",
+}
+
+
+def env_names(key: str) -> tuple[str, ...]:
+    """The environment variables that set `key`, strongest first."""
+    section, name = key.split(".")
+    plain = KEYS[key].env
+    return (f"FRONTSCAN_{section}_{name}".upper(), *((plain,) if plain else ()))
+
+
+def flag_name(key: str) -> str:
+    return FLAG_NAMES.get(key) or "--" + key.replace(".", "-").replace("_", "-")
+
+
+def _shown(value: object) -> str:
+    """`value` for an error message, with anything that looks like a password hidden."""
+    if not isinstance(value, str):
+        return repr(value)
+    text = redact_dsn(value)
+    if "@" in text and "***" not in text:  # a malformed URL with user:password@ in it
+        text = "***" + text[text.rfind("@") :]
+    return repr(text)
+
+
+def _convert(key: str, raw: object, source: str, parse: bool) -> object:
+    """Check one raw value and return it typed; `parse`: it is text (environment or flag)."""
+    spec = KEYS[key]
+    value: object = raw
+    if parse and isinstance(raw, str) and spec.kind is not str:
+        try:
+            value = spec.kind(raw.strip())
+        except ValueError:
+            value = raw
+    elif spec.kind is float and isinstance(raw, int) and not isinstance(raw, bool):
+        value = float(raw)
+    if type(value) is spec.kind and spec.ok(value):
+        return value
+    got = "" if spec.secret else f", got {_shown(raw)}"
+    raise ConfigError(f"{key} must be {spec.expect}{got} (from {source})")
+
+
+def _suggest(word: str, choices: list[str]) -> str:
+    close = difflib.get_close_matches(word, choices, n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _find_file(config_path: Path | None, env: Mapping[str, str]) -> Path | None:
+    given, source = config_path, "--config"
+    if given is None and env.get("FRONTSCAN_CONFIG"):
+        given, source = Path(env["FRONTSCAN_CONFIG"]), "FRONTSCAN_CONFIG"
+    if given is not None:
+        path = given.expanduser().absolute()
+        if not path.is_file():
+            raise ConfigError(f"config file not found: {path} (from {source})")
+        return path
+    for candidate in (Path("frontscan.toml"), user_config_file()):
+        if candidate.is_file():
+            return candidate.absolute()
+    return None
+
+
+def user_config_file() -> Path:
+    return Path(platformdirs.user_config_dir("frontscan")) / "config.toml"
+
+
+def _read_file(path: Path) -> dict[str, tuple[object, str, bool]]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+    found: dict[str, tuple[object, str, bool]] = {}
+    for section, table in data.items():
+        if section not in SECTIONS and isinstance(table, dict):
+            hint = _suggest(section, list(SECTIONS))
+            raise ConfigError(f"unknown section [{section}] in {path}{hint}")
+        if section not in SECTIONS:
+            by_name = {k.split(".")[1]: k for k in KEYS}
+            close = difflib.get_close_matches(section, list(by_name), n=1)
+            hint = f" (did you mean {by_name[close[0]]!r}?)" if close else ""
+            raise ConfigError(f"unknown key {section} outside any section in {path}{hint}")
+        if not isinstance(table, dict):
+            raise ConfigError(f"{section} must be a [{section}] table (from {path})")
+        for name, value in table.items():
+            key = f"{section}.{name}"
+            if key in SECRET_ENV:
+                raise ConfigError(
+                    f"put secrets in the environment ({SECRET_ENV[key]}), not in {path}"
+                )
+            if key not in KEYS:
+                names = [k.split(".")[1] for k in KEYS if k.startswith(section + ".")]
+                hint = _suggest(name, names) or _suggest(key, list(KEYS))
+                raise ConfigError(f"unknown key {key} in {path}{hint}")
+            found[key] = (value, str(path), False)
+    return found
+
+
+def load_settings(
+    overrides: Mapping[str, object] | None = None,
+    *,
+    config_path: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build Settings from flags (`overrides`, None = not given) > env > TOML file > defaults."""
+    env = os.environ if env is None else env
+    path = _find_file(config_path, env)
+    raw = _read_file(path) if path else {}  # key -> (value, where from, is it text to parse)
+    for key in KEYS:
+        for var in reversed(env_names(key)):  # weakest first, so the FRONTSCAN_ name wins
+            if env.get(var):
+                raw[key] = (env[var], var, True)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if key in SECRET_ENV:
+            raise ConfigError(
+                f"put secrets in the environment ({SECRET_ENV[key]}), not on the command line"
+            )
+        if key not in KEYS:
+            raise ConfigError(f"unknown setting {key!r} in overrides{_suggest(key, list(KEYS))}")
+        raw[key] = (value, flag_name(key), True)
+    values: dict[str, dict[str, Any]] = {section: {} for section in SECTIONS}
+    for key, (value, source, parse) in raw.items():
+        section, name = key.split(".")
+        typed = _convert(key, value, source, parse)
+        values[section][name] = Secret(str(typed)) if KEYS[key].secret else typed
+    for key, var in SECRET_ENV.items():
+        section, name = key.split(".")
+        if env.get(var, "").strip():
+            values[section][name] = Secret(env[var].strip())
+    return Settings(
+        front=FrontSettings(**values["front"]),
+        openai=OpenAISettings(**values["openai"]),
+        scan=ScanSettings(**values["scan"]),
+        database=DatabaseSettings(**values["database"]),
+        config_file=path,
+    )
+
+
+_SECRET_PARAM = re.compile(r"(?i)(\b\w*password\s*=\s*)('(?:[^'\\]|\\.)*'?|\S+)")
+_QUERY_PARAM = re.compile(r"(?i)([?&]\w*password=)[^&#]*")
+
+
+def redact_dsn(dsn: str) -> str:
+    """`dsn` with any password (URI userinfo, `?password=`, conninfo `password=`) as `***`."""
+    scheme = re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", dsn)
+    if scheme is None:
+        return _SECRET_PARAM.sub(r"\g<1>***", dsn)
+    head, rest = dsn[: scheme.end()], dsn[scheme.end() :]
+    slash = rest.find("/")
+    at = rest.rfind("@", 0, len(rest) if slash < 0 else slash)
+    colon = rest.find(":", 0, at) if at > 0 else -1
+    if colon >= 0:
+        rest = f"{rest[: colon + 1]}***{rest[at:]}"
+    return head + _QUERY_PARAM.sub(r"\g<1>***", rest)
