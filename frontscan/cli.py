@@ -5,6 +5,7 @@ No business logic or SQL lives here; each command hands off to one function.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sys
 from collections.abc import Callable
@@ -15,6 +16,7 @@ import typer
 from rich.console import Console
 
 from frontscan import __version__
+from frontscan.config import Settings
 from frontscan.errors import EXIT_INTERRUPTED, FrontscanError, UsageError
 
 app = typer.Typer(
@@ -96,6 +98,173 @@ def detect(
                 print(json.dumps(record))
 
     run_guarded(body)
+
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config",
+        help="TOML settings file (else FRONTSCAN_CONFIG, ./frontscan.toml, the user config dir).",
+        show_default=False,
+    ),
+]
+
+
+def _settings(config: Path | None, **flags: object) -> Settings:
+    from frontscan.config import load_settings
+
+    return load_settings(flags, config_path=config)
+
+
+@app.command()
+def scan(
+    after: Annotated[
+        str | None,
+        typer.Option(
+            help="Scan conversations with activity after this date (YYYY-MM-DD, UTC, or ISO 8601). "
+            "Omit it under cron to continue from the last completed scan (minus 10 minutes).",
+            show_default=False,
+        ),
+    ] = None,
+    before: Annotated[
+        str | None,
+        typer.Option(help="Only conversations with activity before this date.", show_default=False),
+    ] = None,
+    concurrency: Annotated[
+        int | None,
+        typer.Option(
+            help="Conversations in flight at once [env FRONTSCAN_SCAN_CONCURRENCY; default 20].",
+            show_default=False,
+        ),
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option(
+            help="Conversations per database commit and timing line "
+            "[env FRONTSCAN_SCAN_BATCH_SIZE; default 50].",
+            show_default=False,
+        ),
+    ] = None,
+    llm: Annotated[
+        str | None,
+        typer.Option(
+            help="auto: ask the model only where the detector sees a candidate; always; never "
+            "(patterns only, no OpenAI key needed) [env FRONTSCAN_SCAN_LLM; default auto].",
+            show_default=False,
+        ),
+    ] = None,
+    inbox: Annotated[
+        str | None, typer.Option(help="Only this inbox (an inb_... id).", show_default=False)
+    ] = None,
+    query: Annotated[
+        str | None,
+        typer.Option(
+            help="Extra Front search terms, e.g. 'tag:tag_123' or 'shipment'.", show_default=False
+        ),
+    ] = None,
+    rescan: Annotated[
+        bool,
+        typer.Option(
+            "--rescan", help="Ignore the ledger for this window and read every message again."
+        ),
+    ] = False,
+    retry_failed: Annotated[
+        bool,
+        typer.Option(
+            "--retry-failed",
+            help="Re-process only conversations whose last attempt failed, whatever their dates.",
+        ),
+    ] = False,
+    limit: Annotated[
+        int | None,
+        typer.Option(min=1, help="Stop after this many conversations.", show_default=False),
+    ] = None,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run",
+            help="List what would be scanned with the estimated OpenAI calls, "
+            "tokens and cost; call no model and write nothing.",
+        ),
+    ] = False,
+    max_cost: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="Stop cleanly before the estimated OpenAI spend (USD) would pass this.",
+            show_default=False,
+        ),
+    ] = None,
+    slice_days: Annotated[
+        float,
+        typer.Option(
+            help="Split the window into slices of this many days, so backfills checkpoint."
+        ),
+    ] = 7.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Scan Front conversations for tracking numbers and record them in PostgreSQL.
+
+    Needs FRONT_API_TOKEN, OPENAI_API_KEY (unless --llm never) and optionally
+    DATABASE_URL (else an embedded PostgreSQL). FRONT_API_URL and OPENAI_BASE_URL point
+    at other hosts. Exit codes: 0 done, 1 some conversations failed (or --max-cost
+    reached), 2 bad input or configuration, 75 another scan is running, 130 interrupted.
+    """
+    from frontscan import runner, window
+    from frontscan.report import make_reporter, print_planned, print_summary
+
+    def body() -> int:
+        settings = _settings(
+            config,
+            **{"scan.concurrency": concurrency, "scan.batch_size": batch_size, "scan.llm": llm},
+        )
+        request = runner.ScanRequest(
+            after=window.parse_when(after, "--after") if after else None,
+            before=window.parse_when(before, "--before") if before else None,
+            inbox=inbox,
+            query=query,
+            rescan=rescan,
+            limit=limit,
+            dry_run=dry_run,
+            max_cost=max_cost,
+            retry_failed=retry_failed,
+            slice_days=slice_days,
+        )
+        reporter = make_reporter(tty=sys.stderr.isatty(), json_mode=as_json)
+        with reporter:
+            result = asyncio.run(runner.scan(settings, request, reporter))
+        console = Console(stderr=as_json)
+        if dry_run:
+            print_planned(result.planned, json_mode=as_json, console=console)
+        print_summary(result.summary, json_mode=as_json, console=console)
+        return 1 if result.summary.failed else 0
+
+    code = run_guarded(body)
+    if code:
+        raise typer.Exit(code)
+
+
+@db_app.command("migrate")
+def db_migrate(config: ConfigOption = None) -> None:
+    """Apply pending schema migrations (every command that needs the database does this too)."""
+    from frontscan import runner
+
+    def body() -> None:
+        applied = asyncio.run(runner.migrate(_settings(config)))
+        print(f"applied migrations {applied}" if applied else "the schema is up to date")
+
+    run_guarded(body)
+
+
+@db_app.command("url")
+def db_url(config: ConfigOption = None) -> None:
+    """Print the database DSN in use, password redacted (starts the embedded server if needed)."""
+    from frontscan import runner
+
+    run_guarded(lambda: print(runner.shown_dsn(_settings(config))))
 
 
 def main() -> None:

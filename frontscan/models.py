@@ -58,6 +58,26 @@ class Message:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of search results; `total` is Front's `_total` when it sends one."""
+
+    refs: tuple[ConversationRef, ...]
+    total: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationMessages:
+    """New messages of one conversation, newest first as Front lists them.
+
+    `merged_into` is set when Front redirected (301) to the conversation this one was
+    merged into: those messages belong to that conversation, not to this one.
+    """
+
+    messages: tuple[Message, ...]
+    merged_into: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class TrackingNumber:
     """A tracking number to store: where it was found, how, and how sure we are."""
 
@@ -113,6 +133,18 @@ class LedgerEntry:
 
 
 @dataclass(slots=True)
+class ApiCounters:
+    """What one API client spent: calls, 429s, time waiting for budget, tokens."""
+
+    calls: int = 0
+    rate_limited: int = 0
+    throttled_seconds: float = 0.0
+    http_seconds: float = 0.0  # time inside requests, budget waits excluded
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+@dataclass(slots=True)
 class RunStats:
     """Counters for one run. Mutable on purpose: the pipeline owns and updates it."""
 
@@ -131,3 +163,27 @@ class RunStats:
     rate_limited: int = 0
     batches: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class BatchTiming:
+    """One committed batch, for the timing line: how long, how slow at worst, what came out."""
+
+    index: int
+    conversations: int
+    seconds: float
+    p95_seconds: float
+    numbers: int
+    failed: int
+    throttled: int
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """What a dry run would do for one conversation: messages to read, tokens to spend."""
+
+    ref: ConversationRef
+    new_messages: int
+    asks_model: bool
+    prompt_tokens: int
+    completion_budget: int

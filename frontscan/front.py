@@ -1,0 +1,204 @@
+"""The Front Core API client: search windows, conversation messages, errors, budgets.
+
+This is the only module that imports aiohttp; every aiohttp failure and every non-2xx
+answer becomes a `FrontscanError` here, naming method, path and status, never the token.
+Every request first takes its share of the Front budget (`FrontBudgets`), teaches the
+budget from the `x-ratelimit-*` headers, and on 429 pauses it for the stated delay.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Mapping
+from typing import Any, Literal
+from urllib.parse import quote
+
+import aiohttp
+from yarl import URL
+
+from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
+from frontscan.limits import FrontBudgets, with_retries
+from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
+
+PAGE_LIMIT = 100
+
+
+def search_query(
+    after: float | None, before: float | None, inbox: str | None, text: str | None
+) -> str:
+    """Front search syntax: `after:`/`before:` take integer Unix seconds; filters are ANDed."""
+    parts = []
+    if after is not None:
+        parts.append(f"after:{int(after)}")
+    if before is not None:
+        parts.append(f"before:{int(before)}")
+    if inbox:
+        parts.append(f"inbox:{inbox}")
+    if text:
+        parts.append(text)
+    return " ".join(parts)
+
+
+def parse_conversation(raw: Mapping[str, Any]) -> ConversationRef:
+    """A search result. `last_message` is only a link whose last segment is the message id."""
+    links = raw.get("_links") or {}
+    last_link = (links.get("related") or {}).get("last_message")
+    last_id = None
+    if isinstance(last_link, str) and last_link:
+        last_id = URL(last_link).path.rstrip("/").rsplit("/", 1)[-1] or None
+    updated = raw.get("updated_at")
+    return ConversationRef(
+        id=str(raw["id"]),
+        subject=str(raw.get("subject") or ""),
+        last_message_id=last_id,
+        updated_at=float(updated) if isinstance(updated, int | float) else None,
+    )
+
+
+def parse_message(raw: Mapping[str, Any], conversation_id: str) -> Message:
+    text = raw.get("text")
+    return Message(
+        id=str(raw["id"]),
+        conversation_id=conversation_id,
+        created_at=float(raw.get("created_at") or 0.0),
+        type=str(raw.get("type") or "email"),
+        is_inbound=bool(raw.get("is_inbound")),
+        subject=str(raw.get("subject") or ""),
+        body=str(raw.get("body") or ""),
+        text=text if isinstance(text, str) else None,
+    )
+
+
+def _error_detail(body: str) -> str:
+    """Front's `_error.message`, tolerating bodies without status/title or not JSON at all."""
+    try:
+        payload = json.loads(body)
+    except ValueError:
+        return ""
+    error = payload.get("_error") if isinstance(payload, dict) else None
+    if isinstance(error, dict) and error.get("message"):
+        return str(error["message"])[:200]
+    return ""
+
+
+class FrontClient:
+    """Front API calls frontscan makes, each paced by the shared budgets and retried."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        base_url: str,
+        token: str,
+        budgets: FrontBudgets,
+        *,
+        attempts: int = 6,
+    ) -> None:
+        self._session = session
+        self._base = URL(base_url.rstrip("/"))
+        self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._budgets = budgets
+        self._attempts = attempts
+        self.counters = ApiCounters()
+
+    async def check_auth(self) -> str:
+        """`GET /me`: a cheap probe that fails fast on a bad token and teaches the budget."""
+        payload, _ = await self._get(self._base / "me", "other")
+        return str(payload.get("name") or payload.get("id") or "")
+
+    async def search(self, query: str) -> AsyncIterator[SearchPage]:
+        """All conversations matching `query`, newest activity first, following `next`."""
+        url: URL | None = URL(
+            f"{self._base}/conversations/search/{quote(query, safe='')}?limit={PAGE_LIMIT}",
+            encoded=True,
+        )
+        while url is not None:
+            payload, _ = await self._get(url, "search")
+            refs = tuple(parse_conversation(r) for r in payload.get("_results") or [])
+            total = payload.get("_total")
+            yield SearchPage(refs, int(total) if isinstance(total, int) else None)
+            url = _next_url(payload)
+
+    async def messages_since(
+        self, conversation_id: str, since: float | None
+    ) -> ConversationMessages:
+        """Messages newer than `since`, listed newest first; stops paging at the watermark."""
+        url: URL | None = (self._base / "conversations" / conversation_id / "messages").with_query(
+            limit=PAGE_LIMIT
+        )
+        found: list[Message] = []
+        merged_into = None
+        while url is not None:
+            payload, final_url = await self._get(url, "other")
+            owner = _conversation_in(final_url)
+            if owner and owner != conversation_id:
+                merged_into = owner
+            reached_watermark = False
+            for raw in payload.get("_results") or []:
+                if raw.get("is_draft"):
+                    continue
+                message = parse_message(raw, owner or conversation_id)
+                if since is not None and message.created_at <= since:
+                    reached_watermark = True
+                    break
+                found.append(message)
+            url = None if reached_watermark else _next_url(payload)
+        return ConversationMessages(tuple(found), merged_into)
+
+    async def _get(self, url: URL, kind: Literal["search", "other"]) -> tuple[dict[str, Any], URL]:
+        return await with_retries(lambda: self._get_once(url, kind), attempts=self._attempts)
+
+    async def _get_once(
+        self, url: URL, kind: Literal["search", "other"]
+    ) -> tuple[dict[str, Any], URL]:
+        self.counters.throttled_seconds += await self._budgets.acquire_call(kind)
+        self.counters.calls += 1
+        where = f"Front GET {url.path}"
+        sent = time.monotonic()
+        try:
+            async with self._session.get(url, headers=self._headers) as response:
+                body = await response.text()
+                self.counters.http_seconds += time.monotonic() - sent
+                self._budgets.observe(response.headers, kind=kind)
+                if response.status == 429:
+                    self.counters.rate_limited += 1
+                    delay = self._budgets.on_429(response.headers, body, kind=kind)
+                    raise TransientError(f"{where}: 429 rate limited", retry_after=delay)
+                if response.status >= 400:
+                    raise _status_error(where, response.status, body)
+                payload = json.loads(body)
+                return (payload if isinstance(payload, dict) else {}), response.url
+        except FrontscanError:
+            raise
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise TransientError(f"{where}: {type(error).__name__} {error}".strip()) from None
+        except ValueError:
+            raise TransientError(f"{where}: the answer was not JSON") from None
+
+
+def _status_error(where: str, status: int, body: str) -> FrontscanError:
+    detail = _error_detail(body)
+    message = f"{where}: {status}" + (f" {detail}" if detail else "")
+    if status in (401, 403):
+        return AuthError(
+            f"{message}. Front rejected FRONT_API_TOKEN: create an API token with the "
+            "conversations:read and messages:read scopes (Settings > Developers > API tokens)"
+        )
+    if status >= 500 or status in (408, 423):
+        return TransientError(message)
+    return ItemError(message)
+
+
+def _next_url(payload: Mapping[str, Any]) -> URL | None:
+    pagination = payload.get("_pagination") or {}
+    following = pagination.get("next") if isinstance(pagination, dict) else None
+    return URL(following, encoded=True) if isinstance(following, str) and following else None
+
+
+def _conversation_in(url: URL) -> str | None:
+    parts = url.path.split("/")
+    if "conversations" in parts:
+        index = parts.index("conversations")
+        if index + 1 < len(parts):
+            return parts[index + 1]
+    return None

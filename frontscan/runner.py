@@ -1,0 +1,368 @@
+"""The composition root: open every resource in one AsyncExitStack and run a scan.
+
+Order matters and is deliberate: configuration checks first (no I/O), then the database
+(a bad DSN fails before any API call), the scan lock, the Front auth probe, and only then
+the pipeline. Whatever happens, the run row is closed with its status and counters.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+from openai import AsyncOpenAI
+
+from frontscan.answers import cost_usd
+from frontscan.config import Settings, redact_dsn
+from frontscan.embedded import embedded_data_dir, embedded_dsn
+from frontscan.errors import ConfigError, FrontscanError, Interrupted, ItemError
+from frontscan.extract import OpenAIExtractor
+from frontscan.front import FrontClient, search_query
+from frontscan.limits import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
+from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Planned, SearchPage
+from frontscan.pipeline import Pipeline, Plan
+from frontscan.report import ScanReporter, Status, Summary, bound_seconds
+from frontscan.store import Store
+from frontscan.window import check_order, iso, resolve_window, split_window
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    summary: Summary
+    planned: tuple[Planned, ...]  # dry runs: what would be scanned
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRequest:
+    after: float | None = None
+    before: float | None = None
+    inbox: str | None = None
+    query: str | None = None
+    rescan: bool = False
+    limit: int | None = None
+    dry_run: bool = False
+    max_cost: float | None = None
+    retry_failed: bool = False
+    slice_days: float = 7.0
+
+
+def database_dsn(settings: Settings) -> tuple[str, str | None]:
+    """The DSN to use and, for the embedded server, where its data lives."""
+    if settings.database.url:
+        return settings.database.url.reveal(), None
+    return embedded_dsn(), str(embedded_data_dir())
+
+
+@asynccontextmanager
+async def open_store(settings: Settings) -> AsyncIterator[Store]:
+    """Open the ledger and apply pending migrations: every command that needs it comes here."""
+    dsn, _ = database_dsn(settings)
+    store = await Store.open(dsn)
+    try:
+        await store.migrate()
+        yield store
+    finally:
+        await store.close()
+
+
+async def migrate(settings: Settings) -> list[int]:
+    dsn, _ = database_dsn(settings)
+    store = await Store.open(dsn, max_size=1)
+    try:
+        return await store.migrate()
+    finally:
+        await store.close()
+
+
+def shown_dsn(settings: Settings) -> str:
+    dsn, data_dir = database_dsn(settings)
+    return redact_dsn(dsn) + (f"  (embedded, data in {data_dir})" if data_dir else "")
+
+
+class _WindowSearch:
+    """Adapts the Front client to the pipeline's `Source`: a window plus fixed filters."""
+
+    def __init__(self, client: FrontClient, inbox: str | None, text: str | None) -> None:
+        self._client = client
+        self._inbox = inbox
+        self._text = text
+
+    def search(self, after: float | None, before: float | None) -> AsyncIterator[SearchPage]:
+        return self._client.search(search_query(after, before, self._inbox, self._text))
+
+    async def messages_since(
+        self, conversation_id: str, since: float | None
+    ) -> ConversationMessages:
+        return await self._client.messages_since(conversation_id, since)
+
+
+def _require_secrets(settings: Settings, request: ScanRequest) -> tuple[str, str | None]:
+    if not settings.front.token:
+        raise ConfigError(
+            "FRONT_API_TOKEN is not set: create an API token in Front "
+            "(Settings > Developers > API tokens) and export FRONT_API_TOKEN"
+        )
+    uses_model = settings.scan.llm != "never" and not request.dry_run
+    if uses_model and not settings.openai.api_key:
+        raise ConfigError("OPENAI_API_KEY is not set: export it, or scan with --llm never")
+    key = settings.openai.api_key.reveal() if uses_model and settings.openai.api_key else None
+    return settings.front.token.reveal(), key
+
+
+async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter) -> ScanResult:
+    """Run one scan end to end and return its summary (raising for fatal outcomes)."""
+    check_order(request.after, request.before)
+    front_token, openai_key = _require_secrets(settings, request)
+    started = time.monotonic()
+    async with AsyncExitStack() as stack:
+        dsn, data_dir = database_dsn(settings)
+        if data_dir:
+            reporter.note(f"using the embedded PostgreSQL in {data_dir}")
+        store = await Store.open(dsn, max_size=3)
+        stack.push_async_callback(store.close)
+        await store.migrate()
+        if not request.dry_run:
+            await stack.enter_async_context(store.scan_lock())
+        retry_refs: tuple[ConversationRef, ...] = ()
+        if request.retry_failed:
+            failed = await store.failed_conversations()
+            subjects = await store.subjects([f.id for f in failed])
+            retry_refs = tuple(
+                ConversationRef(f.id, subjects.get(f.id, ""), None, None) for f in failed
+            )
+            after, before = request.after, request.before
+            slices: tuple[tuple[float | None, float | None], ...] = ()
+        else:
+            now = time.time()
+            after, before = resolve_window(
+                request.after, request.before, await store.last_completed_run_start(), now
+            )
+            slices = split_window(after, before, now, request.slice_days)
+
+        session = aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=60, connect=10),
+            connector=aiohttp.TCPConnector(limit=settings.scan.concurrency + 4),
+        )
+        stack.push_async_callback(session.close)
+        front_budgets = FrontBudgets(settings.front.rpm, settings.front.headroom)
+        front = FrontClient(session, settings.front.api_url, front_token, front_budgets)
+        await front.check_auth()
+
+        openai_budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
+        extractor: OpenAIExtractor | None = None
+        if openai_key is not None:
+            client = AsyncOpenAI(
+                api_key=openai_key, base_url=settings.openai.base_url, max_retries=0, timeout=60.0
+            )
+            stack.push_async_callback(client.close)
+            extractor = OpenAIExtractor(
+                client, settings.openai.model, settings.openai.max_completion_tokens, openai_budgets
+            )
+
+        plan = Plan(
+            slices=slices,
+            llm=settings.scan.llm,
+            model=settings.openai.model,
+            max_completion_tokens=settings.openai.max_completion_tokens,
+            concurrency=settings.scan.concurrency,
+            batch_size=settings.scan.batch_size,
+            rescan=request.rescan,
+            limit=request.limit,
+            max_cost=request.max_cost,
+            dry_run=request.dry_run,
+            # --retry-failed retries whatever its attempts; a normal scan stops after three.
+            max_attempts=2**31 if request.retry_failed else MAX_ATTEMPTS,
+            retry_refs=retry_refs,
+        )
+        run_id = None
+        if not request.dry_run:
+            run_id = await store.start_run(after, before, _options(settings, request))
+
+        def rate_limited() -> int:
+            calls = extractor.counters.rate_limited if extractor else 0
+            return front.counters.rate_limited + calls
+
+        pipeline = Pipeline(
+            plan,
+            _WindowSearch(front, request.inbox, request.query),
+            extractor,
+            store,
+            reporter,
+            run_id=run_id,
+            rate_limited=rate_limited,
+        )
+        error: FrontscanError | None = None
+        with _signals(pipeline, reporter):
+            try:
+                await pipeline.run()
+            except FrontscanError as caught:
+                error = caught
+        stats = pipeline.stats
+        if extractor is not None:
+            stats.openai_calls = extractor.counters.calls
+            stats.prompt_tokens = extractor.counters.prompt_tokens
+            stats.completion_tokens = extractor.counters.completion_tokens
+            stats.throttled_seconds += extractor.counters.throttled_seconds
+        stats.front_calls = front.counters.calls
+        stats.rate_limited = rate_limited()
+        stats.throttled_seconds += front.counters.throttled_seconds
+        status = _status(pipeline, error)
+        bound = _bound(settings, front, front_budgets, openai_budgets, extractor)
+        summary = _summary(
+            run_id,
+            status,
+            after,
+            before,
+            pipeline,
+            time.monotonic() - started,
+            bound,
+            request.dry_run,
+        )
+        if run_id is not None:
+            await store.finish_run(
+                run_id,
+                status,
+                stats,
+                summary.cost_usd,
+                str(error) if error else pipeline.stop_reason,
+            )
+    if error is not None:
+        raise error
+    if status == "interrupted":
+        if pipeline.stop_reason == "max-cost":
+            raise ItemError(
+                f"stopped before the estimated spend passed --max-cost ${request.max_cost:.2f}; "
+                "conversations left unscanned will be picked up by the next run"
+            )
+        raise Interrupted(
+            "interrupted: finished conversations are recorded; run the same command again "
+            "to continue"
+        )
+    return ScanResult(summary, tuple(pipeline.planned))
+
+
+def _status(pipeline: Pipeline, error: FrontscanError | None) -> Status:
+    if error is not None:
+        return "failed"
+    if pipeline.stop_reason is not None:
+        return "interrupted"
+    return "partial" if pipeline.stats.conversations_failed else "succeeded"
+
+
+def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
+    return {
+        "llm": settings.scan.llm,
+        "model": settings.openai.model,
+        "concurrency": settings.scan.concurrency,
+        "batch_size": settings.scan.batch_size,
+        "inbox": request.inbox,
+        "query": request.query,
+        "rescan": request.rescan,
+        "limit": request.limit,
+        "max_cost": request.max_cost,
+        "retry_failed": request.retry_failed,
+    }
+
+
+def _bound(
+    settings: Settings,
+    front: FrontClient,
+    front_budgets: FrontBudgets,
+    openai_budgets: OpenAIBudgets,
+    extractor: OpenAIExtractor | None,
+) -> float:
+    """DESIGN §4: the fastest this run could have gone under its rate limits and latency."""
+    front_rpm = front_budgets.limit or front_budgets.company.per_minute
+    llm = extractor.counters if extractor else ApiCounters()
+    bound = bound_seconds(
+        front_calls=front.counters.calls,
+        front_rpm=front_rpm,
+        llm_calls=llm.calls,
+        openai_rpm=openai_budgets.requests.per_minute,
+        llm_tokens=int(openai_budgets.tokens.stats.acquired),
+        openai_tpm=openai_budgets.tokens.per_minute,
+        conversations=1,
+        latency_seconds=front.counters.http_seconds + llm.http_seconds,
+        concurrency=settings.scan.concurrency,
+    )
+    search_calls = front_budgets.search.stats.calls
+    return max(bound, 60.0 * search_calls / (front_rpm * FRONT_SEARCH_SHARE))
+
+
+def _summary(
+    run_id: int | None,
+    status: Status,
+    after: float | None,
+    before: float | None,
+    pipeline: Pipeline,
+    wall: float,
+    bound: float,
+    dry_run: bool,
+) -> Summary:
+    stats = pipeline.stats
+    prompt, completion, calls = stats.prompt_tokens, stats.completion_tokens, stats.openai_calls
+    cost = pipeline.spent_usd
+    if dry_run:  # estimates: the calls the scan would make, tokens at their upper bound
+        asks = [p for p in pipeline.planned if p.asks_model]
+        calls = len(asks)
+        prompt = sum(p.prompt_tokens for p in asks)
+        completion = sum(p.completion_budget for p in asks)
+        cost = cost_usd(pipeline.plan.model, prompt, completion)
+    return Summary(
+        run_id=run_id,
+        status=status,
+        window_after=iso(after),
+        window_before=iso(before),
+        conversations_seen=stats.conversations_seen,
+        scanned=stats.conversations_scanned,
+        skipped=stats.conversations_skipped,
+        failed=stats.conversations_failed,
+        numbers_found=stats.numbers_found,
+        llm_dropped=stats.llm_dropped,
+        front_calls=stats.front_calls,
+        openai_calls=calls,
+        prompt_tokens=prompt,
+        completion_tokens=completion,
+        cost_usd=cost,
+        wall_seconds=wall,
+        bound_seconds=bound,
+        rate_limited=stats.rate_limited,
+        throttled_seconds=stats.throttled_seconds,
+        stop_reason=pipeline.stop_reason,
+        dry_run=dry_run,
+    )
+
+
+class _signals:
+    """First Ctrl-C or SIGTERM: drain gracefully. Second Ctrl-C: abandon in-flight work."""
+
+    def __init__(self, pipeline: Pipeline, reporter: ScanReporter) -> None:
+        self._pipeline = pipeline
+        self._reporter = reporter
+        self._count = 0
+        self._loop = asyncio.get_running_loop()
+
+    def _handle(self) -> None:
+        self._count += 1
+        if self._count == 1:
+            self._reporter.note(
+                "stopping: finishing in-flight conversations (press Ctrl-C again to abandon them)"
+            )
+            self._pipeline.stop("interrupted")
+        else:
+            self._pipeline.abort()
+
+    def __enter__(self) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._loop.add_signal_handler(sig, self._handle)
+
+    def __exit__(self, *exc: object) -> None:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._loop.remove_signal_handler(sig)
