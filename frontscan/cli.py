@@ -267,5 +267,14 @@ def db_url(config: ConfigOption = None) -> None:
     run_guarded(lambda: print(runner.shown_dsn(_settings(config))))
 
 
+def _register_simulate() -> None:
+    from frontscan.simulator.command import simulate
+
+    app.command("simulate")(simulate)
+
+
+_register_simulate()
+
+
 def main() -> None:
     app()

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 import openai
 import pydantic
 from openai import AsyncOpenAI
+from openai.types import CompletionUsage
 
 from frontscan.answers import Extraction, PreparedMessage, build_prompt, estimate_tokens
 from frontscan.errors import (
@@ -71,15 +72,13 @@ class OpenAIExtractor:
             self.counters.http_seconds += time.monotonic() - sent
             self._budgets.observe(raw.headers)
             completion = raw.parse()
-        except openai.APIError as error:
+        except openai.OpenAIError as error:
+            if isinstance(error, openai.LengthFinishReasonError):
+                self._count_usage(error.completion.usage, prompt_tokens + budget)
             raise self._translate(error) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None
-        usage = completion.usage
-        if usage is not None:
-            self.counters.prompt_tokens += usage.prompt_tokens
-            self.counters.completion_tokens += usage.completion_tokens
-            self._budgets.reconcile(prompt_tokens + budget, usage.total_tokens)
+        self._count_usage(completion.usage, prompt_tokens + budget)
         choice = completion.choices[0] if completion.choices else None
         if choice is None:
             raise TransientError("OpenAI: the answer had no choices")
@@ -89,7 +88,13 @@ class OpenAIExtractor:
             raise TransientError("OpenAI: the answer had no parsed content")
         return choice.message.parsed
 
-    def _translate(self, error: openai.APIError) -> FrontscanError:
+    def _count_usage(self, usage: CompletionUsage | None, charged: int) -> None:
+        if usage is not None:
+            self.counters.prompt_tokens += usage.prompt_tokens
+            self.counters.completion_tokens += usage.completion_tokens
+            self._budgets.reconcile(charged, usage.total_tokens)
+
+    def _translate(self, error: openai.OpenAIError) -> FrontscanError:
         if isinstance(error, openai.LengthFinishReasonError):
             return TransientError(
                 "OpenAI: the answer was cut off at max_completion_tokens="

@@ -184,10 +184,11 @@ class Pipeline:
         await asyncio.wait([self._producer])
         if not self._producer.cancelled() and (error := self._producer.exception()) is not None:
             self._fail(error)
-        while not self._queue.empty():  # conversations never started are simply not recorded
-            self._queue.get_nowait()
+        if self.stop_reason is not None:  # queued but never started: simply not recorded
+            while not self._queue.empty():
+                self._queue.get_nowait()
         for _ in self._workers:
-            self._queue.put_nowait(None)
+            await self._queue.put(None)
         await asyncio.wait(self._workers)
         self._done.put_nowait(None)
         await writer
@@ -250,6 +251,14 @@ class Pipeline:
             except FATAL as error:
                 self._fail(error)
                 continue
+            except Exception as error:  # a bug must cost one conversation, not a worker
+                outcome = Outcome(
+                    item.ref,
+                    "failed",
+                    None,
+                    None,
+                    error=f"internal error: {type(error).__name__}: {error}",
+                )
             finally:
                 self._in_flight.discard(item.ref.id)
             if outcome is not None:

@@ -1,0 +1,236 @@
+"""The fake model behind the simulated `/v1/chat/completions`: an oracle with seeded mistakes.
+
+frontscan's request contract: the user content holds `<message id="msg_…">…</message>`
+blocks and `response_format` is the strict JSON schema of
+`{"numbers": [{"message_id", "tracking_number", "carrier"}]}`. For each block the model
+answers the planted numbers whose normal form occurs in the block (via the mailbox's
+truth). If the schema names other properties, it answers the schema's empty shape, so a
+client with a drifted schema sees a valid but useless answer (counted as a mismatch).
+Mistakes (invented numbers, wrong carriers, broken JSON, refusals, truncation) are drawn
+from a seeded rng so a run with mistakes is reproducible too.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from frontscan import carriers, samples
+from frontscan.simulator.mailbox import Mailbox
+
+_BLOCK = re.compile(r'<message id="([^"]+)">(.*?)</message>', re.DOTALL)
+EXPECTED_FIELDS = frozenset({"message_id", "tracking_number", "carrier"})
+CARRIER_CODES = ("ups", "fedex", "usps", "dhl", "royal_mail", "amazon", "dpd", "yodel")
+REFUSAL = "I'm sorry, but I can't help with that request."
+
+
+@dataclass(frozen=True, slots=True)
+class MistakeRates:
+    """Per-answer probabilities of each kind of model mistake."""
+
+    invented: float = 0.0
+    wrong_carrier: float = 0.0
+    malformed: float = 0.0
+    refusal: float = 0.0
+    truncated: float = 0.0
+
+    @classmethod
+    def overall(cls, rate: float) -> MistakeRates:
+        """Split one "how often is the model wrong" rate across the kinds."""
+        return cls(rate * 0.3, rate * 0.3, rate * 0.15, rate * 0.1, rate * 0.15)
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """What the model says: content or refusal, the finish reason, token usage."""
+
+    content: str | None
+    refusal: str | None
+    finish_reason: str
+    prompt_tokens: int
+    completion_tokens: int
+    mistake: str | None
+    schema_mismatch: bool
+
+
+def content_text(messages: list[Any]) -> list[str]:
+    """Each message's text, whether `content` is a string or a list of text parts."""
+    texts: list[str] = []
+    for message in messages:
+        body = message.get("content") if isinstance(message, dict) else None
+        if isinstance(body, str):
+            texts.append(body)
+        elif isinstance(body, list):
+            texts.append("".join(p.get("text", "") for p in body if isinstance(p, dict)))
+        else:
+            texts.append("")
+    return texts
+
+
+def estimate_prompt_tokens(messages: list[Any], schema: Any) -> int:
+    """≈ UTF-8 bytes/3 per message + 3 per message + 3 priming + the schema's size/4."""
+    total = 3
+    for text in content_text(messages):
+        total += math.ceil(len(text.encode()) / 3) + 3
+    if schema is not None:
+        total += math.ceil(len(json.dumps(schema)) / 4)
+    return total
+
+
+def _resolve(node: Any, root: dict[str, Any]) -> Any:
+    if isinstance(node, dict) and isinstance(node.get("$ref"), str):
+        target: Any = root
+        for part in node["$ref"].lstrip("#/").split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        return target
+    return node
+
+
+def _schema_fits(schema: dict[str, Any]) -> bool:
+    """Does the schema ask for frontscan's shape (by property names)?"""
+    if set(schema.get("properties", {})) != {"numbers"}:
+        return False
+    if set(schema.get("required", [])) != {"numbers"}:
+        return False
+    items = _resolve(schema["properties"]["numbers"].get("items", {}), schema)
+    names = set(items.get("properties", {})) if isinstance(items, dict) else set()
+    required = set(items.get("required", [])) if isinstance(items, dict) else set()
+    return names == EXPECTED_FIELDS and required <= EXPECTED_FIELDS
+
+
+def empty_shape(node: Any, root: dict[str, Any]) -> Any:
+    """The emptiest valid value for a (strict) JSON schema node."""
+    node = _resolve(node, root)
+    if not isinstance(node, dict):
+        return None
+    for key in ("anyOf", "oneOf"):
+        if node.get(key):
+            return empty_shape(node[key][0], root)
+    kind = node.get("type")
+    if isinstance(kind, list):
+        kind = "null" if "null" in kind else (kind[0] if kind else None)
+    if kind == "object":
+        props = node.get("properties", {})
+        return {name: empty_shape(props.get(name, {}), root) for name in node.get("required", [])}
+    return {"array": [], "string": "", "integer": 0, "number": 0, "boolean": False}.get(str(kind))
+
+
+class FakeModel:
+    """Answers extraction prompts from the mailbox's ground truth."""
+
+    def __init__(self, mailbox: Mailbox, mistakes: MistakeRates, seed: int) -> None:
+        self.mailbox = mailbox
+        self.mistakes = mistakes
+        self.rng = random.Random(seed)
+
+    def answer(self, messages: list[Any], schema: Any, max_completion: int) -> Answer:
+        prompt_tokens = estimate_prompt_tokens(messages, schema)
+        fits = not isinstance(schema, dict) or _schema_fits(schema)
+        mistake = self._pick_mistake()
+        if mistake == "refusal":
+            return Answer(None, REFUSAL, "stop", prompt_tokens, 12, mistake, not fits)
+        if fits:
+            payload: Any = {"numbers": self._numbers(messages, mistake)}
+        else:
+            payload = empty_shape(schema, schema)
+        content = json.dumps(payload, separators=(",", ":"))
+        if mistake == "malformed":
+            content = content[: max(1, len(content) - 2)] + "'}"
+        completion = math.ceil(len(content.encode()) / 3) + 1
+        finish = "stop"
+        if mistake == "truncated" or completion > max_completion:
+            keep = max(1, min(len(content) // 2, max_completion * 3))
+            content, completion, finish = content[:keep], max_completion, "length"
+        return Answer(content, None, finish, prompt_tokens, completion, mistake, not fits)
+
+    def _pick_mistake(self) -> str | None:
+        roll = self.rng.random()
+        for name in ("invented", "wrong_carrier", "malformed", "refusal", "truncated"):
+            rate = float(getattr(self.mistakes, name))
+            if roll < rate:
+                return name
+            roll -= rate
+        return None
+
+    def _numbers(self, messages: list[Any], mistake: str | None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        first_id = ""
+        for text in content_text(
+            [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+        ):
+            for message_id, block in _BLOCK.findall(text):
+                first_id = first_id or message_id
+                for truth in self.mailbox.truth_for_text(block):
+                    found.append(
+                        {
+                            "message_id": message_id,
+                            "tracking_number": truth.tracking_number,
+                            "carrier": truth.carrier,
+                        }
+                    )
+        if mistake == "invented" and first_id:
+            number = samples.valid_number(self.rng.choice(samples.SAMPLE_FORMATS), self.rng)
+            kind = carriers.classify(number)
+            found.append(
+                {
+                    "message_id": first_id,
+                    "tracking_number": number,
+                    "carrier": kind.carrier if kind else None,
+                }
+            )
+        elif mistake == "wrong_carrier" and found:
+            victim = self.rng.choice(found)
+            choices = [c for c in CARRIER_CODES if c != victim["carrier"]]
+            victim["carrier"] = self.rng.choice(choices)
+        return found
+
+
+def charge_estimate(body: dict[str, Any], max_completion: int) -> int:
+    """The server-side estimate: ceil(prompt characters / 4) plus the completion budget."""
+    chars = 0
+    for message in body.get("messages") or []:
+        if isinstance(message, dict):
+            chars += len(json.dumps(message.get("content"), ensure_ascii=False))
+    return math.ceil(chars / 4) + max_completion
+
+
+def completion_body(body: dict[str, Any], answer: Answer) -> dict[str, Any]:
+    return {
+        "id": f"chatcmpl-{secrets.token_urlsafe(21)[:29]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": str(body.get("model")),
+        "choices": [
+            {
+                "index": 0,
+                "message": {
+                    "role": "assistant",
+                    "content": answer.content,
+                    "refusal": answer.refusal,
+                    "annotations": [],
+                },
+                "logprobs": None,
+                "finish_reason": answer.finish_reason,
+            }
+        ],
+        "usage": {
+            "prompt_tokens": answer.prompt_tokens,
+            "completion_tokens": answer.completion_tokens,
+            "total_tokens": answer.prompt_tokens + answer.completion_tokens,
+            "prompt_tokens_details": {"cached_tokens": 0, "audio_tokens": 0},
+            "completion_tokens_details": {
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            },
+        },
+        "service_tier": "default",
+        "system_fingerprint": "fp_5f5c1a9e0b",
+    }

@@ -1,0 +1,166 @@
+"""Start and stop both fake servers on loopback, for tests, demos and benchmarks.
+
+`running_simulator` is the one entry point: it builds the mailbox, binds both apps to
+free ports (port 0) through `aiohttp.web.AppRunner`/`TCPSite`, and always cleans up, so a
+test that fails mid-way leaves no listening socket or unclosed runner behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from aiohttp import web
+
+from frontscan.simulator.front_server import FrontOptions, create_front_app
+from frontscan.simulator.mailbox import Mailbox
+from frontscan.simulator.openai_model import MistakeRates
+from frontscan.simulator.openai_server import OpenAIOptions, create_openai_app
+from frontscan.simulator.stats import SimStats
+
+FRONT_LATENCY_MS = 50.0  # mean per request at latency_scale 1.0
+OPENAI_BASE_MS = 150.0
+OPENAI_PER_TOKEN_MS = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class SimulatorOptions:
+    """Everything that shapes a simulator run. Rates are per-request probabilities (0..1).
+
+    `start`/`end` bound the mailbox's activity; None means the 30 days before now (the
+    only wall-clock use, so a CLI demo has recent mail). Pass both for a reproducible mailbox.
+    """
+
+    conversations: int = 500
+    seed: int = 1
+    start: datetime | None = None
+    end: datetime | None = None
+    front_rpm: int = 100
+    openai_rpm: int = 500
+    openai_tpm: int = 200_000
+    latency_scale: float = 1.0
+    fault_rate: float = 0.0
+    mistake_rate: float = 0.0
+    short_page_rate: float = 0.0
+    extra_429_rate: float = 0.0
+    quota_exhausted: bool = False
+    azure_mode: bool = False
+    front_port: int = 0
+    openai_port: int = 0
+    host: str = "127.0.0.1"
+    front_token: str = "sim-front-token"
+    openai_key: str = "sk-sim-openai-key"
+
+    def window(self) -> tuple[datetime, datetime]:
+        end = self.end or datetime.now(UTC).replace(microsecond=0)
+        start = self.start or end - timedelta(days=30)
+        return start, end
+
+    def front(self) -> FrontOptions:
+        return FrontOptions(
+            token=self.front_token,
+            rpm=self.front_rpm,
+            latency_ms=FRONT_LATENCY_MS * self.latency_scale,
+            fault_rate=self.fault_rate,
+            short_page_rate=self.short_page_rate,
+            extra_429_rate=self.extra_429_rate,
+            seed=self.seed,
+        )
+
+    def openai(self) -> OpenAIOptions:
+        return OpenAIOptions(
+            api_key=self.openai_key,
+            rpm=self.openai_rpm,
+            tpm=self.openai_tpm,
+            base_latency_ms=OPENAI_BASE_MS * self.latency_scale,
+            per_token_ms=OPENAI_PER_TOKEN_MS * self.latency_scale,
+            fault_rate=self.fault_rate,
+            extra_429_rate=self.extra_429_rate,
+            mistakes=MistakeRates.overall(self.mistake_rate),
+            quota_exhausted=self.quota_exhausted,
+            azure_mode=self.azure_mode,
+            seed=self.seed,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RunningSimulator:
+    """Both servers, up: their URLs and credentials, the mailbox and live counters."""
+
+    front_url: str
+    openai_url: str
+    front_token: str
+    openai_key: str
+    mailbox: Mailbox
+    front_stats: SimStats
+    openai_stats: SimStats
+
+    def stats(self) -> dict[str, Any]:
+        return {"front": self.front_stats.snapshot(), "openai": self.openai_stats.snapshot()}
+
+    def env(self) -> dict[str, str]:
+        """The environment frontscan reads, pointing at this simulator."""
+        return {
+            "FRONT_API_URL": self.front_url,
+            "FRONT_API_TOKEN": self.front_token,
+            "OPENAI_BASE_URL": self.openai_url,
+            "OPENAI_API_KEY": self.openai_key,
+        }
+
+
+@asynccontextmanager
+async def serving(
+    app: web.Application, host: str = "127.0.0.1", port: int = 0
+) -> AsyncIterator[str]:
+    """Serve one app until the block exits; yields its base URL (`http://host:port`)."""
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    try:
+        site = web.TCPSite(runner, host, port)
+        await site.start()
+        yield f"http://{host}:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def running_simulator(options: SimulatorOptions) -> AsyncIterator[RunningSimulator]:
+    """Serve the fake Front and OpenAI until the block exits."""
+    start, end = options.window()
+    mailbox = Mailbox.generate(options.conversations, options.seed, start, end)
+    front_stats, openai_stats = SimStats(), SimStats()
+    front_app = create_front_app(mailbox, options.front(), front_stats)
+    openai_app = create_openai_app(mailbox, options.openai(), openai_stats)
+    async with (
+        serving(front_app, options.host, options.front_port) as front_url,
+        serving(openai_app, options.host, options.openai_port) as openai_url,
+    ):
+        yield RunningSimulator(
+            front_url=front_url,
+            openai_url=f"{openai_url}/v1",
+            front_token=options.front_token,
+            openai_key=options.openai_key,
+            mailbox=mailbox,
+            front_stats=front_stats,
+            openai_stats=openai_stats,
+        )
+
+
+def serve(
+    options: SimulatorOptions, announce: Callable[[RunningSimulator], None] | None = None
+) -> None:
+    """Run both servers until Ctrl-C; `announce` is called once they listen."""
+
+    async def main() -> None:
+        async with running_simulator(options) as sim:
+            if announce is not None:
+                announce(sim)
+            await asyncio.Event().wait()
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main())

@@ -1,0 +1,97 @@
+"""Helpers shared by the end-to-end scan tests: settings for a simulator, ledger queries."""
+
+from __future__ import annotations
+
+import io
+from datetime import UTC, datetime
+
+import psycopg
+
+from frontscan.config import (
+    DatabaseSettings,
+    FrontSettings,
+    OpenAISettings,
+    ScanSettings,
+    Secret,
+    Settings,
+)
+from frontscan.models import LlmMode
+from frontscan.report import make_reporter
+from frontscan.runner import ScanRequest, ScanResult, scan
+from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+END = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def fast_options(conversations: int = 60, **overrides: object) -> SimulatorOptions:
+    """A simulator whose limits do not bind and whose latency is small: tests stay quick."""
+    values: dict[str, object] = {
+        "conversations": conversations,
+        "seed": 7,
+        "start": START,
+        "end": END,
+        "front_rpm": 100_000,
+        "openai_rpm": 100_000,
+        "openai_tpm": 100_000_000,
+        "latency_scale": 0.05,
+    }
+    values.update(overrides)
+    return SimulatorOptions(**values)  # type: ignore[arg-type]
+
+
+def settings_for(
+    sim: RunningSimulator,
+    dsn: str,
+    *,
+    llm: LlmMode = "auto",
+    concurrency: int = 20,
+    batch_size: int = 25,
+    front_rpm: int = 0,
+    openai_rpm: int = 100_000,
+    openai_tpm: int = 100_000_000,
+) -> Settings:
+    return Settings(
+        front=FrontSettings(api_url=sim.front_url, token=Secret(sim.front_token), rpm=front_rpm),
+        openai=OpenAISettings(
+            base_url=sim.openai_url, api_key=Secret(sim.openai_key), rpm=openai_rpm, tpm=openai_tpm
+        ),
+        scan=ScanSettings(concurrency=concurrency, batch_size=batch_size, llm=llm),
+        database=DatabaseSettings(url=Secret(dsn)),
+    )
+
+
+async def run_scan(settings: Settings, **request: object) -> ScanResult:
+    log = io.StringIO()
+    with make_reporter(tty=False, json_mode=True, stream=log) as reporter:
+        return await scan(settings, ScanRequest(**request), reporter)  # type: ignore[arg-type]
+
+
+async def stored(dsn: str) -> list[tuple[str, str, str, str]]:
+    """(conversation, message, number, carrier) of every stored tracking number."""
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        cursor = await conn.execute(
+            "SELECT conversation_id, message_id, tracking_number, carrier"
+            " FROM frontscan.tracking_numbers ORDER BY 1, 2, 3"
+        )
+        return [tuple(row) for row in await cursor.fetchall()]  # type: ignore[misc]
+
+
+def truth_in_window(
+    sim: RunningSimulator, after: float, before: float | None = None
+) -> set[tuple[str, str, str, str]]:
+    inside = {
+        c.id
+        for c in sim.mailbox.conversations.values()
+        if c.last_activity > after and (before is None or c.last_activity < before)
+    }
+    return {
+        (t.conversation_id, t.message_id, t.tracking_number, t.carrier)
+        for t in sim.mailbox.truth
+        if t.conversation_id in inside
+    }
+
+
+def requests_to(sim: RunningSimulator, api: str, route_part: str) -> int:
+    counts = sim.stats()[api]["requests"]
+    return sum(n for route, n in counts.items() if route_part in route)

@@ -1,0 +1,34 @@
+"""`frontscan scan` end to end: the simulator on loopback, the real SDK, a real PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from frontscan.simulator.runtime import running_simulator
+from tests.scanning import (
+    END,
+    START,
+    fast_options,
+    run_scan,
+    settings_for,
+    stored,
+    truth_in_window,
+)
+
+MIDDLE = (START.timestamp() + END.timestamp()) / 2
+
+
+async def test_every_ground_truth_number_is_stored_once_at_its_first_message(
+    database_url: str,
+) -> None:
+    async with running_simulator(fast_options(300, mistake_rate=0.2)) as sim:
+        settings = settings_for(sim, database_url)
+        result = await run_scan(settings, after=MIDDLE)
+        rows = await stored(database_url)
+        expected = truth_in_window(sim, MIDDLE)
+    assert result.summary.status == "succeeded"
+    assert len(rows) == len(set(rows))
+    false, missing = sorted(set(rows) - expected), sorted(expected - set(rows))
+    if false or missing:
+        pytest.fail(f"stored but not true: {false}\ntrue but not stored: {missing}")
+    assert result.summary.llm_dropped > 0  # the simulated model's invented numbers were caught
