@@ -216,7 +216,7 @@ def scan(
     from frontscan import runner, window
     from frontscan.report import make_reporter, print_planned, print_summary
 
-    def body() -> int:
+    def body() -> None:
         settings = _settings(
             config,
             **{"scan.concurrency": concurrency, "scan.batch_size": batch_size, "scan.llm": llm},
@@ -240,11 +240,10 @@ def scan(
         if dry_run:
             print_planned(result.planned, json_mode=as_json, console=console)
         print_summary(result.summary, json_mode=as_json, console=console)
-        return 1 if result.summary.failed else 0
+        if result.ending is not None:
+            raise result.ending
 
-    code = run_guarded(body)
-    if code:
-        raise typer.Exit(code)
+    run_guarded(body)
 
 
 @db_app.command("migrate")

@@ -37,6 +37,7 @@ MAX_ATTEMPTS = 3
 class ScanResult:
     summary: Summary
     planned: tuple[Planned, ...]  # dry runs: what would be scanned
+    ending: FrontscanError | None  # a clean end that still warrants a non-zero exit
 
 
 @dataclass(frozen=True, slots=True)
@@ -235,17 +236,28 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             )
     if error is not None:
         raise error
-    if status == "interrupted":
-        if pipeline.stop_reason == "max-cost":
-            raise ItemError(
-                f"stopped before the estimated spend passed --max-cost ${request.max_cost:.2f}; "
-                "conversations left unscanned will be picked up by the next run"
-            )
-        raise Interrupted(
+    return ScanResult(summary, tuple(pipeline.planned), _ending(pipeline, request))
+
+
+def _ending(pipeline: Pipeline, request: ScanRequest) -> FrontscanError | None:
+    """Why a run that ended cleanly still deserves a non-zero exit code, if it does."""
+    if pipeline.stop_reason == "max-cost":
+        return ItemError(
+            f"stopped before the estimated OpenAI spend passed --max-cost {request.max_cost}; "
+            "the next run picks up the conversations left"
+        )
+    if pipeline.stop_reason == "interrupted":
+        return Interrupted(
             "interrupted: finished conversations are recorded; run the same command again "
             "to continue"
         )
-    return ScanResult(summary, tuple(pipeline.planned))
+    if pipeline.stats.conversations_failed:
+        return ItemError(
+            f"{pipeline.stats.conversations_failed} conversations failed and were recorded; "
+            "the next run retries them (see `frontscan status`)"
+        )
+    return None
+
 
 
 def _status(pipeline: Pipeline, error: FrontscanError | None) -> Status:
