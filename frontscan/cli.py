@@ -266,6 +266,81 @@ def db_url(config: ConfigOption = None) -> None:
     run_guarded(lambda: print(runner.shown_dsn(_settings(config))))
 
 
+@app.command()
+def status(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+    runs: Annotated[int, typer.Option(min=1, help="How many recent runs to show.")] = 10,
+    config: ConfigOption = None,
+) -> None:
+    """Show recent runs, totals, the cron watermark and the conversations that failed."""
+    from frontscan import status as status_module
+
+    def body() -> None:
+        report = asyncio.run(status_module.collect(_settings(config), runs=runs))
+        status_module.render(report, json_mode=as_json, console=Console())
+
+    run_guarded(body)
+
+
+@app.command()
+def export(
+    output_format: Annotated[
+        str, typer.Option("--format", help="jsonl (one JSON object per line) or csv.")
+    ] = "jsonl",
+    after: Annotated[
+        str | None,
+        typer.Option(
+            help="Only numbers first seen after this date (YYYY-MM-DD or ISO 8601).",
+            show_default=False,
+        ),
+    ] = None,
+    before: Annotated[
+        str | None,
+        typer.Option(help="Only numbers first seen before this date.", show_default=False),
+    ] = None,
+    carrier: Annotated[
+        str | None,
+        typer.Option(
+            help="Only this carrier (e.g. ups, fedex, usps, dhl, royal_mail).", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Write to this file instead of stdout.", show_default=False
+        ),
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Stream every stored tracking number, one record each, with its carrier's tracking page."""
+    from frontscan import export as export_module
+    from frontscan import window
+
+    def body() -> None:
+        if output_format not in ("jsonl", "csv"):
+            raise UsageError("--format must be 'jsonl' or 'csv'")
+        options = export_module.ExportOptions(
+            output_format=output_format,
+            after=window.parse_when(after, "--after") if after else None,
+            before=window.parse_when(before, "--before") if before else None,
+            carrier=carrier,
+        )
+        window.check_order(options.after, options.before)
+        settings = _settings(config)
+        if output is None:
+            asyncio.run(export_module.export(settings, options, sys.stdout))
+            return
+        try:
+            with output.open("w", encoding="utf-8", newline="") as stream:
+                asyncio.run(export_module.export(settings, options, stream))
+        except OSError as error:
+            raise UsageError(f"cannot write {output}: {error.strerror}") from None
+
+    run_guarded(body)
+
+
 def _register_simulate() -> None:
     from frontscan.simulator.command import simulate
 

@@ -131,6 +131,7 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         await store.migrate()
         if not request.dry_run:
             await stack.enter_async_context(store.scan_lock())
+            await store.close_stale_runs()
         retry_refs: tuple[ConversationRef, ...] = ()
         if request.retry_failed:
             failed = await store.failed_conversations()

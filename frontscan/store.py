@@ -246,6 +246,19 @@ class Store:
                 ),
             )
 
+    async def close_stale_runs(self) -> int:
+        """Mark runs left 'running' by a killed process as interrupted.
+
+        Only called while holding the scan lock, so no live scan can own such a row.
+        """
+        async with self._transaction() as conn:
+            cursor = await conn.execute(
+                f"UPDATE {SCHEMA}.runs SET status = 'interrupted', finished_at = now(),"
+                " error = 'the process ended without closing the run'"
+                " WHERE status = 'running'"
+            )
+            return cursor.rowcount
+
     async def last_completed_run_start(self) -> float | None:
         """When the newest run that finished its window started: the cron watermark."""
         async with self._transaction() as conn:
@@ -264,6 +277,31 @@ class Store:
                 return await cur.fetchall()
             except psycopg.Error as error:
                 raise DatabaseError(f"database error: {error}") from None
+
+    async def stream(
+        self, query: str, params: Sequence[Any] = (), *, size: int = 1000
+    ) -> AsyncIterator[dict[str, Any]]:
+        """Yield a read query's dict rows through a named (server-side) cursor.
+
+        PostgreSQL keeps the result and hands it over `size` rows at a time, so memory
+        stays constant however many rows match (export reads millions this way). The
+        cursor lives in one read transaction on one pooled connection until the caller
+        stops iterating.
+        """
+        try:
+            async with (
+                self._pool.connection() as conn,
+                conn.transaction(),
+                conn.cursor(name="frontscan_stream", row_factory=dict_row) as cursor,
+            ):
+                cursor.itersize = size
+                await cursor.execute(query.encode(), params)
+                while rows := await cursor.fetchmany(size):
+                    for row in rows:
+                        yield row
+        except psycopg.Error as error:
+            message = scrub(str(error), _password_of(self._dsn))
+            raise DatabaseError(f"database error: {message}") from None
 
 
 def _ms(value: float | None) -> float | None:
