@@ -267,6 +267,31 @@ def db_url(config: ConfigOption = None) -> None:
 
 
 @app.command()
+def demo(
+    conversations: Annotated[
+        int, typer.Option(min=10, max=5000, help="Conversations in the simulated inbox.")
+    ] = 100,
+    seed: Annotated[int, typer.Option(help="Seed of the simulated inbox.")] = 1,
+) -> None:
+    """Try frontscan in a minute: no accounts, no database setup.
+
+    Starts the simulator (fake Front and OpenAI on loopback) and the embedded PostgreSQL,
+    runs a real scan through the production code path, shows what was found, then runs
+    the old fixed-batch design on the same inbox for comparison.
+    """
+    from frontscan.demo import run_demo
+    from frontscan.report import make_reporter
+
+    def body() -> None:
+        settings = _settings(None)
+        reporter = make_reporter(tty=sys.stderr.isatty(), json_mode=False)
+        console = Console()
+        asyncio.run(run_demo(settings, reporter, console, conversations=conversations, seed=seed))
+
+    run_guarded(body)
+
+
+@app.command()
 def status(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print one JSON object on stdout.")

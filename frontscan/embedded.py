@@ -8,6 +8,7 @@ setup. The cluster lives under the user data dir and keeps running between invoc
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any, cast
 
@@ -30,8 +31,11 @@ def embedded_dsn() -> str:
         import pgserver
 
         data_dir.mkdir(parents=True, exist_ok=True)
-        server = cast(Any, pgserver).get_server(data_dir, cleanup_mode=None)
-        uri: str = server.get_uri()
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset (cron, containers); harmless.
+            warnings.simplefilter("ignore", UserWarning)
+            server = cast(Any, pgserver).get_server(data_dir, cleanup_mode=None)
+            uri: str = server.get_uri()
     except Exception as error:  # pgserver raises plain exceptions of several kinds
         raise DatabaseError(
             f"cannot start the embedded PostgreSQL in {data_dir}: {error} "

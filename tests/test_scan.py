@@ -32,3 +32,16 @@ async def test_every_ground_truth_number_is_stored_once_at_its_first_message(
     if false or missing:
         pytest.fail(f"stored but not true: {false}\ntrue but not stored: {missing}")
     assert result.summary.llm_dropped > 0  # the simulated model's invented numbers were caught
+
+
+async def test_limit_inbox_and_query_filters(database_url: str) -> None:
+    async with running_simulator(fast_options(80)) as sim:
+        settings = settings_for(sim, database_url)
+        limited = await run_scan(settings, after=START.timestamp(), limit=7)
+        inbox = sim.mailbox.inboxes[0].id
+        in_inbox = {c.id for c in sim.mailbox.conversations.values() if c.inbox_id == inbox}
+        filtered = await run_scan(settings, after=START.timestamp(), inbox=inbox, rescan=True)
+        worded = await run_scan(settings, after=START.timestamp(), query='"zzz-no-such-words"')
+    assert limited.summary.scanned == 7
+    assert 0 < filtered.summary.scanned == len(in_inbox) < 80
+    assert worded.summary.conversations_seen == 0
