@@ -35,9 +35,17 @@ class BaselineResult:
     seconds: float = 0.0
 
 
-async def run_baseline(strategy: Strategy, *, front_url: str, front_token: str,
-                       openai_url: str | None, openai_key: str, after: float,
-                       before: float | None, model: str = "gpt-4o-mini") -> BaselineResult:
+async def run_baseline(
+    strategy: Strategy,
+    *,
+    front_url: str,
+    front_token: str,
+    openai_url: str | None,
+    openai_key: str,
+    after: float,
+    before: float | None,
+    model: str = "gpt-4o-mini",
+) -> BaselineResult:
     """Scan the window the old way; returns what it managed and how long it took."""
     result = BaselineResult(strategy)
     started = time.monotonic()
@@ -66,17 +74,20 @@ async def run_baseline(strategy: Strategy, *, front_url: str, front_token: str,
     return result
 
 
-async def _gated(gate: asyncio.Semaphore, work: Callable[[str], Awaitable[None]],
-                 item: str) -> None:
+async def _gated(
+    gate: asyncio.Semaphore, work: Callable[[str], Awaitable[None]], item: str
+) -> None:
     async with gate:
         await work(item)
 
 
-async def _list(session: aiohttp.ClientSession, base: str, after: float,
-                before: float | None) -> list[str]:
+async def _list(
+    session: aiohttp.ClientSession, base: str, after: float, before: float | None
+) -> list[str]:
     query = f"after:{int(after)}" + (f" before:{int(before)}" if before else "")
-    url: URL | None = URL(f"{base}/conversations/search/{quote(query, safe='')}?limit=100",
-                          encoded=True)
+    url: URL | None = URL(
+        f"{base}/conversations/search/{quote(query, safe='')}?limit=100", encoded=True
+    )
     ids: list[str] = []
     while url is not None:
         payload = await _get(session, url)
@@ -93,15 +104,20 @@ async def _get(session: aiohttp.ClientSession, url: URL) -> dict[str, Any]:
         return payload
 
 
-async def _process(session: aiohttp.ClientSession, client: AsyncOpenAI, base: str,
-                   conversation_id: str, model: str) -> list[str]:
+async def _process(
+    session: aiohttp.ClientSession, client: AsyncOpenAI, base: str, conversation_id: str, model: str
+) -> list[str]:
     payload = await _get(session, URL(f"{base}/conversations/{conversation_id}/messages"))
-    blocks = [f'<message id="{m["id"]}">\n{m.get("text") or m.get("body") or ""}\n</message>'
-              for m in payload["_results"]]
+    blocks = [
+        f'<message id="{m["id"]}">\n{m.get("text") or m.get("body") or ""}\n</message>'
+        for m in payload["_results"]
+    ]
     completion = await client.chat.completions.parse(
         model=model,
-        messages=[{"role": "system", "content": SYSTEM_PROMPT},
-                  {"role": "user", "content": "\n\n".join(blocks)}],
+        messages=[
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": "\n\n".join(blocks)},
+        ],
         response_format=Extraction,
         max_completion_tokens=2000,
     )

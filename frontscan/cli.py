@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from rich.console import Console
 
 from frontscan import __version__
 from frontscan.config import Settings
-from frontscan.errors import EXIT_INTERRUPTED, FrontscanError, UsageError
+from frontscan.errors import EXIT_FAILURES, EXIT_INTERRUPTED, FrontscanError, UsageError
 
 app = typer.Typer(
     name="frontscan",
@@ -49,6 +50,10 @@ def run_guarded(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         err_console.print("frontscan: interrupted", markup=False)
         raise typer.Exit(EXIT_INTERRUPTED) from None
+    except BrokenPipeError:
+        # The reader went away (`frontscan export | head`): stop quietly, like other tools.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        raise typer.Exit(EXIT_FAILURES) from None
 
 
 def _version(value: bool) -> None:

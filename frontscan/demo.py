@@ -39,11 +39,17 @@ def demo_options(conversations: int, seed: int) -> SimulatorOptions:
 
 
 def demo_settings(settings: Settings, sim: RunningSimulator) -> Settings:
-    """The user's settings pointed at the simulator and the embedded database."""
+    """The user's settings pointed at the simulator (and its limits) and the embedded database."""
     return replace(
         settings,
         front=FrontSettings(api_url=sim.front_url, token=Secret(sim.front_token)),
-        openai=replace(settings.openai, base_url=sim.openai_url, api_key=Secret(sim.openai_key)),
+        openai=replace(
+            settings.openai,
+            base_url=sim.openai_url,
+            api_key=Secret(sim.openai_key),
+            rpm=DEMO_OPENAI_RPM,
+            tpm=DEMO_OPENAI_TPM,
+        ),
         database=replace(settings.database, url=None),
     )
 
@@ -65,11 +71,10 @@ async def run_demo(
             f"tracking numbers; Front {options.front_rpm} rpm (a plan with the rate-limit "
             f"add-on), OpenAI {options.openai_rpm} rpm / {options.openai_tpm:,} tpm"
         )
+        await _forget_earlier_demo(settings, sim)
         with reporter:
             ours.append(
-                await scan(
-                    demo_settings(settings, sim), ScanRequest(after=after, rescan=True), reporter
-                )
+                await scan(demo_settings(settings, sim), ScanRequest(after=after), reporter)
             )
             _new_mail(sim)
             reporter.note(f"new mail in {len(_changed(sim))} conversations: the cron run")
@@ -110,6 +115,16 @@ async def run_demo(
     )
 
 
+async def _forget_earlier_demo(settings: Settings, sim: RunningSimulator) -> None:
+    """A repeated demo simulates the same inbox: clear its earlier results, nothing else."""
+    async with open_store(_embedded(settings)) as store:
+        await store.forget(list(sim.mailbox.conversations))
+
+
+def _embedded(settings: Settings) -> Settings:
+    return replace(settings, database=replace(settings.database, url=None))
+
+
 def _changed(sim: RunningSimulator) -> list[str]:
     """Every twentieth conversation gets a new reply (with new numbers) after the first run."""
     return [c.id for c in sim.mailbox.by_activity()[::20]]
@@ -120,8 +135,7 @@ def _new_mail(sim: RunningSimulator) -> None:
 
 
 async def _found(settings: Settings, runs: list[ScanResult]) -> list[dict[str, object]]:
-    embedded = replace(settings, database=replace(settings.database, url=None))
-    async with open_store(embedded) as store:
+    async with open_store(_embedded(settings)) as store:
         return await store.fetch(
             "SELECT conversation_id, message_id, tracking_number, carrier, source"
             " FROM frontscan.tracking_numbers WHERE run_id = ANY(%s)"

@@ -28,12 +28,12 @@ def embedded_dsn() -> str:
     """Start (or reuse) the embedded server and return its DSN (a Unix socket, no password)."""
     data_dir = embedded_data_dir()
     try:
-        import pgserver
-
         data_dir.mkdir(parents=True, exist_ok=True)
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (cron, containers); harmless.
             warnings.simplefilter("ignore", UserWarning)
+            import pgserver
+
             server = cast(Any, pgserver).get_server(data_dir, cleanup_mode=None)
             uri: str = server.get_uri()
     except Exception as error:  # pgserver raises plain exceptions of several kinds

@@ -260,7 +260,6 @@ def _ending(pipeline: Pipeline, request: ScanRequest) -> FrontscanError | None:
     return None
 
 
-
 def _status(pipeline: Pipeline, error: FrontscanError | None) -> Status:
     if error is not None:
         return "failed"
@@ -281,7 +280,19 @@ def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
         "limit": request.limit,
         "max_cost": request.max_cost,
         "retry_failed": request.retry_failed,
+        "advances_watermark": advances_watermark(request),
     }
+
+
+def advances_watermark(request: ScanRequest) -> bool:
+    """Whether a completed run covered all activity up to its start (cron may continue)."""
+    return not (
+        request.retry_failed
+        or request.limit is not None
+        or request.inbox
+        or request.query
+        or request.before is not None
+    )
 
 
 def _bound(

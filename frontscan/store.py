@@ -246,6 +246,18 @@ class Store:
                 ),
             )
 
+    async def forget(self, conversation_ids: Sequence[str]) -> None:
+        """Delete everything recorded for these conversations (the demo redoes its inbox)."""
+        async with self._transaction() as conn:
+            for table in ("tracking_numbers", "messages"):
+                await conn.execute(
+                    f"DELETE FROM {SCHEMA}.{table} WHERE conversation_id = ANY(%s)",
+                    (list(conversation_ids),),
+                )
+            await conn.execute(
+                f"DELETE FROM {SCHEMA}.conversations WHERE id = ANY(%s)", (list(conversation_ids),)
+            )
+
     async def close_stale_runs(self) -> int:
         """Mark runs left 'running' by a killed process as interrupted.
 
@@ -260,11 +272,17 @@ class Store:
             return cursor.rowcount
 
     async def last_completed_run_start(self) -> float | None:
-        """When the newest run that finished its window started: the cron watermark."""
+        """The cron watermark: when the newest complete scan up to "now" started.
+
+        Only runs that covered everything up to their start count (the runner marks them
+        `advances_watermark`): a --retry-failed, --limit, --inbox, --query or --before run
+        did not, and continuing from it would skip activity.
+        """
         async with self._transaction() as conn:
             cursor = await conn.execute(
                 "SELECT extract(epoch FROM max(started_at))::float8"
                 f" FROM {SCHEMA}.runs WHERE status IN ('succeeded', 'partial')"
+                " AND (options ->> 'advances_watermark')::boolean"
             )
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])

@@ -119,11 +119,17 @@ async def test_failures_count_attempts_and_keep_the_watermark(store: Store) -> N
 
 async def test_runs_are_recorded_and_give_the_cron_watermark(store: Store) -> None:
     assert await store.last_completed_run_start() is None
-    run_id = await store.start_run(1770000000.0, None, {"llm": "auto"})
+    run_id = await store.start_run(1770000000.0, None, {"advances_watermark": True})
     await store.finish_run(run_id, "succeeded", RunStats(numbers_found=3), 0.01, None)
     rows = await store.fetch("SELECT status, numbers_found FROM frontscan.runs")
     assert rows == [{"status": "succeeded", "numbers_found": 3}]
     assert await store.last_completed_run_start() is not None
+    retry = await store.start_run(None, None, {"advances_watermark": False})
+    await store.finish_run(retry, "succeeded", RunStats(), 0.0, None)
+    rows = await store.fetch(
+        "SELECT extract(epoch FROM started_at)::float8 AS s FROM frontscan.runs ORDER BY id"
+    )
+    assert await store.last_completed_run_start() == rows[0]["s"]
 
 
 async def test_a_second_process_is_refused_the_scan_lock(store: Store, database_url: str) -> None:

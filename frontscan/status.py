@@ -1,0 +1,248 @@
+"""`frontscan status`: what the ledger says, for the operator and for monitoring.
+
+Only the database is read (no Front or OpenAI call), so it is cheap from cron or a health
+check. Runs show whether scans keep up (throughput) and what they cost; the watermark is
+where the next cron run starts, the first thing to check when numbers seem missing; the
+failed conversations, with their last error, are what `--retry-failed` would pick up.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, fields
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from frontscan.config import Settings
+from frontscan.runner import open_store
+from frontscan.window import CRON_OVERLAP_SECONDS, iso
+
+FAILED_SHOWN = 50  # a long failure list is a symptom; the count says how big it is
+
+_RUNS = """
+SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
+       extract(epoch FROM finished_at)::float8 AS finished_at, status,
+       extract(epoch FROM window_after)::float8 AS window_after,
+       extract(epoch FROM window_before)::float8 AS window_before,
+       conversations_scanned, conversations_skipped, conversations_failed, numbers_found,
+       front_calls, openai_calls, cost_usd::float8 AS cost_usd, error
+FROM frontscan.runs ORDER BY id DESC LIMIT %s"""
+_TOTALS = """
+SELECT count(*) AS conversations, (SELECT count(*) FROM frontscan.messages) AS messages,
+       (SELECT count(*) FROM frontscan.tracking_numbers) AS tracking_numbers,
+       count(*) FILTER (WHERE status = 'failed') AS failed_conversations
+FROM frontscan.conversations"""
+_BY_CARRIER = """SELECT carrier, count(*) AS numbers FROM frontscan.tracking_numbers
+GROUP BY carrier ORDER BY count(*) DESC, carrier"""
+_FAILED = """
+SELECT id, subject, attempts, last_error, extract(epoch FROM updated_at)::float8 AS updated_at
+FROM frontscan.conversations WHERE status = 'failed' ORDER BY updated_at DESC, id LIMIT %s"""
+
+
+@dataclass(frozen=True, slots=True)
+class RunRow:
+    """One run as recorded by `finish_run`; counters stay 0 until the run finishes."""
+
+    id: int
+    started_at: float
+    finished_at: float | None
+    status: str
+    window_after: float | None
+    window_before: float | None
+    conversations_scanned: int
+    conversations_skipped: int
+    conversations_failed: int
+    numbers_found: int
+    front_calls: int
+    openai_calls: int
+    cost_usd: float
+    error: str | None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        return None if self.finished_at is None else max(0.0, self.finished_at - self.started_at)
+
+    @property
+    def throughput(self) -> float | None:
+        """Conversations scanned per second of wall time (None for unfinished runs)."""
+        duration = self.duration_seconds
+        return self.conversations_scanned / duration if duration else None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    conversations: int
+    messages: int
+    tracking_numbers: int
+    failed_conversations: int
+    by_carrier: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FailedConversation:
+    id: str
+    subject: str
+    attempts: int
+    last_error: str | None
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class StatusReport:
+    runs: tuple[RunRow, ...]  # newest first
+    totals: Totals
+    failed: tuple[FailedConversation, ...]  # newest failure first, at most FAILED_SHOWN
+    last_completed_run_start: float | None  # the cron watermark (None: no completed run)
+
+    @property
+    def next_cron_after(self) -> float | None:
+        start = self.last_completed_run_start
+        return None if start is None else start - CRON_OVERLAP_SECONDS
+
+    @property
+    def failed_not_shown(self) -> int:
+        return max(0, self.totals.failed_conversations - len(self.failed))
+
+
+async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
+    """Read the report from the ledger (read-only queries, besides pending migrations)."""
+    async with open_store(settings) as store:
+        run_rows = await store.fetch(_RUNS, (max(0, runs),))
+        counts = (await store.fetch(_TOTALS))[0]
+        carriers = await store.fetch(_BY_CARRIER)
+        failed = await store.fetch(_FAILED, (FAILED_SHOWN,))
+        last_start = await store.last_completed_run_start()
+    return StatusReport(
+        runs=tuple(RunRow(**row) for row in run_rows),
+        totals=Totals(**counts, by_carrier=tuple((r["carrier"], r["numbers"]) for r in carriers)),
+        failed=tuple(FailedConversation(**row) for row in failed),
+        last_completed_run_start=last_start,
+    )
+
+
+_TIMES = frozenset({"started_at", "finished_at", "window_after", "window_before", "updated_at"})
+
+
+def _plain(item: RunRow | FailedConversation) -> dict[str, Any]:
+    return {
+        f.name: iso(getattr(item, f.name)) if f.name in _TIMES else getattr(item, f.name)
+        for f in fields(item)
+    }
+
+
+def to_json(report: StatusReport) -> dict[str, Any]:
+    """The `--json` object: ISO 8601 UTC times, stable keys, no rich markup."""
+    t = report.totals
+    return {
+        "runs": [
+            _plain(r)
+            | {
+                "duration_seconds": _rounded(r.duration_seconds),
+                "throughput_per_second": _rounded(r.throughput),
+            }
+            for r in report.runs
+        ],
+        "totals": {
+            "conversations": t.conversations,
+            "messages": t.messages,
+            "tracking_numbers": t.tracking_numbers,
+            "failed_conversations": t.failed_conversations,
+            "numbers_by_carrier": dict(t.by_carrier),
+        },
+        "watermark": {
+            "last_completed_run_start": iso(report.last_completed_run_start),
+            "next_cron_after": iso(report.next_cron_after),
+        },
+        "failed_conversations": [_plain(f) for f in report.failed],
+        "failed_conversations_not_shown": report.failed_not_shown,
+    }
+
+
+def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
+    """`--json`: one object on the console's file (stdout); otherwise rich tables."""
+    if json_mode:
+        console.file.write(json.dumps(to_json(report)) + "\n")
+        console.file.flush()
+        return
+    console.print(*_runs_tables(report.runs) if report.runs else ["No scans recorded yet."])
+    t = report.totals
+    ledger = f"{t.conversations:,} conversations, {t.messages:,} messages, "
+    ledger += f"{t.tracking_numbers:,} tracking numbers, {t.failed_conversations:,} failed"
+    console.print(f"Ledger: {ledger}", highlight=False)
+    if t.by_carrier:
+        carriers = _table("Tracking numbers by carrier", "carrier", "numbers")
+        for carrier, count in t.by_carrier:
+            carriers.add_row(Text(carrier), f"{count:,}")
+        console.print(carriers)
+    console.print(
+        "Watermark: none yet; the first scan needs --after YYYY-MM-DD."
+        if report.last_completed_run_start is None
+        else f"Watermark: last completed run started {_when(report.last_completed_run_start)}; "
+        f"the next cron run scans after {_when(report.next_cron_after)}.",
+        highlight=False,
+    )
+    if report.failed:
+        title = "Failed conversations (scan --retry-failed retries them)"
+        failed = _table(title, "conversation", "subject", "attempts", "last error", "when")
+        for f in report.failed:
+            # Subjects and errors are data, not rich markup: Text() prints them verbatim.
+            failed.add_row(Text(f.id), Text(f.subject), str(f.attempts), Text(f.last_error or ""),
+                           _when(f.updated_at))  # fmt: skip
+        console.print(failed)
+        if report.failed_not_shown:
+            console.print(f"… and {report.failed_not_shown:,} more failed conversations.")
+
+
+_LEFT = frozenset({"started (UTC)", "status", "window", "carrier", "conversation", "subject",
+                   "last error", "when"})  # fmt: skip
+_WRAPS = frozenset({"started (UTC)", "window", "subject", "last error"})
+
+
+def _table(title: str, *headers: str) -> Table:
+    table = Table(*headers, title=title, box=box.SIMPLE_HEAD, min_width=len(title) + 2)
+    for column in table.columns:
+        column.no_wrap = column.header not in _WRAPS
+        column.justify = "left" if column.header in _LEFT else "right"
+    return table
+
+
+def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
+    """Two narrow tables rather than one wide one, so both read in 80 columns."""
+    timing = _table("Recent runs (newest first)", "run", "started (UTC)", "took", "status",
+                    "window", "conv/s", "cost")  # fmt: skip
+    counts = _table("Run counters", "run", "scanned", "skipped", "failed", "numbers",
+                    "Front calls", "OpenAI calls")  # fmt: skip
+    for r in runs:
+        timing.add_row(
+            str(r.id),
+            _when(r.started_at),
+            _duration(r.duration_seconds),
+            r.status,
+            f"{_when(r.window_after) or '…'} → {_when(r.window_before) or 'now'}",
+            "" if r.throughput is None else f"{r.throughput:,.1f}",
+            f"${r.cost_usd:,.4f}",
+        )
+        numbers = (r.conversations_scanned, r.conversations_skipped, r.conversations_failed,
+                   r.numbers_found, r.front_calls, r.openai_calls)  # fmt: skip
+        counts.add_row(str(r.id), *(f"{n:,}" for n in numbers))
+    return timing, counts
+
+
+def _when(seconds: float | None) -> str:
+    """A compact UTC time for tables, to the minute (the JSON keeps full ISO 8601)."""
+    text = iso(seconds)
+    return "" if text is None else text[:16].replace("T", " ")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"  # still running, or the process died before closing the run
+    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds) // 60}m{int(seconds) % 60:02d}s"
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
