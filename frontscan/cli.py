@@ -138,7 +138,7 @@ def scan(
     concurrency: Annotated[
         int | None,
         typer.Option(
-            help="Conversations in flight at once [env FRONTSCAN_SCAN_CONCURRENCY; default 20].",
+            help="Conversations in flight at once (env FRONTSCAN_SCAN_CONCURRENCY, default 20).",
             show_default=False,
         ),
     ] = None,
@@ -146,7 +146,7 @@ def scan(
         int | None,
         typer.Option(
             help="Conversations per database commit and timing line "
-            "[env FRONTSCAN_SCAN_BATCH_SIZE; default 50].",
+            "(env FRONTSCAN_SCAN_BATCH_SIZE, default 50).",
             show_default=False,
         ),
     ] = None,
@@ -154,7 +154,7 @@ def scan(
         str | None,
         typer.Option(
             help="auto: ask the model only where the detector sees a candidate; always; never "
-            "(patterns only, no OpenAI key needed) [env FRONTSCAN_SCAN_LLM; default auto].",
+            "(patterns only, no OpenAI key needed) (env FRONTSCAN_SCAN_LLM, default auto).",
             show_default=False,
         ),
     ] = None,
