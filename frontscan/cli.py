@@ -219,7 +219,8 @@ def scan(
     reached), 2 bad input or configuration, 75 another scan is running, 130 interrupted.
     """
     from frontscan import runner, window
-    from frontscan.report import make_reporter, print_planned, print_summary
+    from frontscan.report import make_reporter
+    from frontscan.summary import print_planned, print_summary
 
     def body() -> None:
         settings = _settings(

@@ -15,9 +15,10 @@ from rich.table import Table
 
 from frontscan.baseline import BaselineResult, run_baseline
 from frontscan.config import FrontSettings, Secret, Settings
-from frontscan.report import ScanReporter, print_summary
+from frontscan.report import ScanReporter
 from frontscan.runner import ScanRequest, ScanResult, open_store, scan
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, running_simulator
+from frontscan.summary import print_summary
 
 DAY = 86_400.0
 DEMO_FRONT_RPM = 600

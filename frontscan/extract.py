@@ -45,7 +45,7 @@ class OpenAIExtractor:
         self._client = client
         self.model = model
         self._max_tokens = max_completion_tokens
-        self._budgets = budgets
+        self.budgets = budgets
         self._attempts = attempts
         self.counters = ApiCounters()
 
@@ -59,7 +59,7 @@ class OpenAIExtractor:
     async def _once(
         self, prompt: list[dict[str, str]], prompt_tokens: int, budget: int
     ) -> Extraction:
-        self.counters.throttled_seconds += await self._budgets.acquire(prompt_tokens + budget)
+        self.counters.throttled_seconds += await self.budgets.acquire(prompt_tokens + budget)
         self.counters.calls += 1
         sent = time.monotonic()
         try:
@@ -70,7 +70,7 @@ class OpenAIExtractor:
                 max_completion_tokens=self._max_tokens,
             )
             self.counters.http_seconds += time.monotonic() - sent
-            self._budgets.observe(raw.headers)
+            self.budgets.observe(raw.headers)
             completion = raw.parse()
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
@@ -92,7 +92,7 @@ class OpenAIExtractor:
         if usage is not None:
             self.counters.prompt_tokens += usage.prompt_tokens
             self.counters.completion_tokens += usage.completion_tokens
-            self._budgets.reconcile(charged, usage.total_tokens)
+            self.budgets.reconcile(charged, usage.total_tokens)
 
     def _translate(self, error: openai.OpenAIError) -> FrontscanError:
         if isinstance(error, openai.LengthFinishReasonError):
@@ -117,7 +117,7 @@ class OpenAIExtractor:
             if message.startswith("Request too large"):
                 return ItemError(f"OpenAI: request too large for the TPM limit ({message[:120]})")
             self.counters.rate_limited += 1
-            delay = self._budgets.on_429(str(error.type or ""), message, error.response.headers)
+            delay = self.budgets.on_429(str(error.type or ""), message, error.response.headers)
             return TransientError(f"OpenAI: 429 {code or 'rate limited'}", retry_after=delay)
         if status in (401, 403):
             return AuthError(

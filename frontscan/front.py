@@ -97,7 +97,7 @@ class FrontClient:
         self._session = session
         self._base = URL(base_url.rstrip("/"))
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
-        self._budgets = budgets
+        self.budgets = budgets
         self._attempts = attempts
         self.counters = ApiCounters()
 
@@ -151,7 +151,7 @@ class FrontClient:
     async def _get_once(
         self, url: URL, kind: Literal["search", "other"]
     ) -> tuple[dict[str, Any], URL]:
-        self.counters.throttled_seconds += await self._budgets.acquire_call(kind)
+        self.counters.throttled_seconds += await self.budgets.acquire_call(kind)
         self.counters.calls += 1
         where = f"Front GET {url.path}"
         sent = time.monotonic()
@@ -159,10 +159,10 @@ class FrontClient:
             async with self._session.get(url, headers=self._headers) as response:
                 body = await response.text()
                 self.counters.http_seconds += time.monotonic() - sent
-                self._budgets.observe(response.headers, kind=kind)
+                self.budgets.observe(response.headers, kind=kind)
                 if response.status == 429:
                     self.counters.rate_limited += 1
-                    delay = self._budgets.on_429(response.headers, body, kind=kind)
+                    delay = self.budgets.on_429(response.headers, body, kind=kind)
                     raise TransientError(f"{where}: 429 rate limited", retry_after=delay)
                 if response.status >= 400:
                     raise _status_error(where, response.status, body)

@@ -7,21 +7,15 @@ Both write to stderr only, so `--json` keeps stdout for the single summary objec
 
 from __future__ import annotations
 
-import json
 import sys
-from collections.abc import Sequence
-from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal, Self, TextIO
+from typing import Self, TextIO
 
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn
-from rich.table import Table
 from rich.text import Text
 
-from frontscan.models import BatchTiming, Outcome, Planned
-
-Status = Literal["succeeded", "partial", "failed", "interrupted"]
+from frontscan.models import BatchTiming, Outcome
 
 
 def _plural(count: int, word: str) -> str:
@@ -36,32 +30,6 @@ def batch_line(timing: BatchTiming) -> str:
         f"{_plural(timing.numbers, 'number')}, {timing.failed} failed, "
         f"{timing.throttled} throttled"
     )
-
-
-def bound_seconds(
-    *,
-    front_calls: int,
-    front_rpm: float,
-    llm_calls: int,
-    openai_rpm: float,
-    llm_tokens: int,
-    openai_tpm: float,
-    conversations: int,
-    latency_seconds: float,
-    concurrency: int,
-) -> float:
-    """The fastest this work could possibly have run (DESIGN §4), in seconds.
-
-    Whichever budget is tightest sets the pace: each rate-limited resource needs
-    amount / per-minute-rate minutes, and latency caps what `concurrency` workers can do.
-    A rate of 0 means "not limited / not used", so that term is left out.
-    """
-    budgets = ((front_calls, front_rpm), (llm_calls, openai_rpm), (llm_tokens, openai_tpm))
-    terms = [60.0 * amount / per_minute for amount, per_minute in budgets if per_minute > 0]
-    terms.append(0.0)
-    if concurrency > 0:
-        terms.append(conversations * latency_seconds / concurrency)
-    return max(terms)
 
 
 class ScanReporter:
@@ -220,130 +188,3 @@ def make_reporter(*, tty: bool, json_mode: bool, stream: TextIO | None = None) -
     if tty:
         return RichReporter(Console(file=stream, stderr=True, force_terminal=True))
     return PlainReporter(stream if stream is not None else sys.stderr)
-
-
-@dataclass(frozen=True, slots=True)
-class Summary:
-    """The end-of-run account, the same facts for the table and for `--json`."""
-
-    run_id: int | None
-    status: Status
-    window_after: str | None
-    window_before: str | None
-    conversations_seen: int
-    scanned: int
-    skipped: int
-    failed: int
-    numbers_found: int
-    llm_dropped: int
-    front_calls: int
-    openai_calls: int
-    prompt_tokens: int
-    completion_tokens: int
-    cost_usd: float
-    wall_seconds: float
-    bound_seconds: float
-    rate_limited: int
-    throttled_seconds: float
-    stop_reason: str | None
-    dry_run: bool
-
-    @property
-    def ratio_to_bound(self) -> float:
-        """bound / wall: 1.0 means the run went as fast as the rate limits allow."""
-        return self.bound_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
-
-    def to_json(self) -> str:
-        """One line, keys in field order; floats rounded so diffs and dashboards stay quiet."""
-        data = asdict(self)
-        data["cost_usd"] = round(self.cost_usd, 6)
-        for key in ("wall_seconds", "bound_seconds", "throttled_seconds"):
-            data[key] = round(data[key], 3)
-        data["ratio_to_bound"] = round(self.ratio_to_bound, 3)
-        return json.dumps(data)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m {secs:02d} s"
-
-
-def summary_table(summary: Summary) -> Table:
-    """Two columns a person reads top to bottom: what was done, what it cost, how fast."""
-    s = summary
-    title = f"run {s.run_id if s.run_id is not None else '-'}: {s.status}"
-    table = Table(title=title + (" (dry run)" if s.dry_run else ""), show_header=False)
-    table.add_column(style="bold")
-    table.add_column(justify="right")
-    speed = f"{s.ratio_to_bound:.0%} of the rate-limit bound ({_duration(s.bound_seconds)})"
-    rows = [
-        ("scanned", f"{s.scanned:,}"),
-        ("skipped as up to date", f"{s.skipped:,}"),
-        ("tracking numbers found", f"{s.numbers_found:,}"),
-        ("failed", f"{s.failed:,}"),
-        ("Front calls", f"{s.front_calls:,}"),
-        ("OpenAI calls", f"{s.openai_calls:,}"),
-        ("tokens", f"{s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion"),
-        ("estimated cost", f"${s.cost_usd:,.4f}"),
-        ("wall time", _duration(s.wall_seconds)),
-        ("throughput", speed if s.bound_seconds > 0 else "n/a"),
-        ("429s", f"{s.rate_limited:,} ({_duration(s.throttled_seconds)} paused)"),
-    ]
-    if s.stop_reason:
-        rows.append(("stopped", s.stop_reason))
-    for label, value in rows:
-        table.add_row(label, value)
-    return table
-
-
-def print_summary(
-    summary: Summary, *, json_mode: bool, console: Console, stdout: TextIO | None = None
-) -> None:
-    """`--json`: one object on stdout for machines; otherwise the table on `console`."""
-    if json_mode:
-        out = stdout if stdout is not None else sys.stdout
-        out.write(summary.to_json() + "\n")
-        out.flush()
-    else:
-        console.print(summary_table(summary))
-
-
-def print_planned(
-    planned: Sequence[Planned], *, json_mode: bool, console: Console, stdout: TextIO | None = None
-) -> None:
-    """A dry run's list: each conversation that would be scanned and what it would cost."""
-    if json_mode:
-        out = stdout if stdout is not None else sys.stdout
-        for item in planned:
-            row = {
-                "conversation_id": item.ref.id,
-                "subject": item.ref.subject,
-                "new_messages": item.new_messages,
-                "asks_model": item.asks_model,
-                "prompt_tokens": item.prompt_tokens,
-                "completion_budget": item.completion_budget,
-            }
-            out.write(json.dumps(row) + "\n")
-        return
-    table = Table(title=f"would scan {len(planned):,} conversations")
-    for name, justify in (
-        ("conversation", "left"),
-        ("subject", "left"),
-        ("new messages", "right"),
-        ("model", "center"),
-        ("est. tokens", "right"),
-    ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
-    for item in planned:
-        tokens = item.prompt_tokens + item.completion_budget
-        table.add_row(
-            item.ref.id,
-            item.ref.subject[:60],
-            str(item.new_messages),
-            "yes" if item.asks_model else "-",
-            f"{tokens:,}" if tokens else "-",
-        )
-    console.print(table)

@@ -17,18 +17,18 @@ from dataclasses import dataclass
 import aiohttp
 from openai import AsyncOpenAI
 
-from frontscan.answers import cost_usd
 from frontscan.config import Settings, redact_dsn
 from frontscan.embedded import embedded_data_dir, embedded_dsn
-from frontscan.errors import ConfigError, FrontscanError, Interrupted, ItemError
+from frontscan.errors import ConfigError, FrontscanError
 from frontscan.extract import OpenAIExtractor
 from frontscan.front import FrontClient, search_query
 from frontscan.limits import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Planned, SearchPage
 from frontscan.pipeline import Pipeline, Plan
-from frontscan.report import ScanReporter, Status, Summary, bound_seconds
+from frontscan.report import ScanReporter
 from frontscan.store import Store
-from frontscan.window import check_order, iso, resolve_window, split_window
+from frontscan.summary import Summary, bound_seconds, ending, run_status, summarize
+from frontscan.window import check_order, resolve_window, split_window
 
 MAX_ATTEMPTS = 3
 
@@ -123,74 +123,13 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
     front_token, openai_key = _require_secrets(settings, request)
     started = time.monotonic()
     async with AsyncExitStack() as stack:
-        dsn, data_dir = database_dsn(settings)
-        if data_dir:
-            reporter.note(f"using the embedded PostgreSQL in {data_dir}")
-        store = await Store.open(dsn, max_size=3)
-        stack.push_async_callback(store.close)
-        await store.migrate()
-        if not request.dry_run:
-            await stack.enter_async_context(store.scan_lock())
-            await store.close_stale_runs()
-        retry_refs: tuple[ConversationRef, ...] = ()
-        if request.retry_failed:
-            failed = await store.failed_conversations()
-            subjects = await store.subjects([f.id for f in failed])
-            retry_refs = tuple(
-                ConversationRef(f.id, subjects.get(f.id, ""), None, None) for f in failed
-            )
-            after, before = request.after, request.before
-            slices: tuple[tuple[float | None, float | None], ...] = ()
-        else:
-            now = time.time()
-            after, before = resolve_window(
-                request.after, request.before, await store.last_completed_run_start(), now
-            )
-            slices = split_window(after, before, now, request.slice_days)
-
-        session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=60, connect=10),
-            connector=aiohttp.TCPConnector(limit=settings.scan.concurrency + 4),
-        )
-        stack.push_async_callback(session.close)
-        front_budgets = FrontBudgets(settings.front.rpm, settings.front.headroom)
-        front = FrontClient(session, settings.front.api_url, front_token, front_budgets)
-        await front.check_auth()
-
-        openai_budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
-        extractor: OpenAIExtractor | None = None
-        if openai_key is not None:
-            client = AsyncOpenAI(
-                api_key=openai_key, base_url=settings.openai.base_url, max_retries=0, timeout=60.0
-            )
-            stack.push_async_callback(client.close)
-            extractor = OpenAIExtractor(
-                client, settings.openai.model, settings.openai.max_completion_tokens, openai_budgets
-            )
-
-        plan = Plan(
-            slices=slices,
-            llm=settings.scan.llm,
-            model=settings.openai.model,
-            max_completion_tokens=settings.openai.max_completion_tokens,
-            concurrency=settings.scan.concurrency,
-            batch_size=settings.scan.batch_size,
-            rescan=request.rescan,
-            limit=request.limit,
-            max_cost=request.max_cost,
-            dry_run=request.dry_run,
-            # --retry-failed retries whatever its attempts; a normal scan stops after three.
-            max_attempts=2**31 if request.retry_failed else MAX_ATTEMPTS,
-            retry_refs=retry_refs,
-        )
+        store = await _open_ledger(stack, settings, reporter, lock=not request.dry_run)
+        plan, after, before = await _plan(store, settings, request)
+        front = await _open_front(stack, settings, front_token)
+        extractor = _open_extractor(stack, settings, openai_key)
         run_id = None
         if not request.dry_run:
             run_id = await store.start_run(after, before, _options(settings, request))
-
-        def rate_limited() -> int:
-            calls = extractor.counters.rate_limited if extractor else 0
-            return front.counters.rate_limited + calls
-
         pipeline = Pipeline(
             plan,
             _WindowSearch(front, request.inbox, request.query),
@@ -198,74 +137,127 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             store,
             reporter,
             run_id=run_id,
-            rate_limited=rate_limited,
+            rate_limited=lambda: _rate_limited(front, extractor),
         )
-        error: FrontscanError | None = None
-        with _signals(pipeline, reporter):
-            try:
-                await pipeline.run()
-            except FrontscanError as caught:
-                error = caught
-        stats = pipeline.stats
-        if extractor is not None:
-            stats.openai_calls = extractor.counters.calls
-            stats.prompt_tokens = extractor.counters.prompt_tokens
-            stats.completion_tokens = extractor.counters.completion_tokens
-            stats.throttled_seconds += extractor.counters.throttled_seconds
-        stats.front_calls = front.counters.calls
-        stats.rate_limited = rate_limited()
-        stats.throttled_seconds += front.counters.throttled_seconds
-        status = _status(pipeline, error)
-        bound = _bound(settings, front, front_budgets, openai_budgets, extractor)
-        summary = _summary(
-            run_id,
-            status,
-            after,
-            before,
-            pipeline,
-            time.monotonic() - started,
-            bound,
-            request.dry_run,
-        )
+        error = await _run(pipeline, reporter)
+        _add_api_counters(pipeline, front, extractor)
+        status = run_status(pipeline, error)
+        wall = time.monotonic() - started
+        bound = _bound(settings, front, extractor)
+        summary = summarize(run_id, status, after, before, pipeline, wall, bound, request.dry_run)
         if run_id is not None:
-            await store.finish_run(
-                run_id,
-                status,
-                stats,
-                summary.cost_usd,
-                str(error) if error else pipeline.stop_reason,
-            )
+            reason = str(error) if error else pipeline.stop_reason
+            await store.finish_run(run_id, status, pipeline.stats, summary.cost_usd, reason)
     if error is not None:
         raise error
-    return ScanResult(summary, tuple(pipeline.planned), _ending(pipeline, request))
+    return ScanResult(summary, tuple(pipeline.planned), ending(pipeline, request.max_cost))
 
 
-def _ending(pipeline: Pipeline, request: ScanRequest) -> FrontscanError | None:
-    """Why a run that ended cleanly still deserves a non-zero exit code, if it does."""
-    if pipeline.stop_reason == "max-cost":
-        return ItemError(
-            f"stopped before the estimated OpenAI spend passed --max-cost {request.max_cost}; "
-            "the next run picks up the conversations left"
+async def _open_ledger(
+    stack: AsyncExitStack, settings: Settings, reporter: ScanReporter, *, lock: bool
+) -> Store:
+    """The database first: a bad DSN or a held lock fails before any API call."""
+    dsn, data_dir = database_dsn(settings)
+    if data_dir:
+        reporter.note(f"using the embedded PostgreSQL in {data_dir}")
+    store = await Store.open(dsn, max_size=3)
+    stack.push_async_callback(store.close)
+    await store.migrate()
+    if lock:
+        await stack.enter_async_context(store.scan_lock())
+        await store.close_stale_runs()
+    return store
+
+
+async def _plan(
+    store: Store, settings: Settings, request: ScanRequest
+) -> tuple[Plan, float | None, float | None]:
+    """What to scan: the search window in slices, or the failed conversations to retry."""
+    retry_refs: tuple[ConversationRef, ...] = ()
+    slices: tuple[tuple[float | None, float | None], ...] = ()
+    after, before = request.after, request.before
+    if request.retry_failed:
+        failed = await store.failed_conversations()
+        subjects = await store.subjects([f.id for f in failed])
+        retry_refs = tuple(
+            ConversationRef(f.id, subjects.get(f.id, ""), None, None) for f in failed
         )
-    if pipeline.stop_reason == "interrupted":
-        return Interrupted(
-            "interrupted: finished conversations are recorded; run the same command again "
-            "to continue"
-        )
-    if pipeline.stats.conversations_failed:
-        return ItemError(
-            f"{pipeline.stats.conversations_failed} conversations failed and were recorded; "
-            "the next run retries them (see `frontscan status`)"
-        )
+    else:
+        now = time.time()
+        last_start = await store.last_completed_run_start()
+        after, before = resolve_window(request.after, request.before, last_start, now)
+        slices = split_window(after, before, now, request.slice_days)
+    plan = Plan(
+        slices=slices,
+        llm=settings.scan.llm,
+        model=settings.openai.model,
+        max_completion_tokens=settings.openai.max_completion_tokens,
+        concurrency=settings.scan.concurrency,
+        batch_size=settings.scan.batch_size,
+        rescan=request.rescan,
+        limit=request.limit,
+        max_cost=request.max_cost,
+        dry_run=request.dry_run,
+        # --retry-failed retries whatever its attempts; a normal scan stops after three.
+        max_attempts=2**31 if request.retry_failed else MAX_ATTEMPTS,
+        retry_refs=retry_refs,
+    )
+    return plan, after, before
+
+
+async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> FrontClient:
+    """The Front client, its budgets, and a `GET /me` so a bad token fails at once."""
+    session = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=60, connect=10),
+        connector=aiohttp.TCPConnector(limit=settings.scan.concurrency + 4),
+    )
+    stack.push_async_callback(session.close)
+    budgets = FrontBudgets(settings.front.rpm, settings.front.headroom)
+    front = FrontClient(session, settings.front.api_url, token, budgets)
+    await front.check_auth()
+    return front
+
+
+def _open_extractor(
+    stack: AsyncExitStack, settings: Settings, key: str | None
+) -> OpenAIExtractor | None:
+    """The model client, or None when this run asks no model (`--llm never`, dry runs)."""
+    if key is None:
+        return None
+    client = AsyncOpenAI(
+        api_key=key, base_url=settings.openai.base_url, max_retries=0, timeout=60.0
+    )
+    stack.push_async_callback(client.close)
+    budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
+    return OpenAIExtractor(
+        client, settings.openai.model, settings.openai.max_completion_tokens, budgets
+    )
+
+
+async def _run(pipeline: Pipeline, reporter: ScanReporter) -> FrontscanError | None:
+    with _signals(pipeline, reporter):
+        try:
+            await pipeline.run()
+        except FrontscanError as error:
+            return error
     return None
 
 
-def _status(pipeline: Pipeline, error: FrontscanError | None) -> Status:
-    if error is not None:
-        return "failed"
-    if pipeline.stop_reason is not None:
-        return "interrupted"
-    return "partial" if pipeline.stats.conversations_failed else "succeeded"
+def _rate_limited(front: FrontClient, extractor: OpenAIExtractor | None) -> int:
+    return front.counters.rate_limited + (extractor.counters.rate_limited if extractor else 0)
+
+
+def _add_api_counters(
+    pipeline: Pipeline, front: FrontClient, extractor: OpenAIExtractor | None
+) -> None:
+    stats = pipeline.stats
+    llm = extractor.counters if extractor else ApiCounters()
+    stats.front_calls = front.counters.calls
+    stats.openai_calls = llm.calls
+    stats.prompt_tokens = llm.prompt_tokens
+    stats.completion_tokens = llm.completion_tokens
+    stats.rate_limited = _rate_limited(front, extractor)
+    stats.throttled_seconds += front.counters.throttled_seconds + llm.throttled_seconds
 
 
 def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
@@ -295,73 +287,24 @@ def advances_watermark(request: ScanRequest) -> bool:
     )
 
 
-def _bound(
-    settings: Settings,
-    front: FrontClient,
-    front_budgets: FrontBudgets,
-    openai_budgets: OpenAIBudgets,
-    extractor: OpenAIExtractor | None,
-) -> float:
+def _bound(settings: Settings, front: FrontClient, extractor: OpenAIExtractor | None) -> float:
     """DESIGN §4: the fastest this run could have gone under its rate limits and latency."""
-    front_rpm = front_budgets.limit or front_budgets.company.per_minute
+    front_rpm = front.budgets.limit or front.budgets.company.per_minute
     llm = extractor.counters if extractor else ApiCounters()
+    openai = extractor.budgets if extractor else OpenAIBudgets(settings.openai.rpm, 1)
     bound = bound_seconds(
         front_calls=front.counters.calls,
         front_rpm=front_rpm,
         llm_calls=llm.calls,
-        openai_rpm=openai_budgets.requests.per_minute,
-        llm_tokens=int(openai_budgets.tokens.stats.acquired),
-        openai_tpm=openai_budgets.tokens.per_minute,
+        openai_rpm=openai.requests.per_minute,
+        llm_tokens=int(openai.tokens.stats.acquired),
+        openai_tpm=openai.tokens.per_minute,
         conversations=1,
         latency_seconds=front.counters.http_seconds + llm.http_seconds,
         concurrency=settings.scan.concurrency,
     )
-    search_calls = front_budgets.search.stats.calls
+    search_calls = front.budgets.search.stats.calls
     return max(bound, 60.0 * search_calls / (front_rpm * FRONT_SEARCH_SHARE))
-
-
-def _summary(
-    run_id: int | None,
-    status: Status,
-    after: float | None,
-    before: float | None,
-    pipeline: Pipeline,
-    wall: float,
-    bound: float,
-    dry_run: bool,
-) -> Summary:
-    stats = pipeline.stats
-    prompt, completion, calls = stats.prompt_tokens, stats.completion_tokens, stats.openai_calls
-    cost = pipeline.spent_usd
-    if dry_run:  # estimates: the calls the scan would make, tokens at their upper bound
-        asks = [p for p in pipeline.planned if p.asks_model]
-        calls = len(asks)
-        prompt = sum(p.prompt_tokens for p in asks)
-        completion = sum(p.completion_budget for p in asks)
-        cost = cost_usd(pipeline.plan.model, prompt, completion)
-    return Summary(
-        run_id=run_id,
-        status=status,
-        window_after=iso(after),
-        window_before=iso(before),
-        conversations_seen=stats.conversations_seen,
-        scanned=stats.conversations_scanned,
-        skipped=stats.conversations_skipped,
-        failed=stats.conversations_failed,
-        numbers_found=stats.numbers_found,
-        llm_dropped=stats.llm_dropped,
-        front_calls=stats.front_calls,
-        openai_calls=calls,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cost_usd=cost,
-        wall_seconds=wall,
-        bound_seconds=bound,
-        rate_limited=stats.rate_limited,
-        throttled_seconds=stats.throttled_seconds,
-        stop_reason=pipeline.stop_reason,
-        dry_run=dry_run,
-    )
 
 
 class _signals:

@@ -37,6 +37,19 @@ class Migration:
     sql: str
 
 
+def load_queries() -> dict[str, str]:
+    """The named blocks of `sql/queries.sql`: SQL lives in .sql files, not in Python strings."""
+    text = resources.files("frontscan").joinpath("sql", "queries.sql").read_text("utf-8")
+    queries: dict[str, str] = {}
+    for block in text.split("-- name: ")[1:]:
+        name, _, body = block.partition("\n")
+        queries[name.strip()] = body.strip().rstrip(";")
+    return queries
+
+
+_QUERIES = load_queries()
+
+
 def load_migrations() -> list[Migration]:
     """The numbered SQL files shipped in `frontscan/sql`, in order."""
     found = []
@@ -192,14 +205,18 @@ class Store:
         if not outcomes:
             return 0
         async with self._transaction() as conn:
-            await conn.execute(_UPSERT_CONVERSATIONS, _conversation_columns(outcomes, run_id))
+            await conn.execute(
+                _QUERIES["upsert_conversations"], _conversation_columns(outcomes, run_id)
+            )
             messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
             if messages:
-                await conn.execute(_UPSERT_MESSAGES, _message_columns(messages))
+                await conn.execute(_QUERIES["upsert_messages"], _message_columns(messages))
             numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
             if not numbers:
                 return 0
-            cursor = await conn.execute(_INSERT_NUMBERS, _number_columns(numbers, run_id))
+            cursor = await conn.execute(
+                _QUERIES["insert_numbers"], _number_columns(numbers, run_id)
+            )
             return len(await cursor.fetchall())
 
     # -- runs -----------------------------------------------------------------------------
@@ -325,62 +342,6 @@ class Store:
 def _ms(value: float | None) -> float | None:
     """Front times have millisecond precision; round away float noise from the round trip."""
     return None if value is None else round(value, 3)
-
-
-_UPSERT_CONVERSATIONS = f"""
-INSERT INTO {SCHEMA}.conversations AS c
-    (id, subject, last_message_id, last_activity_at, scanned_through, status, attempts,
-     last_error, last_run_id)
-SELECT u.id, u.subject, u.last_message_id, to_timestamp(u.activity), to_timestamp(u.through),
-       u.status, CASE WHEN u.status = 'failed' THEN 1 ELSE 0 END, u.error, %s
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::text[], %s::text[])
-     AS u(id, subject, last_message_id, activity, through, status, error)
-ON CONFLICT (id) DO UPDATE SET
-    subject = EXCLUDED.subject,
-    last_message_id = CASE WHEN EXCLUDED.status = 'done'
-        THEN COALESCE(EXCLUDED.last_message_id, c.last_message_id) ELSE c.last_message_id END,
-    last_activity_at = COALESCE(EXCLUDED.last_activity_at, c.last_activity_at),
-    scanned_through = CASE WHEN EXCLUDED.status = 'done'
-        THEN GREATEST(c.scanned_through, EXCLUDED.scanned_through) ELSE c.scanned_through END,
-    status = EXCLUDED.status,
-    attempts = CASE WHEN EXCLUDED.status = 'failed' THEN c.attempts + 1 ELSE 0 END,
-    last_error = EXCLUDED.last_error,
-    updated_at = now(),
-    last_run_id = EXCLUDED.last_run_id
-"""
-
-_UPSERT_MESSAGES = f"""
-INSERT INTO {SCHEMA}.messages AS m
-    (id, conversation_id, created_at, content_hash, extractor_version, status)
-SELECT u.id, u.conversation_id, to_timestamp(u.created_at), u.content_hash, u.version, u.status
-FROM unnest(%s::text[], %s::text[], %s::float8[], %s::text[], %s::text[], %s::text[])
-     AS u(id, conversation_id, created_at, content_hash, version, status)
-ON CONFLICT (id) DO UPDATE SET
-    content_hash = EXCLUDED.content_hash,
-    extractor_version = EXCLUDED.extractor_version,
-    status = EXCLUDED.status,
-    attempts = m.attempts + 1,
-    processed_at = now()
-"""
-
-# A number already stored for an earlier message of the same conversation (a quoted
-# repeat) is not stored again: it belongs to the message where it first appeared.
-_INSERT_NUMBERS = f"""
-INSERT INTO {SCHEMA}.tracking_numbers
-    (tracking_number, carrier, format, checksum_valid, source, confidence, conversation_id,
-     message_id, snippet, run_id)
-SELECT u.number, u.carrier, u.format, u.checksum_valid, u.source, u.confidence,
-       u.conversation_id, u.message_id, u.snippet, %s
-FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[], %s::text[], %s::float4[],
-            %s::text[], %s::text[], %s::text[])
-     AS u(number, carrier, format, checksum_valid, source, confidence, conversation_id,
-          message_id, snippet)
-WHERE NOT EXISTS (
-    SELECT 1 FROM {SCHEMA}.tracking_numbers t
-    WHERE t.conversation_id = u.conversation_id AND t.tracking_number = u.number)
-ON CONFLICT (message_id, tracking_number) DO NOTHING
-RETURNING id
-"""
 
 
 def _conversation_columns(outcomes: Sequence[Outcome], run_id: int | None) -> list[Any]:

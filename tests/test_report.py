@@ -20,13 +20,10 @@ from frontscan.report import (
     PlainReporter,
     RichReporter,
     ScanReporter,
-    Summary,
     batch_line,
-    bound_seconds,
     make_reporter,
-    print_summary,
-    summary_table,
 )
+from frontscan.summary import Summary, bound_seconds, print_summary, summary_table
 
 
 def timing(index: int = 7, **overrides: float) -> BatchTiming:
