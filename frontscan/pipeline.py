@@ -100,14 +100,14 @@ def needs_work(
 
     Unchanged is decided with no Front call: the search result's last message id (from
     `_links.related.last_message`) is the one the ledger recorded, or, when Front gives no
-    link, its `updated_at` is not after the watermark.
+    link, its `updated_at` is not after the watermark. A conversation that failed
+    `max_attempts` times waits for `--retry-failed`, so a poisoned one cannot eat every run.
     """
     if rescan or entry is None:
         return True
-    same_last = ref.last_message_id is not None and ref.last_message_id == entry.last_message_id
     if entry.status == "failed":
-        return entry.attempts < max_attempts or not same_last
-    if same_last:
+        return entry.attempts < max_attempts
+    if ref.last_message_id is not None and ref.last_message_id == entry.last_message_id:
         return False
     if ref.last_message_id is None and ref.updated_at is not None:
         return entry.scanned_through is None or ref.updated_at > entry.scanned_through
@@ -147,7 +147,7 @@ class Pipeline:
         self._run_id = run_id
         self._rate_limited = rate_limited
         self.stats = RunStats()
-        self.fatal: FrontscanError | None = None
+        self.fatal: BaseException | None = None
         self.stop_reason: str | None = None
         self.planned: list[Planned] = []  # dry runs only
         self._queue: asyncio.Queue[_Work | None] = asyncio.Queue(maxsize=2 * plan.concurrency)
@@ -197,11 +197,9 @@ class Pipeline:
         return self.stats
 
     def _fail(self, error: BaseException) -> None:
-        if isinstance(error, FrontscanError):
-            self.fatal = self.fatal or error
-            self.stop("failed")
-        else:
-            raise error
+        """Stop the run for good; `run()` re-raises the first fatal error once drained."""
+        self.fatal = self.fatal or error
+        self.stop("failed")
 
     # -- producer -----------------------------------------------------------------------
 
@@ -374,8 +372,7 @@ class Pipeline:
             try:
                 stored = await self._ledger.record(outcomes, self._run_id)
             except FrontscanError as error:  # the database is gone: stop, lose nothing recorded
-                self.fatal = self.fatal or error
-                self.stop("failed")
+                self._fail(error)
                 return
         failed = sum(o.status == "failed" for o in outcomes)
         self.stats.batches += 1

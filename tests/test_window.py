@@ -86,9 +86,10 @@ def test_new_unknown_changed_failed_and_rescanned_conversations_need_work() -> N
     assert needs_work(ref(), entry("failed", 2), rescan=False, max_attempts=3)
 
 
-def test_failed_conversations_out_of_attempts_wait_for_new_activity() -> None:
+def test_failed_conversations_out_of_attempts_wait_for_retry_failed() -> None:
     assert not needs_work(ref(), entry("failed", 3), rescan=False, max_attempts=3)
-    assert needs_work(ref("msg_9"), entry("failed", 3), rescan=False, max_attempts=3)
+    assert not needs_work(ref("msg_9"), entry("failed", 3), rescan=False, max_attempts=3)
+    assert needs_work(ref(), entry("failed", 3), rescan=False, max_attempts=2**31)
 
 
 def test_p95() -> None:
