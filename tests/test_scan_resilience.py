@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import random
 import signal
@@ -134,3 +135,62 @@ async def test_under_binding_limits_shared_with_another_integration_429s_stay_ra
     assert limited <= 0.02 * ours, (limited, ours)
     # It really was bound: 90 + ~55 Front calls do not fit in one 120-per-minute window.
     assert result.summary.wall_seconds > 20
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+async def test_ctrl_c_and_sigterm_drain_then_exit_130(
+    database_url: str, tmp_path: Path, signum: signal.Signals
+) -> None:
+    async with running_simulator(fast_options(80, latency_scale=1.0)) as sim:
+        env = {
+            "PATH": os.environ.get("PATH", ""),
+            "HOME": str(tmp_path),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+            **sim.env(),
+            "DATABASE_URL": database_url,
+        }
+        args = [
+            FRONTSCAN,
+            "scan",
+            "--after",
+            "2026-01-01",
+            "--before",
+            "2026-03-02",
+            "--concurrency",
+            "8",
+            "--batch-size",
+            "5",
+            "--json",
+        ]
+        proc = await asyncio.create_subprocess_exec(
+            *args,
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        await asyncio.sleep(2.5)
+        proc.send_signal(signum)
+        out, err = await proc.communicate()
+        interrupted = json.loads(out)
+        partial = set(await stored(database_url))
+        again = await asyncio.create_subprocess_exec(
+            *args,
+            env=env,
+            cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        out_again, _ = await again.communicate()
+        rows = await stored(database_url)
+        expected = truth_in_window(sim, START.timestamp(), END.timestamp() + 86_400)
+    assert proc.returncode == 130, err.decode()
+    assert "stopping: finishing in-flight conversations" in err.decode()
+    assert "frontscan: interrupted" in err.decode()
+    assert interrupted["status"] == "interrupted"
+    assert 0 < interrupted["scanned"] < 80
+    assert partial < expected  # what was committed is true, and some is left for later
+    assert again.returncode == 0
+    assert json.loads(out_again)["scanned"] == 80 - interrupted["scanned"]
+    assert set(rows) == expected
+    assert len(rows) == len(set(rows))
