@@ -300,6 +300,6 @@ def redact_dsn(dsn: str) -> str:
     slash = rest.find("/")
     at = rest.rfind("@", 0, len(rest) if slash < 0 else slash)
     colon = rest.find(":", 0, at) if at > 0 else -1
-    if colon >= 0:
+    if colon >= 0 and at > colon + 1:  # an empty password has nothing to hide
         rest = f"{rest[: colon + 1]}***{rest[at:]}"
     return head + _QUERY_PARAM.sub(r"\g<1>***", rest)

@@ -455,6 +455,10 @@ def test_secrets_not_in_errors(tmp_path: Path, toml: str, env: dict[str, str]) -
         ("postgres://u:p%40ss@h/db?sslmode=require", "postgres://u:***@h/db?sslmode=require"),
         ("postgresql://u:p@s:s@h/db", "postgresql://u:***@h/db"),
         ("postgresql://u@h:5432/db", "postgresql://u@h:5432/db"),
+        (
+            "postgresql://postgres:@/postgres?host=/tmp/pg",
+            "postgresql://postgres:@/postgres?host=/tmp/pg",
+        ),
         ("postgresql://h:5432/db", "postgresql://h:5432/db"),
         ("postgresql:///db?host=/tmp", "postgresql:///db?host=/tmp"),
         (
