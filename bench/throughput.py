@@ -70,13 +70,6 @@ def truth_pairs(sim: RunningSimulator) -> set[tuple[str, str]]:
     return {(t.conversation_id, t.tracking_number) for t in sim.mailbox.truth}
 
 
-def limited(sim: RunningSimulator) -> int:
-    stats = sim.stats()
-    return sum(stats["front"]["rate_limited"].values()) + sum(
-        stats["openai"]["rate_limited"].values()
-    )
-
-
 async def stored_pairs(dsn: str) -> set[tuple[str, str]]:
     from frontscan.store import Store
 
@@ -104,7 +97,7 @@ async def frontscan_round(
         scan=ScanSettings(concurrency=args.concurrency, batch_size=50),
         database=DatabaseSettings(url=Secret(dsn)),
     )
-    before_429 = limited(sim)
+    before_429 = sim.rate_limited()
     tracemalloc.start()
     with make_reporter(tty=False, json_mode=True, stream=io.StringIO()) as reporter:
         result = await scan(
@@ -122,14 +115,14 @@ async def frontscan_round(
         s.scanned + s.skipped,
         len(found & truth) / len(truth),
         len(found - truth),
-        limited(sim) - before_429,
+        sim.rate_limited() - before_429,
         peak,
         s.ratio_to_bound,
     )
 
 
 async def baseline_round(sim: RunningSimulator, strategy: Any, name: str) -> Row:
-    before_429 = limited(sim)
+    before_429 = sim.rate_limited()
     tracemalloc.start()
     result = await run_baseline(
         strategy,
@@ -149,7 +142,7 @@ async def baseline_round(sim: RunningSimulator, strategy: Any, name: str) -> Row
         result.conversations - result.failed,
         len(result.numbers & truth) / len(truth),
         len(result.numbers - truth),
-        limited(sim) - before_429,
+        sim.rate_limited() - before_429,
         peak,
     )
 

@@ -104,11 +104,7 @@ async def run_demo(
                 after=after,
                 before=None,
             )
-            stats = sim.stats()
-            limited = sum(stats["front"]["rate_limited"].values()) + sum(
-                stats["openai"]["rate_limited"].values()
-            )
-            old.append((result, limited))
+            old.append((result, sim.rate_limited()))
     console.print(_comparison(ours, found, truth, old))
     console.print(
         "\nThe results stay in the embedded database: try "

@@ -103,6 +103,12 @@ class RunningSimulator:
     def stats(self) -> dict[str, Any]:
         return {"front": self.front_stats.snapshot(), "openai": self.openai_stats.snapshot()}
 
+    def rate_limited(self) -> int:
+        """429s sent so far by both servers, of every kind."""
+        return sum(self.front_stats.rate_limited.values()) + sum(
+            self.openai_stats.rate_limited.values()
+        )
+
     def env(self) -> dict[str, str]:
         """The environment frontscan reads, pointing at this simulator."""
         return {
