@@ -24,8 +24,10 @@ MAX_MESSAGE_CHARS = 12_000
 SNIPPET_RADIUS = 40
 # When the model answered, a pattern match it did not confirm is kept only if it is this sure.
 PATTERN_ONLY_MIN_CONFIDENCE = 0.9
-LLM_CONFIDENCE = {True: 0.95, None: 0.7}  # keyed by checksum_valid of the format it matched
-LLM_UNKNOWN_FORMAT_CONFIDENCE = 0.5
+# Confidence of a number only the model named, by what backs it up.
+LLM_CHECKSUM_CONFIDENCE = 0.95  # a format with a check digit, which passed
+LLM_FORMAT_CONFIDENCE = 0.7  # a known format without a check digit
+LLM_UNKNOWN_FORMAT_CONFIDENCE = 0.5  # no known format at all
 
 SYSTEM_PROMPT = """\
 You find parcel tracking numbers in customer-support email threads.
@@ -142,7 +144,7 @@ def validate(
                     verdict.carrier,
                     verdict.format,
                     verdict.checksum_valid,
-                    LLM_CONFIDENCE[verdict.checksum_valid is True or None],
+                    LLM_CHECKSUM_CONFIDENCE if verdict.checksum_valid else LLM_FORMAT_CONFIDENCE,
                 )
             )
     return accepted, dropped

@@ -1,0 +1,113 @@
+"""The rules that decide what is stored: prompt, validation of model answers, merging."""
+
+from __future__ import annotations
+
+import random
+
+from frontscan.answers import (
+    PATTERN_ONLY_MIN_CONFIDENCE,
+    Extraction,
+    FoundNumber,
+    build_prompt,
+    cost_usd,
+    estimate_tokens,
+    merge,
+    needs_model,
+    prepare,
+    price_of,
+    validate,
+)
+from frontscan.models import Message
+from frontscan.samples import valid_number
+
+UPS = "1Z999AA10123456784"  # the reference's valid UPS number
+UPS_BAD_CHECK = "1Z999AA10123456785"
+
+
+def message(mid: str, text: str, created: float) -> Message:
+    return Message(mid, "cnv_1", created, "email", True, "Re: parcel", text, text)
+
+
+def found(mid: str, number: str, carrier: str | None = "ups") -> FoundNumber:
+    return FoundNumber(message_id=mid, tracking_number=number, carrier=carrier)
+
+
+def test_the_prompt_holds_only_new_text_in_message_blocks() -> None:
+    first = prepare(message("msg_1", f"Your UPS tracking number is {UPS}.", 1.0))
+    reply = prepare(message("msg_2", "Thanks!\n\nOn Tue, 3 Feb 2026, Shop wrote:\n> " + UPS, 2.0))
+    prompt = build_prompt("Re: parcel", [first, reply])
+    user = prompt[1]["content"]
+    assert prompt[0]["role"] == "system"
+    assert '<message id="msg_1">' in user
+    assert '<message id="msg_2">' in user
+    assert user.count(UPS) == 1  # the quoted repeat is not sent again
+
+
+def test_auto_asks_the_model_only_where_there_is_something_to_ask() -> None:
+    plain = [prepare(message("msg_1", "Thanks, have a nice weekend!", 1.0))]
+    shipping = [prepare(message("msg_1", f"Tracking: {UPS}", 1.0))]
+    assert not needs_model(plain, "auto")
+    assert needs_model(shipping, "auto")
+    assert needs_model(plain, "always")
+    assert not needs_model(shipping, "never")
+
+
+def test_answers_must_occur_in_the_text_and_pass_their_check_digit() -> None:
+    text = f"UPS tracking {UPS}, order 112-1234567-1234567, and {UPS_BAD_CHECK}"
+    prepared = [prepare(message("msg_1", text, 1.0))]
+    answer = Extraction(
+        numbers=[
+            found("msg_1", UPS.lower()),  # case and spacing do not matter
+            found("msg_1", "1Z999AA10123456791"),  # invented: not in the text
+            found("msg_1", UPS_BAD_CHECK),  # in the text, but its check digit is wrong
+            found("msg_1", "ABC"),  # not a tracking number at all
+        ]
+    )
+    accepted, dropped = validate(answer, prepared)
+    assert [(f.number, f.carrier, f.checksum_valid) for f in accepted] == [(UPS, "ups", True)]
+    assert dropped == 3
+
+
+def test_a_number_goes_to_the_oldest_message_that_contains_it() -> None:
+    prepared = [
+        prepare(message("msg_1", f"Shipped! Tracking {UPS}", 1.0)),
+        prepare(message("msg_2", f"Any news on {UPS}?", 2.0)),
+    ]
+    accepted, _ = validate(Extraction(numbers=[found("msg_2", UPS)]), prepared)
+    numbers = merge("cnv_1", prepared, accepted)
+    assert [(n.message_id, n.source) for n in numbers] == [("msg_1", "both")]
+
+
+def test_the_carrier_of_a_checksum_format_wins_over_the_models() -> None:
+    prepared = [prepare(message("msg_1", f"tracking {UPS}", 1.0))]
+    accepted, _ = validate(Extraction(numbers=[found("msg_1", UPS, "fedex")]), prepared)
+    assert accepted[0].carrier == "ups"
+
+
+def test_without_the_model_storable_candidates_count() -> None:
+    prepared = [prepare(message("msg_1", f"Your UPS tracking number is {UPS}", 1.0))]
+    numbers = merge("cnv_1", prepared, None)
+    assert [(n.tracking_number, n.source, n.carrier) for n in numbers] == [(UPS, "pattern", "ups")]
+    assert UPS in numbers[0].snippet
+
+
+def test_when_the_model_answers_weak_unconfirmed_candidates_are_dropped() -> None:
+    fedex = valid_number("fedex_12", random.Random(4))  # 12 digits: a 1-in-10 check digit
+    prepared = [prepare(message("msg_1", f"FedEx tracking {fedex}, UPS tracking {UPS}", 1.0))]
+    weak = next(c for c in prepared[0].candidates if c.number == fedex)
+    assert weak.storable
+    assert weak.confidence < PATTERN_ONLY_MIN_CONFIDENCE
+    without_model = {n.tracking_number for n in merge("cnv_1", prepared, None)}
+    model_said_nothing = {n.tracking_number for n in merge("cnv_1", prepared, [])}
+    assert without_model == {fedex, UPS}
+    assert model_said_nothing == {UPS}  # a strong format stands on its own
+
+
+def test_token_estimate_charges_the_whole_output_budget_and_costs_follow_the_price_list() -> None:
+    prompt = build_prompt("s", [prepare(message("msg_1", "x" * 2500, 1.0))])
+    prompt_tokens, budget = estimate_tokens(prompt, 400)
+    assert budget == 400
+    assert prompt_tokens >= 1000  # 2,500 bytes at no more than 2.5 bytes a token
+    assert price_of("gpt-4o-mini-2024-07-18") == price_of("gpt-4o-mini") == (0.15, 0.60)
+    assert price_of("gpt-4o") == (2.50, 10.00)
+    assert cost_usd("gpt-4o-mini", 1_000_000, 1_000_000) == 0.75
