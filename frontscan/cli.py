@@ -30,7 +30,10 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(help="Database commands: migrations and the DSN in use.", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Database commands: migrations and the DSN in use (DATABASE_URL, else the embedded one).",
+    no_args_is_help=True,
+)
 app.add_typer(db_app, name="db")
 
 err_console = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -305,7 +308,10 @@ def status(
     runs: Annotated[int, typer.Option(min=1, help="How many recent runs to show.")] = 10,
     config: ConfigOption = None,
 ) -> None:
-    """Show recent runs, totals, the cron watermark and the conversations that failed."""
+    """Show recent runs, totals, the cron watermark and the conversations that failed.
+
+    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
+    """
     from frontscan import status as status_module
 
     def body() -> None:
@@ -345,7 +351,10 @@ def export(
     ] = None,
     config: ConfigOption = None,
 ) -> None:
-    """Stream every stored tracking number, one record each, with its carrier's tracking page."""
+    """Stream every stored tracking number, one record each, with its carrier's tracking page.
+
+    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
+    """
     from frontscan import export as export_module
     from frontscan import window
 
