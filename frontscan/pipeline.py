@@ -151,7 +151,10 @@ class Pipeline:
         self.stop_reason: str | None = None
         self.planned: list[Planned] = []  # dry runs only
         self._queue: asyncio.Queue[_Work | None] = asyncio.Queue(maxsize=2 * plan.concurrency)
-        self._done: asyncio.Queue[tuple[Outcome, float] | None] = asyncio.Queue()
+        # Bounded too: when the database is slow, workers wait instead of piling up outcomes.
+        self._done: asyncio.Queue[tuple[Outcome, float] | None] = asyncio.Queue(
+            maxsize=2 * max(plan.batch_size, plan.concurrency)
+        )
         self._in_flight: set[str] = set()
         self._producer: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
@@ -190,7 +193,7 @@ class Pipeline:
         for _ in self._workers:
             await self._queue.put(None)
         await asyncio.wait(self._workers)
-        self._done.put_nowait(None)
+        await self._done.put(None)
         await writer
         if self.fatal is not None:
             raise self.fatal
@@ -260,7 +263,7 @@ class Pipeline:
             finally:
                 self._in_flight.discard(item.ref.id)
             if outcome is not None:
-                self._done.put_nowait((outcome, time.monotonic() - started))
+                await self._done.put((outcome, time.monotonic() - started))
 
     async def _process(self, item: _Work) -> Outcome | None:
         ref, entry = item.ref, item.entry
@@ -371,8 +374,8 @@ class Pipeline:
         if not self.plan.dry_run:
             try:
                 stored = await self._ledger.record(outcomes, self._run_id)
-            except FrontscanError as error:  # the database is gone: stop, lose nothing recorded
-                self._fail(error)
+            except Exception as error:  # the database is gone: stop, lose nothing recorded
+                self._fail(error)  # and keep draining, so no worker waits on a full queue
                 return
         failed = sum(o.status == "failed" for o in outcomes)
         self.stats.batches += 1
