@@ -163,7 +163,7 @@ class RichReporter(ScanReporter):
     def _refresh(self) -> None:
         throttle = ""
         if self.throttled or self.throttled_seconds:
-            throttle = f"429s {self.throttled}, {self.throttled_seconds:.0f} s paused"
+            throttle = f"429s {self.throttled}, {self.throttled_seconds:.0f} s waited"
         total = None if self.total is None else float(max(self.total, self.done))
         self._progress.update(
             self._task,

@@ -119,7 +119,8 @@ def summary_table(summary: Summary) -> Table:
         ("estimated cost", f"${s.cost_usd:,.4f}"),
         ("wall time", _duration(s.wall_seconds)),
         ("throughput", speed if s.bound_seconds > 0 else "n/a"),
-        ("429s", f"{s.rate_limited:,} ({_duration(s.throttled_seconds)} paused)"),
+        ("429s", f"{s.rate_limited:,}"),
+        ("waiting for rate budgets", f"{_duration(s.throttled_seconds)}, summed over workers"),
     ]
     if s.stop_reason:
         rows.append(("stopped", s.stop_reason))

@@ -271,7 +271,7 @@ def test_rich_reporter_survives_a_whole_run_and_keeps_the_batch_lines(
     assert "using embedded PostgreSQL at /tmp/x [test]" in plain  # not eaten as markup
     assert "6/6" in plain  # skipped conversations fill the bar too
     assert "3 found" in plain
-    assert "429s 3, 4 s paused" in plain
+    assert "429s 3, 4 s waited" in plain
     assert capsys.readouterr().out == ""
 
 
