@@ -31,7 +31,7 @@ from frontscan.answers import (
     prepare,
     validate,
 )
-from frontscan.errors import AuthError, ConfigError, FrontscanError, ItemError, QuotaError
+from frontscan.errors import AuthError, ConfigError, ItemError, QuotaError
 from frontscan.models import (
     ApiCounters,
     BatchTiming,
