@@ -175,7 +175,8 @@ class BatchTiming:
     p95_seconds: float
     numbers: int
     failed: int
-    throttled: int
+    throttled: int  # 429s received while this batch was being worked on
+    waited_seconds: float = 0.0  # time workers spent waiting for rate budgets meanwhile
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,7 +137,7 @@ class Pipeline:
         reporter: Reporter,
         *,
         run_id: int | None = None,
-        rate_limited: Callable[[], int] = lambda: 0,
+        pressure: Callable[[], tuple[int, float]] = lambda: (0, 0.0),
     ) -> None:
         self.plan = plan
         self._source = source
@@ -145,7 +145,7 @@ class Pipeline:
         self._ledger = ledger
         self._reporter = reporter
         self._run_id = run_id
-        self._rate_limited = rate_limited
+        self._pressure = pressure  # (429s so far, seconds waited for rate budgets so far)
         self.stats = RunStats()
         self.fatal: BaseException | None = None
         self.stop_reason: str | None = None
@@ -343,7 +343,7 @@ class Pipeline:
         """Commit every `batch_size` outcomes, or sooner when a batch has waited too long."""
         batch: list[tuple[Outcome, float]] = []
         started = time.monotonic()
-        throttled_before = self._rate_limited()
+        pressure_before = self._pressure()
         while True:
             deadline = started + FLUSH_SECONDS - time.monotonic() if batch else None
             try:
@@ -360,14 +360,14 @@ class Pipeline:
                 self._reporter.conversation_done(item[0])
                 if len(batch) < self.plan.batch_size:
                     continue
-            await self._commit(batch, time.monotonic() - started, throttled_before)
+            await self._commit(batch, time.monotonic() - started, pressure_before)
             batch = []
-            throttled_before = self._rate_limited()
+            pressure_before = self._pressure()
         if batch:
-            await self._commit(batch, time.monotonic() - started, throttled_before)
+            await self._commit(batch, time.monotonic() - started, pressure_before)
 
     async def _commit(
-        self, batch: list[tuple[Outcome, float]], seconds: float, throttled_before: int
+        self, batch: list[tuple[Outcome, float]], seconds: float, before: tuple[int, float]
     ) -> None:
         outcomes = [o for o, _ in batch]
         stored = 0
@@ -384,6 +384,7 @@ class Pipeline:
         self.stats.messages_processed += sum(len(o.messages) for o in outcomes)
         self.stats.numbers_found += stored
         self.stats.llm_dropped += sum(o.llm_dropped for o in outcomes)
+        now = self._pressure()
         timing = BatchTiming(
             index=self.stats.batches,
             conversations=len(outcomes),
@@ -391,6 +392,7 @@ class Pipeline:
             p95_seconds=p95([d for _, d in batch]),
             numbers=stored,
             failed=failed,
-            throttled=self._rate_limited() - throttled_before,
+            throttled=now[0] - before[0],
+            waited_seconds=now[1] - before[1],
         )
         self._reporter.batch_committed(timing)

@@ -8,6 +8,7 @@ Both write to stderr only, so `--json` keeps stdout for the single summary objec
 from __future__ import annotations
 
 import sys
+from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
 from typing import Self, TextIO
 
@@ -32,12 +33,11 @@ def batch_line(timing: BatchTiming) -> str:
     )
 
 
-class ScanReporter:
+class ScanReporter(ABC):
     """Counts progress for the pipeline's `Reporter` Protocol; subclasses decide how to show it.
 
     Skipped conversations count as done so the bar reaches 100% of the search total.
-    The 429 count may come both from batch timings and from `set_throttled`; both count
-    the same events, so the larger one wins instead of adding them twice.
+    429s and the time spent waiting for rate budgets arrive with each batch's timing.
     """
 
     def __init__(self) -> None:
@@ -48,7 +48,6 @@ class ScanReporter:
         self.numbers = 0
         self.throttled = 0
         self.throttled_seconds = 0.0
-        self._batch_throttled = 0
 
     def __enter__(self) -> Self:
         self.start()
@@ -59,9 +58,11 @@ class ScanReporter:
 
     def start(self) -> None:
         """Begin the live display, if this reporter has one."""
+        return None  # a hook: the plain reporter has nothing to do
 
     def stop(self) -> None:
         """End the live display, leaving its final state on screen."""
+        return None  # a hook: the plain reporter has nothing to do
 
     def add_total(self, conversations: int) -> None:
         self.total = (self.total or 0) + conversations
@@ -79,16 +80,10 @@ class ScanReporter:
 
     def batch_committed(self, timing: BatchTiming) -> None:
         self.numbers += timing.numbers
-        self._batch_throttled += timing.throttled
-        self.throttled = max(self.throttled, self._batch_throttled)
+        self.throttled += timing.throttled
+        self.throttled_seconds += timing.waited_seconds
         self._refresh()
         self._emit(batch_line(timing))
-
-    def set_throttled(self, count: int, seconds: float) -> None:
-        """Run-wide 429 count and seconds spent paused, from the rate limiters."""
-        self.throttled = max(count, self._batch_throttled)
-        self.throttled_seconds = seconds
-        self._refresh()
 
     def note(self, text: str) -> None:
         """A one-off line, e.g. which database is used or why the scan stopped."""
@@ -96,9 +91,11 @@ class ScanReporter:
 
     def _refresh(self) -> None:
         """Redraw after a counter changed; only a live display needs to."""
+        return None  # a hook: the plain reporter has nothing to do
 
+    @abstractmethod
     def _emit(self, line: str) -> None:
-        raise NotImplementedError
+        """Write one line: above the live bar, or to the log stream."""
 
 
 class PlainReporter(ScanReporter):

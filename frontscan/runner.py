@@ -137,7 +137,7 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             store,
             reporter,
             run_id=run_id,
-            rate_limited=lambda: _rate_limited(front, extractor),
+            pressure=lambda: _pressure(front, extractor),
         )
         error = await _run(pipeline, reporter)
         _add_api_counters(pipeline, front, extractor)
@@ -243,8 +243,13 @@ async def _run(pipeline: Pipeline, reporter: ScanReporter) -> FrontscanError | N
     return None
 
 
-def _rate_limited(front: FrontClient, extractor: OpenAIExtractor | None) -> int:
-    return front.counters.rate_limited + (extractor.counters.rate_limited if extractor else 0)
+def _pressure(front: FrontClient, extractor: OpenAIExtractor | None) -> tuple[int, float]:
+    """429s received and seconds spent waiting for rate budgets, so far, both APIs."""
+    llm = extractor.counters if extractor else ApiCounters()
+    return (
+        front.counters.rate_limited + llm.rate_limited,
+        front.counters.throttled_seconds + llm.throttled_seconds,
+    )
 
 
 def _add_api_counters(
@@ -256,8 +261,7 @@ def _add_api_counters(
     stats.openai_calls = llm.calls
     stats.prompt_tokens = llm.prompt_tokens
     stats.completion_tokens = llm.completion_tokens
-    stats.rate_limited = _rate_limited(front, extractor)
-    stats.throttled_seconds += front.counters.throttled_seconds + llm.throttled_seconds
+    stats.rate_limited, stats.throttled_seconds = _pressure(front, extractor)
 
 
 def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:

@@ -34,6 +34,7 @@ def timing(index: int = 7, **overrides: float) -> BatchTiming:
         "numbers": 3,
         "failed": 0,
         "throttled": 0,
+        "waited_seconds": 0.0,
     }
     values.update(overrides)
     return BatchTiming(
@@ -44,6 +45,7 @@ def timing(index: int = 7, **overrides: float) -> BatchTiming:
         numbers=int(values["numbers"]),
         failed=int(values["failed"]),
         throttled=int(values["throttled"]),
+        waited_seconds=values["waited_seconds"],
     )
 
 
@@ -227,10 +229,11 @@ def drive(reporter: ScanReporter) -> None:
         as_protocol.batch_committed(timing(1, conversations=2, numbers=1, failed=1, throttled=1))
         as_protocol.add_total(1)
         as_protocol.skipped(0)
-        reporter.set_throttled(3, 4.0)
         as_protocol.conversation_done(outcome("cnv_3"))
         as_protocol.conversation_done(outcome("cnv_4"))
-        as_protocol.batch_committed(timing(2, conversations=2, numbers=2))
+        as_protocol.batch_committed(
+            timing(2, conversations=2, numbers=2, throttled=2, waited_seconds=4.0)
+        )
         reporter.note("stopping: --max-cost reached")
 
 
@@ -256,7 +259,7 @@ def test_plain_reporter_writes_one_line_per_batch_and_nothing_to_stdout(
     assert len(lines) == 4
     assert capsys.readouterr().out == ""
     assert (reporter.done, reporter.total, reporter.numbers, reporter.failed) == (6, 6, 3, 1)
-    assert reporter.throttled == 3  # set_throttled's run-wide count, not added to the batch's
+    assert (reporter.throttled, reporter.throttled_seconds) == (3, 4.0)  # summed over batches
 
 
 def test_rich_reporter_survives_a_whole_run_and_keeps_the_batch_lines(
