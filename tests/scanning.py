@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime
+from pathlib import Path
 
 import psycopg
 
@@ -22,6 +24,21 @@ from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 3, 1, tzinfo=UTC)
+
+
+def clean_env(home: Path) -> dict[str, str]:
+    """A process environment with no developer config, tokens or database of its own."""
+    return {
+        "PATH": os.environ.get("PATH", ""),
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "XDG_DATA_HOME": str(home / "data"),
+    }
+
+
+def cli_env(sim: RunningSimulator, dsn: str, home: Path) -> dict[str, str]:
+    """What a `frontscan` process needs to scan the simulator into `dsn`."""
+    return {**clean_env(home), **sim.env(), "DATABASE_URL": dsn}
 
 
 def fast_options(conversations: int = 60, **overrides: object) -> SimulatorOptions:

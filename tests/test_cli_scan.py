@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from frontscan.simulator.runtime import RunningSimulator, running_simulator
+from frontscan.simulator.runtime import running_simulator
 from frontscan.store import Store
-from tests.scanning import fast_options
+from tests.scanning import clean_env, cli_env, fast_options
 
 FRONTSCAN = str(Path(sys.executable).parent / "frontscan")
 SECRET_PASSWORD = "pw-9f8e7d6c"
@@ -35,16 +34,7 @@ async def frontscan(*args: str, env: dict[str, str], cwd: Path) -> tuple[int, st
 @pytest.fixture
 def base_env(tmp_path: Path) -> dict[str, str]:
     """A clean environment: no developer config, no tokens unless a test adds them."""
-    return {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "XDG_CONFIG_HOME": str(tmp_path / "config"),
-        "XDG_DATA_HOME": str(tmp_path / "data"),
-    }
-
-
-def sim_env(base: dict[str, str], sim: RunningSimulator, dsn: str) -> dict[str, str]:
-    return {**base, **sim.env(), "DATABASE_URL": dsn}
+    return clean_env(tmp_path)
 
 
 def assert_one_line_error(code: int, err: str, expected_code: int, *fragments: str) -> None:
@@ -78,7 +68,7 @@ async def test_a_rejected_token_is_a_configuration_error_and_never_printed(
     base_env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
     async with running_simulator(fast_options(10)) as sim:
-        env = {**sim_env(base_env, sim, database_url), "FRONT_API_TOKEN": "wrong-token-123abc"}
+        env = {**cli_env(sim, database_url, tmp_path), "FRONT_API_TOKEN": "wrong-token-123abc"}
         code, out, err = await frontscan("scan", "--after", "2026-01-01", env=env, cwd=tmp_path)
     assert_one_line_error(code, err, 2, "401", "FRONT_API_TOKEN")
     assert "wrong-token-123abc" not in out + err
@@ -115,7 +105,7 @@ async def test_a_second_scan_is_refused_with_75(
     try:
         await store.migrate()
         async with running_simulator(fast_options(10)) as sim, store.scan_lock():
-            env = sim_env(base_env, sim, database_url)
+            env = cli_env(sim, database_url, tmp_path)
             code, _, err = await frontscan("scan", "--after", "2026-01-01", env=env, cwd=tmp_path)
     finally:
         await store.close()
@@ -126,7 +116,7 @@ async def test_json_summary_and_exit_zero(
     base_env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
     async with running_simulator(fast_options(30)) as sim:
-        env = sim_env(base_env, sim, database_url)
+        env = cli_env(sim, database_url, tmp_path)
         code, out, err = await frontscan(
             "scan", "--after", "2026-01-01", "--json", "--batch-size", "10", env=env, cwd=tmp_path
         )
@@ -146,7 +136,7 @@ async def test_dry_run_calls_no_model_and_writes_nothing(
     base_env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
     async with running_simulator(fast_options(30)) as sim:
-        env = sim_env(base_env, sim, database_url)
+        env = cli_env(sim, database_url, tmp_path)
         code, out, err = await frontscan(
             "scan", "--after", "2026-01-01", "--dry-run", "--json", env=env, cwd=tmp_path
         )
@@ -171,7 +161,7 @@ async def test_max_cost_stops_before_the_spend_passes_it(
     base_env: dict[str, str], tmp_path: Path, database_url: str
 ) -> None:
     async with running_simulator(fast_options(60)) as sim:
-        env = sim_env(base_env, sim, database_url)
+        env = cli_env(sim, database_url, tmp_path)
         code, out, err = await frontscan(
             "scan",
             "--after",

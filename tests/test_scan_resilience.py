@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
 import sys
@@ -15,7 +14,16 @@ import psycopg
 import pytest
 
 from frontscan.simulator.runtime import running_simulator
-from tests.scanning import END, START, fast_options, run_scan, settings_for, stored, truth_in_window
+from tests.scanning import (
+    END,
+    START,
+    cli_env,
+    fast_options,
+    run_scan,
+    settings_for,
+    stored,
+    truth_in_window,
+)
 
 FRONTSCAN = str(Path(sys.executable).parent / "frontscan")
 
@@ -32,13 +40,7 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     rng = random.Random(20261128)
     options = fast_options(150, latency_scale=1.0)
     async with running_simulator(options) as sim:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            **sim.env(),
-            "DATABASE_URL": database_url,
-        }
+        env = cli_env(sim, database_url, tmp_path)
         args = [
             FRONTSCAN,
             "scan",
@@ -140,13 +142,7 @@ async def test_ctrl_c_and_sigterm_drain_then_exit_130(
     database_url: str, tmp_path: Path, signum: signal.Signals
 ) -> None:
     async with running_simulator(fast_options(80, latency_scale=1.0)) as sim:
-        env = {
-            "PATH": os.environ.get("PATH", ""),
-            "HOME": str(tmp_path),
-            "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            **sim.env(),
-            "DATABASE_URL": database_url,
-        }
+        env = cli_env(sim, database_url, tmp_path)
         args = [
             FRONTSCAN,
             "scan",
