@@ -80,7 +80,8 @@ class _Context:
     carriers: frozenset[str]
     phone: bool
     card: bool
-    labelled: bool
+    labelled: bool  # an order/ref/phone/card label stands right before the span
+    introduced: bool  # a tracking or carrier word stands right before the span
 
 
 def normalize(number: str) -> str:
@@ -260,16 +261,19 @@ def _context(text: str, start: int, end: int) -> _Context:
     after = after[: stop.start()] if stop else after
     hits = list(_KEYWORD.finditer(before))
     last = hits[-1] if hits else None
-    labelled = (
-        last is not None
-        and last.lastgroup in ("label", "phone", "card")
-        and _FILLER.fullmatch(before, last.end()) is not None
-    )
+    adjacent = last is not None and _FILLER.fullmatch(before, last.end()) is not None
+    labelled = adjacent and last is not None and last.lastgroup in ("label", "phone", "card")
+    introduced = adjacent and last is not None and last.lastgroup in ("track", "carrier")
     hits += _KEYWORD.finditer(after)
     kinds = {h.lastgroup for h in hits}
     names = frozenset(CARRIER_NAMES[h.group().lower()] for h in hits if h.lastgroup == "carrier")
     return _Context(
-        bool(kinds & {"track", "carrier"}), names, "phone" in kinds, "card" in kinds, labelled
+        bool(kinds & {"track", "carrier"}),
+        names,
+        "phone" in kinds,
+        "card" in kinds,
+        labelled,
+        introduced,
     )
 
 
@@ -283,8 +287,8 @@ def _looks_like_something_else(
         return False
     if 10 <= len(number) <= 12 and context.phone:
         return True
-    if len(number) in (12, 14) and _TIMESTAMP.fullmatch(number):
-        return True
+    if len(number) in (12, 14) and _TIMESTAMP.fullmatch(number) and not context.introduced:
+        return True  # a date and time, unless "tracking number:" stands right before it
     if 13 <= len(number) <= 19 and luhn_valid(number):
         in_fours = len(lengths) > 1 and lengths[0] == 4
         return context.card or (in_fours and not context.tracking)

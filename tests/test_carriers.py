@@ -176,3 +176,11 @@ def test_tracking_url() -> None:
     for carrier in ("ontrac", "lasership", "dpd", "amazon", "yodel", "yunexpress"):
         assert tracking_url(carrier, "X1") is not None
     assert tracking_url("post_fr", "RR123456785FR") is None
+
+
+def test_a_timestamp_shaped_number_counts_only_right_after_a_tracking_word() -> None:
+    # 2099-01-30 07:53 as digits, and also a valid Purolator (12) number (found by hypothesis).
+    number = "209901300753"
+    found = find_candidates(f"Your Purolator tracking number is {number}, thanks.")
+    assert [(c.number, c.carrier) for c in found] == [(number, "purolator")]
+    assert find_candidates(f"Message sent {number} from the Purolator depot.") == []
