@@ -30,14 +30,8 @@ from typing import Any
 import pgserver  # type: ignore[import-untyped]
 
 from frontscan.baseline import run_baseline
-from frontscan.config import (
-    DatabaseSettings,
-    FrontSettings,
-    OpenAISettings,
-    ScanSettings,
-    Secret,
-    Settings,
-)
+from frontscan.config import ScanSettings, Settings
+from frontscan.demo import simulator_settings
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, scan
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, running_simulator
@@ -86,16 +80,12 @@ async def stored_pairs(dsn: str) -> set[tuple[str, str]]:
 async def frontscan_round(
     sim: RunningSimulator, dsn: str, args: argparse.Namespace, name: str
 ) -> Row:
-    settings = Settings(
-        front=FrontSettings(api_url=sim.front_url, token=Secret(sim.front_token)),
-        openai=OpenAISettings(
-            base_url=sim.openai_url,
-            api_key=Secret(sim.openai_key),
-            rpm=args.openai_rpm,
-            tpm=args.openai_tpm,
-        ),
-        scan=ScanSettings(concurrency=args.concurrency, batch_size=50),
-        database=DatabaseSettings(url=Secret(dsn)),
+    settings = simulator_settings(
+        Settings(scan=ScanSettings(concurrency=args.concurrency, batch_size=50)),
+        sim,
+        openai_rpm=args.openai_rpm,
+        openai_tpm=args.openai_tpm,
+        database_url=dsn,
     )
     before_429 = sim.rate_limited()
     tracemalloc.start()

@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from frontscan.baseline import BaselineResult, run_baseline
-from frontscan.config import FrontSettings, Secret, Settings
+from frontscan.config import DatabaseSettings, FrontSettings, Secret, Settings
 from frontscan.report import ScanReporter
 from frontscan.runner import ScanRequest, ScanResult, open_store, scan
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, running_simulator
@@ -39,8 +39,19 @@ def demo_options(conversations: int, seed: int) -> SimulatorOptions:
     )
 
 
-def demo_settings(settings: Settings, sim: RunningSimulator) -> Settings:
-    """The user's settings pointed at the simulator (and its limits) and the embedded database."""
+def simulator_settings(
+    settings: Settings,
+    sim: RunningSimulator,
+    *,
+    openai_rpm: int,
+    openai_tpm: int,
+    database_url: str | None = None,
+) -> Settings:
+    """`settings` pointed at a running simulator and its OpenAI limits (demo, bench, tests).
+
+    Front's limit is learned from the simulator's headers, as it would be from Front's.
+    `database_url` None means the embedded database.
+    """
     return replace(
         settings,
         front=FrontSettings(api_url=sim.front_url, token=Secret(sim.front_token)),
@@ -48,11 +59,16 @@ def demo_settings(settings: Settings, sim: RunningSimulator) -> Settings:
             settings.openai,
             base_url=sim.openai_url,
             api_key=Secret(sim.openai_key),
-            rpm=DEMO_OPENAI_RPM,
-            tpm=DEMO_OPENAI_TPM,
+            rpm=openai_rpm,
+            tpm=openai_tpm,
         ),
-        database=replace(settings.database, url=None),
+        database=DatabaseSettings(url=Secret(database_url) if database_url else None),
     )
+
+
+def demo_settings(settings: Settings, sim: RunningSimulator) -> Settings:
+    """The user's settings pointed at the demo simulator and the embedded database."""
+    return simulator_settings(settings, sim, openai_rpm=DEMO_OPENAI_RPM, openai_tpm=DEMO_OPENAI_TPM)
 
 
 async def run_demo(

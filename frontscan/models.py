@@ -6,7 +6,7 @@ with plain values and no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 Source = Literal["pattern", "llm", "both"]
@@ -162,7 +162,6 @@ class RunStats:
     throttled_seconds: float = 0.0
     rate_limited: int = 0
     batches: int = 0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

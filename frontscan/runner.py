@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 
@@ -62,24 +62,25 @@ def database_dsn(settings: Settings) -> tuple[str, str | None]:
 
 
 @asynccontextmanager
-async def open_store(settings: Settings) -> AsyncIterator[Store]:
+async def open_store(
+    settings: Settings, *, migrate: bool = True, note: Callable[[str], None] | None = None
+) -> AsyncIterator[Store]:
     """Open the ledger and apply pending migrations: every command that needs it comes here."""
-    dsn, _ = database_dsn(settings)
+    dsn, data_dir = database_dsn(settings)
+    if data_dir and note is not None:
+        note(f"using the embedded PostgreSQL in {data_dir}")
     store = await Store.open(dsn)
     try:
-        await store.migrate()
+        if migrate:
+            await store.migrate()
         yield store
     finally:
         await store.close()
 
 
 async def migrate(settings: Settings) -> list[int]:
-    dsn, _ = database_dsn(settings)
-    store = await Store.open(dsn, max_size=1)
-    try:
+    async with open_store(settings, migrate=False) as store:
         return await store.migrate()
-    finally:
-        await store.close()
 
 
 def shown_dsn(settings: Settings) -> str:
@@ -157,12 +158,7 @@ async def _open_ledger(
     stack: AsyncExitStack, settings: Settings, reporter: ScanReporter, *, lock: bool
 ) -> Store:
     """The database first: a bad DSN or a held lock fails before any API call."""
-    dsn, data_dir = database_dsn(settings)
-    if data_dir:
-        reporter.note(f"using the embedded PostgreSQL in {data_dir}")
-    store = await Store.open(dsn, max_size=3)
-    stack.push_async_callback(store.close)
-    await store.migrate()
+    store = await stack.enter_async_context(open_store(settings, note=reporter.note))
     if lock:
         await stack.enter_async_context(store.scan_lock())
         await store.close_stale_runs()
@@ -177,11 +173,7 @@ async def _plan(
     slices: tuple[tuple[float | None, float | None], ...] = ()
     after, before = request.after, request.before
     if request.retry_failed:
-        failed = await store.failed_conversations()
-        subjects = await store.subjects([f.id for f in failed])
-        retry_refs = tuple(
-            ConversationRef(f.id, subjects.get(f.id, ""), None, None) for f in failed
-        )
+        retry_refs = tuple(await store.failed_conversations())
     else:
         now = time.time()
         last_start = await store.last_completed_run_start()

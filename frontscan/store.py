@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from frontscan.errors import DatabaseError, LockHeldError
-from frontscan.models import LedgerEntry, Outcome, RunStats
+from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats
 
 SCHEMA = "frontscan"
 # Any constant works as long as every frontscan process agrees on it.
@@ -176,27 +176,18 @@ class Store:
             rows = await cursor.fetchall()
         return {row[0]: LedgerEntry(row[0], _ms(row[1]), row[2], row[3], row[4]) for row in rows}
 
-    async def failed_conversations(self, max_attempts: int | None = None) -> list[LedgerEntry]:
-        """Conversations whose last attempt failed (optionally only those with attempts left)."""
-        query = (
-            "SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id, status,"
-            f" attempts FROM {SCHEMA}.conversations WHERE status = 'failed'"
-        )
-        params: tuple[int, ...] = ()
-        if max_attempts is not None:
-            query += " AND attempts < %s"
-            params = (max_attempts,)
-        async with self._transaction() as conn:
-            cursor = await conn.execute(query + " ORDER BY id", params)
-            rows = await cursor.fetchall()
-        return [LedgerEntry(r[0], _ms(r[1]), r[2], r[3], r[4]) for r in rows]
+    async def failed_conversations(self) -> list[ConversationRef]:
+        """Conversations whose last attempt failed, whatever their dates (--retry-failed).
 
-    async def subjects(self, ids: Sequence[str]) -> dict[str, str]:
+        No last message id: the pipeline must not take them for unchanged.
+        """
         async with self._transaction() as conn:
             cursor = await conn.execute(
-                f"SELECT id, subject FROM {SCHEMA}.conversations WHERE id = ANY(%s)", (list(ids),)
+                f"SELECT id, subject FROM {SCHEMA}.conversations WHERE status = 'failed'"
+                " ORDER BY id"
             )
-            return {row[0]: row[1] for row in await cursor.fetchall()}
+            rows = await cursor.fetchall()
+        return [ConversationRef(row[0], row[1], None, None) for row in rows]
 
     # -- recording outcomes ---------------------------------------------------------------
 

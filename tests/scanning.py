@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import io
 import os
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import psycopg
 
-from frontscan.config import (
-    DatabaseSettings,
-    FrontSettings,
-    OpenAISettings,
-    ScanSettings,
-    Secret,
-    Settings,
-)
+from frontscan.config import ScanSettings, Settings
+from frontscan.demo import simulator_settings
 from frontscan.models import LlmMode
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, ScanResult, scan
@@ -68,14 +63,11 @@ def settings_for(
     openai_rpm: int = 100_000,
     openai_tpm: int = 100_000_000,
 ) -> Settings:
-    return Settings(
-        front=FrontSettings(api_url=sim.front_url, token=Secret(sim.front_token), rpm=front_rpm),
-        openai=OpenAISettings(
-            base_url=sim.openai_url, api_key=Secret(sim.openai_key), rpm=openai_rpm, tpm=openai_tpm
-        ),
-        scan=ScanSettings(concurrency=concurrency, batch_size=batch_size, llm=llm),
-        database=DatabaseSettings(url=Secret(dsn)),
+    base = Settings(scan=ScanSettings(concurrency=concurrency, batch_size=batch_size, llm=llm))
+    settings = simulator_settings(
+        base, sim, openai_rpm=openai_rpm, openai_tpm=openai_tpm, database_url=dsn
     )
+    return replace(settings, front=replace(settings.front, rpm=front_rpm))
 
 
 async def run_scan(settings: Settings, **request: object) -> ScanResult:

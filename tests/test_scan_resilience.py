@@ -26,6 +26,9 @@ from tests.scanning import (
 )
 
 FRONTSCAN = str(Path(sys.executable).parent / "frontscan")
+# Small batches at low concurrency: a run lasts long enough to be killed in the middle.
+SLOW_SCAN = [FRONTSCAN, "scan", "--after", "2026-01-01", "--before", "2026-03-02",
+             "--concurrency", "8", "--batch-size", "5"]  # fmt: skip
 
 
 async def message_attempts(dsn: str) -> list[int]:
@@ -41,18 +44,7 @@ async def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     options = fast_options(150, latency_scale=1.0)
     async with running_simulator(options) as sim:
         env = cli_env(sim, database_url, tmp_path)
-        args = [
-            FRONTSCAN,
-            "scan",
-            "--after",
-            "2026-01-01",
-            "--before",
-            "2026-03-02",
-            "--concurrency",
-            "8",
-            "--batch-size",
-            "5",
-        ]
+        args = SLOW_SCAN
         kills = 0
         for _ in range(3):
             proc = await asyncio.create_subprocess_exec(
@@ -143,19 +135,7 @@ async def test_ctrl_c_and_sigterm_drain_then_exit_130(
 ) -> None:
     async with running_simulator(fast_options(80, latency_scale=1.0)) as sim:
         env = cli_env(sim, database_url, tmp_path)
-        args = [
-            FRONTSCAN,
-            "scan",
-            "--after",
-            "2026-01-01",
-            "--before",
-            "2026-03-02",
-            "--concurrency",
-            "8",
-            "--batch-size",
-            "5",
-            "--json",
-        ]
+        args = [*SLOW_SCAN, "--json"]
         proc = await asyncio.create_subprocess_exec(
             *args,
             env=env,
