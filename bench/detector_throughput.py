@@ -11,9 +11,9 @@ import random
 import sys
 import time
 
-from frontscan.carriers import find_candidates
-from frontscan.samples import SAMPLE_FORMATS, printed_groups, valid_number
-from frontscan.text import clean_message
+from frontscan.detector.carriers import find_candidates
+from frontscan.detector.text import clean_message
+from frontscan.simulator.samples import SAMPLE_FORMATS, printed_groups, valid_number
 
 PROSE = [
     "Thanks for reaching out about your recent purchase, we are looking into it right away.",

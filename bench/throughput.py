@@ -29,12 +29,12 @@ from typing import Any
 
 import pgserver  # type: ignore[import-untyped]
 
-from frontscan.baseline import run_baseline
 from frontscan.config import ScanSettings, Settings
-from frontscan.demo import simulator_settings
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, scan
+from frontscan.simulator.baseline import run_baseline
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, running_simulator
+from frontscan.simulator.settings import simulator_settings
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 3, 1, tzinfo=UTC)
@@ -65,7 +65,7 @@ def truth_pairs(sim: RunningSimulator) -> set[tuple[str, str]]:
 
 
 async def stored_pairs(dsn: str) -> set[tuple[str, str]]:
-    from frontscan.store import Store
+    from frontscan.ledger.store import Store
 
     store = await Store.open(dsn)
     try:

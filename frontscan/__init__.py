@@ -1,3 +1,8 @@
 """frontscan: find shipment tracking numbers in Front conversations and keep them in PostgreSQL."""
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("frontscan")
+except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = "0+unknown"

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from frontscan.carriers import classify, find_candidates, has_tracking_hint
-from frontscan.limits import estimate_prompt_tokens
+from frontscan.detector.carriers import classify, find_candidates, has_tracking_hint, normalize
+from frontscan.detector.text import clean_message
+from frontscan.limits.budgets import estimate_prompt_tokens
 from frontscan.models import Candidate, LlmMode, Message, TrackingNumber
-from frontscan.text import clean_message
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
 EXTRACTOR_VERSION = "2026.11.1"
@@ -76,11 +76,6 @@ class ModelFind:
     format: str | None
     checksum_valid: bool | None
     confidence: float
-
-
-def normalize(value: str) -> str:
-    """Tracking numbers compare without spaces or dashes, case-folded."""
-    return re.sub(r"[\s\-]+", "", value).upper()
 
 
 def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMessage:

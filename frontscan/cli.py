@@ -93,11 +93,12 @@ def detect(
 ) -> None:
     """Print the tracking numbers the detector alone would store. No network, no database."""
     from frontscan import detect as detector
+    from frontscan.detector.files import load_text
 
     def body() -> None:
         if output_format not in ("jsonl", "table"):
             raise UsageError("--format must be 'jsonl' or 'table'")
-        text = detector.load_text(sys.stdin.buffer if source == "-" else Path(source))
+        text = load_text(sys.stdin.buffer if source == "-" else Path(source))
         records = detector.detect_records(text, include_hints=show_all)
         if output_format == "table":
             Console().print(detector.records_table(records))
@@ -258,10 +259,10 @@ def scan(
 @db_app.command("migrate")
 def db_migrate(config: ConfigOption = None) -> None:
     """Apply pending schema migrations (every command that needs the database does this too)."""
-    from frontscan import runner
+    from frontscan.ledger import connect
 
     def body() -> None:
-        applied = asyncio.run(runner.migrate(_settings(config)))
+        applied = asyncio.run(connect.migrate(_settings(config)))
         print(f"applied migrations {applied}" if applied else "the schema is up to date")
 
     run_guarded(body)
@@ -270,9 +271,9 @@ def db_migrate(config: ConfigOption = None) -> None:
 @db_app.command("url")
 def db_url(config: ConfigOption = None) -> None:
     """Print the database DSN in use, password redacted (starts the embedded server if needed)."""
-    from frontscan import runner
+    from frontscan.ledger import connect
 
-    run_guarded(lambda: print(runner.shown_dsn(_settings(config))))
+    run_guarded(lambda: print(connect.shown_dsn(_settings(config))))
 
 
 @app.command()

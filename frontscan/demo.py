@@ -13,11 +13,13 @@ from dataclasses import replace
 from rich.console import Console
 from rich.table import Table
 
-from frontscan.baseline import BaselineResult, run_baseline
-from frontscan.config import DatabaseSettings, FrontSettings, Secret, Settings
+from frontscan.config import Settings
+from frontscan.ledger.connect import open_store
 from frontscan.report import ScanReporter
-from frontscan.runner import ScanRequest, ScanResult, open_store, scan
+from frontscan.runner import ScanRequest, ScanResult, scan
+from frontscan.simulator.baseline import BaselineResult, run_baseline
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, running_simulator
+from frontscan.simulator.settings import simulator_settings
 from frontscan.summary import print_summary
 
 DAY = 86_400.0
@@ -36,33 +38,6 @@ def demo_options(conversations: int, seed: int) -> SimulatorOptions:
         openai_tpm=DEMO_OPENAI_TPM,
         latency_scale=1.0,
         mistake_rate=0.05,
-    )
-
-
-def simulator_settings(
-    settings: Settings,
-    sim: RunningSimulator,
-    *,
-    openai_rpm: int,
-    openai_tpm: int,
-    database_url: str | None = None,
-) -> Settings:
-    """`settings` pointed at a running simulator and its OpenAI limits (demo, bench, tests).
-
-    Front's limit is learned from the simulator's headers, as it would be from Front's.
-    `database_url` None means the embedded database.
-    """
-    return replace(
-        settings,
-        front=FrontSettings(api_url=sim.front_url, token=Secret(sim.front_token)),
-        openai=replace(
-            settings.openai,
-            base_url=sim.openai_url,
-            api_key=Secret(sim.openai_key),
-            rpm=openai_rpm,
-            tpm=openai_tpm,
-        ),
-        database=DatabaseSettings(url=Secret(database_url) if database_url else None),
     )
 
 

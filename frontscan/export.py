@@ -18,10 +18,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
-from frontscan.carriers import tracking_url
 from frontscan.config import Settings
+from frontscan.detector.carriers import tracking_url
 from frontscan.errors import UsageError
-from frontscan.runner import open_store
+from frontscan.ledger.connect import open_store
 
 ExportFormat = Literal["jsonl", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")

@@ -26,7 +26,8 @@ from frontscan.errors import (
     QuotaError,
     TransientError,
 )
-from frontscan.limits import OpenAIBudgets, with_retries
+from frontscan.limits.budgets import OpenAIBudgets
+from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters
 
 

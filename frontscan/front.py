@@ -18,7 +18,8 @@ import aiohttp
 from yarl import URL
 
 from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
-from frontscan.limits import FrontBudgets, with_retries
+from frontscan.limits.budgets import FrontBudgets
+from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100

@@ -10,24 +10,25 @@ from __future__ import annotations
 import asyncio
 import signal
 import time
-from collections.abc import AsyncIterator, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
 from dataclasses import dataclass
 
 import aiohttp
 from openai import AsyncOpenAI
 
-from frontscan.config import Settings, redact_dsn
-from frontscan.embedded import embedded_data_dir, embedded_dsn
+from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
 from frontscan.extract import OpenAIExtractor
 from frontscan.front import FrontClient, search_query
-from frontscan.limits import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
+from frontscan.ledger.connect import open_store
+from frontscan.ledger.store import Store
+from frontscan.limits.bound import bound_seconds
+from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Planned, SearchPage
 from frontscan.pipeline import Pipeline, Plan
 from frontscan.report import ScanReporter
-from frontscan.store import Store
-from frontscan.summary import Summary, bound_seconds, ending, run_status, summarize
+from frontscan.summary import Summary, ending, run_status, summarize
 from frontscan.window import check_order, resolve_window, split_window
 
 MAX_ATTEMPTS = 3
@@ -52,40 +53,6 @@ class ScanRequest:
     max_cost: float | None = None
     retry_failed: bool = False
     slice_days: float = 7.0
-
-
-def database_dsn(settings: Settings) -> tuple[str, str | None]:
-    """The DSN to use and, for the embedded server, where its data lives."""
-    if settings.database.url:
-        return settings.database.url.reveal(), None
-    return embedded_dsn(), str(embedded_data_dir())
-
-
-@asynccontextmanager
-async def open_store(
-    settings: Settings, *, migrate: bool = True, note: Callable[[str], None] | None = None
-) -> AsyncIterator[Store]:
-    """Open the ledger and apply pending migrations: every command that needs it comes here."""
-    dsn, data_dir = database_dsn(settings)
-    if data_dir and note is not None:
-        note(f"using the embedded PostgreSQL in {data_dir}")
-    store = await Store.open(dsn)
-    try:
-        if migrate:
-            await store.migrate()
-        yield store
-    finally:
-        await store.close()
-
-
-async def migrate(settings: Settings) -> list[int]:
-    async with open_store(settings, migrate=False) as store:
-        return await store.migrate()
-
-
-def shown_dsn(settings: Settings) -> str:
-    dsn, data_dir = database_dsn(settings)
-    return redact_dsn(dsn) + (f"  (embedded, data in {data_dir})" if data_dir else "")
 
 
 class _WindowSearch:

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from frontscan.config import Settings
-from frontscan.runner import open_store
+from frontscan.ledger.connect import open_store
 from frontscan.window import CRON_OVERLAP_SECONDS, iso
 
 FAILED_SHOWN = 50  # a long failure list is a symptom; the count says how big it is

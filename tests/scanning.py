@@ -11,11 +11,11 @@ from pathlib import Path
 import psycopg
 
 from frontscan.config import ScanSettings, Settings
-from frontscan.demo import simulator_settings
 from frontscan.models import LlmMode
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, ScanResult, scan
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions
+from frontscan.simulator.settings import simulator_settings
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
 END = datetime(2026, 3, 1, tzinfo=UTC)

@@ -18,7 +18,7 @@ from frontscan.answers import (
     validate,
 )
 from frontscan.models import Message
-from frontscan.samples import valid_number
+from frontscan.simulator.samples import valid_number
 
 UPS = "1Z999AA10123456784"  # the reference's valid UPS number
 UPS_BAD_CHECK = "1Z999AA10123456785"

@@ -6,16 +6,16 @@ import random
 
 import pytest
 
-from frontscan.carrier_formats import FORMATS, FORMATS_BY_ID
-from frontscan.carriers import (
+from frontscan.detector.carriers import (
     classify,
     find_candidates,
     has_tracking_hint,
     normalize,
     tracking_url,
 )
-from frontscan.samples import SAMPLE_FORMATS, printed_groups, valid_number
-from frontscan.text import html_to_text
+from frontscan.detector.formats import FORMATS, FORMATS_BY_ID
+from frontscan.detector.text import html_to_text
+from frontscan.simulator.samples import SAMPLE_FORMATS, printed_groups, valid_number
 
 NO_CHECK = [f.id for f in FORMATS if f.needs_keyword]
 SENTENCES = [

@@ -13,9 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontscan.carrier_formats import FORMATS, FORMATS_BY_ID, Format
-from frontscan.carriers import classify, find_candidates
-from frontscan.checkdigits import (
+from frontscan.detector.carriers import classify, find_candidates
+from frontscan.detector.checkdigits import (
     Checksum,
     luhn,
     luhn_valid,
@@ -26,7 +25,8 @@ from frontscan.checkdigits import (
     sum_product,
     ups_value,
 )
-from frontscan.samples import SAMPLE_FORMATS, printed_groups, valid_number
+from frontscan.detector.formats import FORMATS, FORMATS_BY_ID, Format
+from frontscan.simulator.samples import SAMPLE_FORMATS, printed_groups, valid_number
 
 CHECKSUM_FORMATS = [f.id for f in FORMATS if f.checksum is not None]
 SEEDS = st.integers(min_value=0, max_value=2**32)

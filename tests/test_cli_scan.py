@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from frontscan.ledger.store import Store
 from frontscan.simulator.runtime import running_simulator
-from frontscan.store import Store
 from tests.scanning import clean_env, cli_env, fast_options
 
 FRONTSCAN = str(Path(sys.executable).parent / "frontscan")

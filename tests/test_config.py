@@ -10,8 +10,9 @@ import platformdirs
 import pytest
 
 from frontscan import config
-from frontscan.config import KEYS, Secret, Settings, env_names, load_settings, redact_dsn
+from frontscan.config import KEYS, Secret, Settings, env_names, load_settings
 from frontscan.errors import ConfigError
+from frontscan.ledger.dsn import redact_dsn
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "config.example.toml"

@@ -10,7 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from frontscan.cli import app
-from frontscan.detect import MAX_INPUT_BYTES, detect_records, load_text
+from frontscan.detect import detect_records
+from frontscan.detector.files import MAX_INPUT_BYTES, load_text
 from frontscan.errors import UsageError
 
 UPS = "1Z999AA10123456784"

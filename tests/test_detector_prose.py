@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from frontscan.carriers import find_candidates
 from frontscan.cli import app
+from frontscan.detector.carriers import find_candidates
 
 PHONES = [
     "Call me on 5551234567 when you can.",

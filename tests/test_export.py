@@ -15,12 +15,12 @@ import pytest
 from psycopg.rows import dict_row
 from typer.testing import CliRunner
 
-from frontscan.carriers import tracking_url
 from frontscan.cli import app
 from frontscan.config import DatabaseSettings, Secret, Settings
+from frontscan.detector.carriers import tracking_url
 from frontscan.errors import DatabaseError, UsageError
 from frontscan.export import FIELDS, ExportOptions, export
-from frontscan.runner import open_store
+from frontscan.ledger.connect import open_store
 from frontscan.simulator.runtime import running_simulator
 from tests.scanning import START, fast_options, run_scan, settings_for
 

@@ -9,7 +9,7 @@ import pytest
 
 from frontscan.errors import AuthError, ItemError
 from frontscan.front import FrontClient, parse_conversation, search_query
-from frontscan.limits import FrontBudgets
+from frontscan.limits.budgets import FrontBudgets
 from frontscan.simulator.runtime import RunningSimulator, running_simulator
 from tests.scanning import END, START, fast_options
 

@@ -12,7 +12,8 @@ import time
 import pytest
 from aiolimiter import AsyncLimiter
 
-from frontscan.limits import Budget, FrontBudgets, OpenAIBudgets, estimate_prompt_tokens
+from frontscan.limits.bucket import Budget
+from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets, estimate_prompt_tokens
 
 
 async def admit(budget: Budget, count: int, amount: float = 1.0) -> list[float]:

@@ -14,6 +14,7 @@ from dataclasses import fields
 import pytest
 from rich.console import Console
 
+from frontscan.limits.bound import bound_seconds
 from frontscan.models import BatchTiming, ConversationRef, Outcome
 from frontscan.pipeline import Reporter
 from frontscan.report import (
@@ -23,7 +24,7 @@ from frontscan.report import (
     batch_line,
     make_reporter,
 )
-from frontscan.summary import Summary, bound_seconds, print_summary, summary_table
+from frontscan.summary import Summary, print_summary, summary_table
 
 
 def timing(index: int = 7, **overrides: float) -> BatchTiming:

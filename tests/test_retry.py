@@ -1,4 +1,4 @@
-"""Delay hints, backoff and the retry policy (frontscan.retry)."""
+"""Delay hints, backoff and the retry policy (frontscan.limits.retry)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import time
 import pytest
 
 from frontscan.errors import AuthError, ItemError, QuotaError, TransientError
-from frontscan.retry import backoff_delay, parse_go_duration, parse_retry_after, with_retries
+from frontscan.limits.retry import backoff_delay, parse_go_duration, parse_retry_after, with_retries
 
 
 @pytest.mark.parametrize(

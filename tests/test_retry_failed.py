@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 import psycopg
 import pytest
 
-from frontscan.runner import open_store
+from frontscan.ledger.connect import open_store
 from frontscan.simulator.openai_model import MistakeRates
 from frontscan.simulator.openai_server import OpenAIOptions
 from frontscan.simulator.runtime import SimulatorOptions, running_simulator

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from frontscan import carriers
+from frontscan.detector import carriers
 from frontscan.simulator.mailbox import Mailbox, normalize
 
 START = datetime(2026, 1, 1, tzinfo=UTC)

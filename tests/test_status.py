@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from frontscan.cli import app
 from frontscan.config import DatabaseSettings, Secret, Settings
-from frontscan.runner import migrate
+from frontscan.ledger.connect import migrate
 from frontscan.simulator.runtime import running_simulator
 from frontscan.status import FAILED_SHOWN, StatusReport, collect, render
 from frontscan.window import CRON_OVERLAP_SECONDS

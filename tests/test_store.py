@@ -11,8 +11,8 @@ import psycopg
 import pytest
 
 from frontscan.errors import DatabaseError, LockHeldError
+from frontscan.ledger.store import Store, load_migrations
 from frontscan.models import ConversationRef, MessageRecord, Outcome, RunStats, TrackingNumber
-from frontscan.store import Store, load_migrations
 
 
 def outcome(
@@ -135,7 +135,7 @@ async def test_a_second_process_is_refused_the_scan_lock(store: Store, database_
     script = textwrap.dedent(
         """
         import asyncio, sys
-        from frontscan.store import Store
+        from frontscan.ledger.store import Store
         from frontscan.errors import LockHeldError
 
         async def main():

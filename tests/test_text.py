@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from frontscan.text import clean_message, html_to_text, looks_like_html
+from frontscan.detector.text import clean_message, html_to_text, looks_like_html
 
 UPS = "1Z999AA10123456784"
 

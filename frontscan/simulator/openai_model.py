@@ -21,7 +21,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from frontscan import carriers, samples
+from frontscan.detector import carriers
+from frontscan.simulator import samples
 from frontscan.simulator.mailbox import Mailbox
 
 _BLOCK = re.compile(r'<message id="([^"]+)">(.*?)</message>', re.DOTALL)

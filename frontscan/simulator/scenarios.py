@@ -2,8 +2,8 @@
 
 Scenarios follow real support mailboxes: shop notices, customers asking where a parcel is,
 supplier dispatch threads, SMS and chat channels, and threads with no numbers at all.
-Numbers come from `frontscan.samples.valid_number` and are attributed with
-`frontscan.carriers.classify`, so the ground truth uses the project's own carrier codes.
+Numbers come from `frontscan.simulator.samples.valid_number` and are attributed with
+`frontscan.detector.carriers.classify`, so the ground truth uses the project's own carrier codes.
 Only the first appearance of a number is truth; quotes and restatements repeat it.
 """
 
@@ -12,8 +12,8 @@ from __future__ import annotations
 import random
 import re
 
-from frontscan import carriers, samples
-from frontscan.simulator import content
+from frontscan.detector import carriers
+from frontscan.simulator import content, samples
 from frontscan.simulator.content import Body, Party, Planted
 from frontscan.simulator.records import TAGS, TEAMMATES, Inbox, SimConversation, SimMessage
 from frontscan.simulator.records import TruthNumber as Truth

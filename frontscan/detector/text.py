@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from html.parser import HTMLParser
 
-from frontscan.carriers import find_candidates
+from frontscan.detector.carriers import find_candidates
 
 
 def _words(names: str) -> frozenset[str]:

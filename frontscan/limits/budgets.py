@@ -27,27 +27,14 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from frontscan.budget import MAX_PERIOD, Budget, BudgetStats
-from frontscan.retry import (
+from frontscan.limits.bucket import MAX_PERIOD, Budget
+from frontscan.limits.retry import (
     backoff_delay,
     header_float,
     lower_headers,
     parse_go_duration,
     parse_retry_after,
-    with_retries,
 )
-
-__all__ = [  # the retry helpers are re-exported: callers import everything from here
-    "Budget",
-    "BudgetStats",
-    "FrontBudgets",
-    "OpenAIBudgets",
-    "backoff_delay",
-    "estimate_prompt_tokens",
-    "parse_go_duration",
-    "parse_retry_after",
-    "with_retries",
-]
 
 FRONT_STARTER_RPM = 50  # Front's smallest plan: the safe guess until headers say more
 FRONT_SEARCH_SHARE = 0.4  # "proportional rate limiting at 40% of your company's rate limit"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from frontscan.checkdigits import Checksum
+from frontscan.detector.checkdigits import Checksum
 
 # ISO 3166 alpha-2 codes of UPU members and territories that issue their own S10 numbers.
 _UPU_MEMBERS = """

@@ -14,7 +14,8 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from frontscan.carrier_formats import (
+from frontscan.detector.checkdigits import luhn_valid
+from frontscan.detector.formats import (
     CARD_WORDS,
     CARRIER_NAMES,
     FORMATS,
@@ -25,7 +26,6 @@ from frontscan.carrier_formats import (
     TRACKING_WORDS,
     Format,
 )
-from frontscan.checkdigits import luhn_valid
 from frontscan.models import Candidate
 
 _RUN = re.compile(r"[A-Za-z0-9]+(?:[ \t\u00a0-][A-Za-z0-9]+)*")

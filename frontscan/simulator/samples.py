@@ -12,7 +12,7 @@ import random
 import re
 import string
 
-from frontscan.carrier_formats import FORMATS_BY_ID, UPU_COUNTRIES
+from frontscan.detector.formats import FORMATS_BY_ID, UPU_COUNTRIES
 
 _TEMPLATES: dict[str, str] = {
     "ups": "1Zaaaaaa{01|02|03|12|13|59|YW}ddddddd#",

@@ -39,7 +39,7 @@ class Migration:
 
 def load_queries() -> dict[str, str]:
     """The named blocks of `sql/queries.sql`: SQL lives in .sql files, not in Python strings."""
-    text = resources.files("frontscan").joinpath("sql", "queries.sql").read_text("utf-8")
+    text = resources.files("frontscan.ledger").joinpath("sql", "queries.sql").read_text("utf-8")
     queries: dict[str, str] = {}
     for block in text.split("-- name: ")[1:]:
         name, _, body = block.partition("\n")
@@ -53,7 +53,7 @@ _QUERIES = load_queries()
 def load_migrations() -> list[Migration]:
     """The numbered SQL files shipped in `frontscan/sql`, in order."""
     found = []
-    for entry in resources.files("frontscan").joinpath("sql").iterdir():
+    for entry in resources.files("frontscan.ledger").joinpath("sql").iterdir():
         match = _MIGRATION_NAME.match(entry.name)
         if match:
             found.append(Migration(int(match.group(1)), entry.name, entry.read_text("utf-8")))
