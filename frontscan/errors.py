@@ -9,6 +9,7 @@ code without knowing where it came from. Messages say what to do and never carry
     │   └── ConfigError            exit 2   bad configuration file or environment
     ├── DatabaseError              exit 2   unreachable or broken database
     ├── AuthError                  exit 2   a token was rejected (401/403)
+    │   └── MissingScopeError      exit 2   the token lacks one scope (403 on that route)
     ├── QuotaError                 exit 1   OpenAI quota or billing exhausted: stop the run
     ├── LockHeldError              exit 75  another scan holds the advisory lock
     ├── Interrupted                exit 130 Ctrl-C / SIGTERM, after a graceful drain
@@ -58,6 +59,14 @@ class AuthError(FrontscanError):
     """An API rejected the credentials; nothing will work until they are fixed."""
 
     exit_code = EXIT_USAGE
+
+
+class MissingScopeError(AuthError):
+    """The token works but lacks the scope one route needs (e.g. `events:*:read`)."""
+
+    def __init__(self, message: str, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope
 
 
 class QuotaError(FrontscanError):

@@ -17,12 +17,29 @@ from urllib.parse import quote
 import aiohttp
 from yarl import URL
 
-from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
+from frontscan.errors import (
+    AuthError,
+    FrontscanError,
+    ItemError,
+    MissingScopeError,
+    TransientError,
+)
 from frontscan.limits.budgets import FrontBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
+EVENT_PAGE_LIMIT = 15  # list-events: "max 15"
+# Event types whose target is a message (core-api.json EventResponse, front-api.md §9).
+MESSAGE_EVENT_TYPES = (
+    "inbound",
+    "outbound",
+    "out_reply",
+    "forward",
+    "sending_error",
+    "message_bounce_error",
+)
+EVENTS_SCOPE = "events:*:read"
 
 
 def search_query(
@@ -146,6 +163,37 @@ class FrontClient:
             url = None if reached_watermark else _next_url(payload)
         return ConversationMessages(tuple(found), merged_into)
 
+    def events_url(
+        self,
+        after: float | None,
+        before: float | None,
+        inbox: str | None,
+        *,
+        ascending: bool = True,
+        limit: int = EVENT_PAGE_LIMIT,
+    ) -> URL:
+        """`GET /events` for message events in a window, in bracket form (`q[types][]=...`).
+
+        Ascending by time, so a conversation's messages arrive oldest first and its group
+        can be closed when its last message shows up.
+        """
+        query: list[tuple[str, str]] = [("q[types][]", kind) for kind in MESSAGE_EVENT_TYPES]
+        if after is not None:
+            query.append(("q[after]", f"{after:.3f}"))
+        if before is not None:
+            query.append(("q[before]", f"{before:.3f}"))
+        if inbox:
+            query.append(("q[inboxes][]", inbox))
+        query += [("sort_by", "created_at"), ("sort_order", "asc" if ascending else "desc")]
+        query.append(("limit", str(limit)))
+        return (self._base / "events").with_query(query)
+
+    async def events_page(self, url: URL) -> tuple[list[dict[str, Any]], URL | None]:
+        """One page of events and the `next` URL (a 403 raises `MissingScopeError`)."""
+        payload, _ = await self._get(url, "other")
+        results = [r for r in payload.get("_results") or [] if isinstance(r, dict)]
+        return results, _next_url(payload)
+
     async def _get(self, url: URL, kind: Literal["search", "other"]) -> tuple[dict[str, Any], URL]:
         return await with_retries(lambda: self._get_once(url, kind), attempts=self._attempts)
 
@@ -180,6 +228,12 @@ class FrontClient:
 def _status_error(where: str, status: int, body: str) -> FrontscanError:
     detail = _error_detail(body)
     message = f"{where}: {status}" + (f" {detail}" if detail else "")
+    if status == 403 and where.endswith(" /events"):
+        return MissingScopeError(
+            f"{message}. The API token lacks the {EVENTS_SCOPE} scope: add it "
+            "(Settings > Developers > API tokens) to read the event stream",
+            EVENTS_SCOPE,
+        )
     if status in (401, 403):
         return AuthError(
             f"{message}. Front rejected FRONT_API_TOKEN: create an API token with the "

@@ -176,6 +176,14 @@ class Store:
             rows = await cursor.fetchall()
         return {row[0]: LedgerEntry(row[0], _ms(row[1]), row[2], row[3], row[4]) for row in rows}
 
+    async def known_messages(self, ids: Sequence[str]) -> set[str]:
+        """Which of these message ids the ledger already holds, in one query."""
+        if not ids:
+            return set()
+        async with self._transaction() as conn:
+            cursor = await conn.execute(_QUERIES["known_messages"], (list(ids),))
+            return {row[0] for row in await cursor.fetchall()}
+
     async def failed_conversations(self) -> list[ConversationRef]:
         """Conversations whose last attempt failed, whatever their dates (--retry-failed).
 

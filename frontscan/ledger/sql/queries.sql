@@ -52,3 +52,7 @@ WHERE NOT EXISTS (
     WHERE t.conversation_id = u.conversation_id AND t.tracking_number = u.number)
 ON CONFLICT (message_id, tracking_number) DO NOTHING
 RETURNING id;
+
+-- name: known_messages
+-- Which of these messages the ledger already holds (the event source skips them).
+SELECT id FROM frontscan.messages WHERE id = ANY(%s);
