@@ -18,7 +18,13 @@ from rich.console import Console
 
 from frontscan import __version__
 from frontscan.config import Settings
-from frontscan.errors import EXIT_FAILURES, EXIT_INTERRUPTED, FrontscanError, UsageError
+from frontscan.errors import (
+    EXIT_FAILURES,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    FrontscanError,
+    UsageError,
+)
 
 app = typer.Typer(
     name="frontscan",
@@ -252,6 +258,34 @@ def scan(
         print_summary(result.summary, json_mode=as_json, console=console)
         if result.ending is not None:
             raise result.ending
+
+    run_guarded(body)
+
+
+@app.command()
+def check(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout (for monitoring).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Run this first: check FRONT_API_TOKEN, its scopes, OPENAI_API_KEY and the database.
+
+    One line per check (ok, warn, fail with what to do), the limits Front and OpenAI
+    state in their headers, and the source and limits a scan would use. About six Front
+    calls and one tiny OpenAI call. Exit codes: 0 all usable, 2 something must be fixed.
+    """
+    from frontscan.check import run_checks
+
+    def body() -> None:
+        report = asyncio.run(run_checks(_settings(config)))
+        if as_json:
+            print(json.dumps(report.as_json()))
+        else:
+            for line in report.lines():
+                print(line)
+        if not report.ok:
+            raise typer.Exit(EXIT_USAGE)
 
     run_guarded(body)
 

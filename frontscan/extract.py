@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import openai
 import pydantic
@@ -29,6 +30,16 @@ from frontscan.errors import (
 from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelLimits:
+    """The model's per-minute limits as OpenAI's `x-ratelimit-*` headers state them."""
+
+    rpm: float | None
+    tpm: float | None
+    remaining_requests: float | None
+    remaining_tokens: float | None
 
 
 class OpenAIExtractor:
@@ -88,6 +99,38 @@ class OpenAIExtractor:
         if choice.message.parsed is None:
             raise TransientError("OpenAI: the answer had no parsed content")
         return choice.message.parsed
+
+    async def probe_limits(self) -> ModelLimits:
+        """One tiny request (a word in, at most 16 tokens out) to read the model's limits.
+
+        Errors are translated as for any call: a bad key is an `AuthError`, an unknown
+        model a `ConfigError`.
+        """
+        await self.budgets.acquire(32)
+        self.counters.calls += 1
+        try:
+            raw = await self._client.chat.completions.with_raw_response.create(
+                model=self.model,
+                messages=[{"role": "user", "content": "ping"}],
+                max_completion_tokens=16,
+            )
+        except openai.OpenAIError as error:
+            raise self._translate(error) from None
+        self.budgets.observe(raw.headers)
+        headers = {k.lower(): v for k, v in raw.headers.items()}
+
+        def number(name: str) -> float | None:
+            try:
+                return float(headers[name])
+            except (KeyError, ValueError):
+                return None
+
+        return ModelLimits(
+            rpm=number("x-ratelimit-limit-requests"),
+            tpm=number("x-ratelimit-limit-tokens"),
+            remaining_requests=number("x-ratelimit-remaining-requests"),
+            remaining_tokens=number("x-ratelimit-remaining-tokens"),
+        )
 
     def _count_usage(self, usage: CompletionUsage | None, charged: int) -> None:
         if usage is not None:

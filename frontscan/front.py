@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -25,7 +26,7 @@ from frontscan.errors import (
     TransientError,
 )
 from frontscan.limits.budgets import FrontBudgets
-from frontscan.limits.retry import with_retries
+from frontscan.limits.retry import header_float, lower_headers, with_retries
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
@@ -88,6 +89,26 @@ def parse_message(raw: Mapping[str, Any], conversation_id: str) -> Message:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateHeaders:
+    """The company budget as the last Front response stated it (None where not sent)."""
+
+    limit: float | None
+    remaining: float | None
+    reset: float | None  # epoch seconds
+
+
+def rate_headers(headers: Mapping[str, str]) -> RateHeaders | None:
+    lowered = lower_headers(headers)
+    limit = header_float(lowered, "x-ratelimit-limit")
+    remaining = header_float(lowered, "x-ratelimit-remaining")
+    if limit is None and remaining is None:
+        return None
+    return RateHeaders(
+        limit=limit, remaining=remaining, reset=header_float(lowered, "x-ratelimit-reset")
+    )
+
+
 def _error_detail(body: str) -> str:
     """Front's `_error.message`, tolerating bodies without status/title or not JSON at all."""
     try:
@@ -118,6 +139,7 @@ class FrontClient:
         self.budgets = budgets
         self._attempts = attempts
         self.counters = ApiCounters()
+        self.rate: RateHeaders | None = None  # from the latest response that carried it
 
     async def check_auth(self) -> str:
         """`GET /me`: a cheap probe that fails fast on a bad token and teaches the budget."""
@@ -209,6 +231,8 @@ class FrontClient:
                 body = await response.text()
                 self.counters.http_seconds += time.monotonic() - sent
                 self.budgets.observe(response.headers, kind=kind)
+                if kind == "other":
+                    self.rate = rate_headers(response.headers) or self.rate
                 if response.status == 429:
                     self.counters.rate_limited += 1
                     delay = self.budgets.on_429(response.headers, body, kind=kind)
