@@ -120,7 +120,9 @@ async def _check_front(
         return "search", None
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30, connect=10))
     stack.push_async_callback(session.close)
-    budgets = FrontBudgets(settings.front.rpm, settings.front.headroom)
+    budgets = FrontBudgets(
+        settings.front.rpm, settings.front.headroom, reserve=settings.front.reserve
+    )
     client = FrontClient(
         session, settings.front.api_url, settings.front.token.reveal(), budgets, attempts=2
     )

@@ -62,7 +62,8 @@ class FrontSettings:
     api_url: str = DEFAULT_FRONT_API_URL
     token: Secret | None = None
     rpm: int = 0  # 0 = learn the company limit from x-ratelimit-limit
-    headroom: float = 0.1  # share of the Front budget left for other integrations
+    headroom: float = 0.1  # share left unused until one whole window has been observed
+    reserve: float = 0.05  # share left on top of what other integrations are seen to use
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ KEYS: Mapping[str, _Key] = {
     "front.api_url": _Key(str, _is_url, _URL, env="FRONT_API_URL"),
     "front.rpm": _int(0),
     "front.headroom": _Key(float, lambda v: 0 <= v < 1, "a number >= 0 and < 1"),
+    "front.reserve": _Key(float, lambda v: 0 <= v < 0.5, "a number >= 0 and < 0.5"),
     "openai.base_url": _Key(str, _is_url, _URL, env="OPENAI_BASE_URL"),
     "openai.model": _Key(str, lambda v: bool(v.strip()), "a non-empty model name"),
     "openai.rpm": _int(1),

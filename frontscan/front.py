@@ -230,7 +230,7 @@ class FrontClient:
             async with self._session.get(url, headers=self._headers) as response:
                 body = await response.text()
                 self.counters.http_seconds += time.monotonic() - sent
-                self.budgets.observe(response.headers, kind=kind)
+                self.budgets.observe(response.headers, kind=kind, admitted=response.status != 429)
                 if kind == "other":
                     self.rate = rate_headers(response.headers) or self.rate
                 if response.status == 429:

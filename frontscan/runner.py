@@ -171,7 +171,9 @@ async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> 
         connector=aiohttp.TCPConnector(limit=settings.scan.concurrency + 4),
     )
     stack.push_async_callback(session.close)
-    budgets = FrontBudgets(settings.front.rpm, settings.front.headroom)
+    budgets = FrontBudgets(
+        settings.front.rpm, settings.front.headroom, reserve=settings.front.reserve
+    )
     front = FrontClient(session, settings.front.api_url, token, budgets)
     await front.check_auth()
     return front
