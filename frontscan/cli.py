@@ -210,6 +210,17 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="events: read Front's event stream (about 1 call per 15 messages; needs the "
+            "events:*:read scope); search: search, then list each conversation's messages "
+            "(about 1 call per conversation); auto: events when the token can and event "
+            "messages carry bodies, else search with a note (env FRONTSCAN_FRONT_SOURCE, "
+            "default auto).",
+            show_default=False,
+        ),
+    ] = None,
     slice_days: Annotated[
         float,
         typer.Option(
@@ -235,7 +246,12 @@ def scan(
     def body() -> None:
         settings = _settings(
             config,
-            **{"scan.concurrency": concurrency, "scan.batch_size": batch_size, "scan.llm": llm},
+            **{
+                "scan.concurrency": concurrency,
+                "scan.batch_size": batch_size,
+                "scan.llm": llm,
+                "front.source": source,
+            },
         )
         request = runner.ScanRequest(
             after=window.parse_when(after, "--after") if after else None,

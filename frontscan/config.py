@@ -26,6 +26,7 @@ from frontscan.errors import ConfigError
 from frontscan.ledger.dsn import redact_dsn
 
 LlmMode = Literal["auto", "always", "never"]
+SourceMode = Literal["auto", "events", "search"]
 
 DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 
@@ -64,6 +65,7 @@ class FrontSettings:
     rpm: int = 0  # 0 = learn the company limit from x-ratelimit-limit
     headroom: float = 0.1  # share left unused until one whole window has been observed
     reserve: float = 0.05  # share left on top of what other integrations are seen to use
+    source: SourceMode = "auto"  # how conversations are found: the event stream or search
 
 
 @dataclass(frozen=True)
@@ -125,6 +127,9 @@ KEYS: Mapping[str, _Key] = {
     "front.rpm": _int(0),
     "front.headroom": _Key(float, lambda v: 0 <= v < 1, "a number >= 0 and < 1"),
     "front.reserve": _Key(float, lambda v: 0 <= v < 0.5, "a number >= 0 and < 0.5"),
+    "front.source": _Key(
+        str, lambda v: v in ("auto", "events", "search"), "auto, events or search"
+    ),
     "openai.base_url": _Key(str, _is_url, _URL, env="OPENAI_BASE_URL"),
     "openai.model": _Key(str, lambda v: bool(v.strip()), "a non-empty model name"),
     "openai.rpm": _int(1),
@@ -149,6 +154,7 @@ FLAG_NAMES: dict[str, str] = {
     "scan.concurrency": "--concurrency",
     "scan.batch_size": "--batch-size",
     "scan.llm": "--llm",
+    "front.source": "--source",
 }
 
 

@@ -41,6 +41,7 @@ class MessageEvent:
     created_at: float
     message: Message | None
     last_of_conversation: bool
+    conversation_started: float | None = None  # the conversation's `created_at`
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +57,7 @@ class Group:
     messages: tuple[Message, ...]
     bodiless: tuple[tuple[str, float], ...] = ()
     closed_by: Literal["last", "end", "evicted"] = "end"
+    started: float | None = None  # the conversation's `created_at`, when Front sent it
 
     @property
     def message_ids(self) -> tuple[str, ...]:
@@ -67,6 +69,7 @@ class Group:
             messages=self.messages + later.messages,
             bodiless=self.bodiless + later.bodiless,
             closed_by=later.closed_by,
+            started=self.started,
         )
 
 
@@ -91,18 +94,21 @@ def parse_event(raw: Mapping[str, Any]) -> MessageEvent | None:
     if not isinstance(created, int | float):
         return None
     message = parse_message(data, ref.id) if usable_body(data) else None
+    started = conversation.get("created_at")
     return MessageEvent(
         conversation=ConversationRef(ref.id, ref.subject, None, None),
         message_id=str(data["id"]),
         created_at=float(created),
         message=message,
         last_of_conversation=ref.last_message_id == str(data["id"]),
+        conversation_started=float(started) if isinstance(started, int | float) else None,
     )
 
 
 @dataclass(slots=True)
 class _Open:
     conversation: ConversationRef
+    started: float | None
     messages: list[Message] = field(default_factory=list)
     bodiless: list[tuple[str, float]] = field(default_factory=list)
     ids: set[str] = field(default_factory=set)
@@ -113,6 +119,7 @@ class _Open:
             messages=tuple(self.messages),
             bodiless=tuple(self.bodiless),
             closed_by=why,
+            started=self.started,
         )
 
 
@@ -132,7 +139,7 @@ class Grouper:
         key = event.conversation.id
         group = self._open.get(key)
         if group is None:
-            group = self._open[key] = _Open(event.conversation)
+            group = self._open[key] = _Open(event.conversation, event.conversation_started)
         else:
             self._open.move_to_end(key)
         if event.message_id not in group.ids:
@@ -173,6 +180,7 @@ class EventCounters:
     known: int = 0  # message events dropped because the ledger has the message
     groups: int = 0
     fallbacks: int = 0  # conversations read from the message list (events without body)
+    histories: int = 0  # new to the ledger and older than the window: read whole, as search
     evicted: int = 0
 
 
@@ -194,6 +202,7 @@ class EventsSource:
         self._rescan = rescan
         self._max_held = max_held
         self._held: dict[str, Group] = {}
+        self._after: float | None = None
         self._first: tuple[tuple[float | None, float | None], list[dict[str, Any]], URL | None]
         self._first = ((None, None), [], None)
         self._probed = False
@@ -221,6 +230,7 @@ class EventsSource:
 
     async def search(self, after: float | None, before: float | None) -> AsyncIterator[SearchPage]:
         """Conversations with new messages in the window, as pages of refs."""
+        self._after = after
         grouper = Grouper(self._max_held)
         async for raw_page in self._pages(after, before):
             events = [e for e in (parse_event(r) for r in raw_page) if e is not None]
@@ -241,12 +251,18 @@ class EventsSource:
         """The held group's messages (no call), or the message list when bodies are missing.
 
         `since` is not applied to a held group: its messages were already checked against
-        the ledger one by one. Conversations not from the stream (`--retry-failed`) use
-        the message list as the search source does.
+        the ledger one by one. A conversation the ledger has never seen (`since` None)
+        that started before the window may have older messages, which search would have
+        read: it is read whole from the message list, so both sources record the same.
+        Conversations not from the stream (`--retry-failed`) use the message list too.
         """
         group = self._held.pop(conversation_id, None)
         if group is None:
             return await self._client.messages_since(conversation_id, since)
+        after = self._after
+        if since is None and after is not None and (group.started or after) < after:
+            self.counters.histories += 1
+            return await self._client.messages_since(conversation_id, None)
         if not group.bodiless:
             return ConversationMessages(tuple(reversed(group.messages)))
         self.counters.fallbacks += 1

@@ -155,7 +155,12 @@ class Pipeline:
         self._done: asyncio.Queue[tuple[Outcome, float] | None] = asyncio.Queue(
             maxsize=2 * max(plan.batch_size, plan.concurrency)
         )
+        # Conversations queued, in flight or waiting for their commit: one at a time each.
         self._in_flight: set[str] = set()
+        # A later ref for a conversation still pending (the event stream hands on a second
+        # group when new mail arrives mid-scan): it waits for the earlier one's commit.
+        self._deferred: dict[str, _Work] = {}
+        self._released: asyncio.Queue[_Work] = asyncio.Queue()
         self._producer: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
         self._reserved_usd = 0.0
@@ -216,7 +221,10 @@ class Pipeline:
                 if self.plan.limit is not None and queued >= self.plan.limit:
                     return
                 entry = entries.get(ref.id)
-                if ref.id in self._in_flight or not needs_work(
+                if ref.id in self._in_flight:
+                    self._deferred[ref.id] = _Work(ref, entry)
+                    continue
+                if not needs_work(
                     ref, entry, rescan=self.plan.rescan, max_attempts=self.plan.max_attempts
                 ):
                     skipped += 1
@@ -226,6 +234,37 @@ class Pipeline:
                 queued += 1
             self.stats.conversations_skipped += skipped
             self._reporter.skipped(skipped)
+            while not self._released.empty():
+                queued += await self._requeue(self._released.get_nowait())
+        while self._deferred or not self._released.empty():  # cancelled by stop()
+            queued += await self._requeue(await self._released.get())
+
+    async def _requeue(self, work: _Work) -> int:
+        """A deferred ref whose earlier outcome is committed: checked afresh, then queued."""
+        entry = (await self._ledger.ledger_for([work.ref.id])).get(work.ref.id)
+        if not needs_work(
+            work.ref, entry, rescan=self.plan.rescan, max_attempts=self.plan.max_attempts
+        ):
+            self.stats.conversations_skipped += 1
+            self._reporter.skipped(1)
+            return 0
+        self._in_flight.add(work.ref.id)
+        await self._queue.put(_Work(work.ref, entry))
+        return 1
+
+    def _release(self, outcomes: Sequence[Outcome]) -> None:
+        """Committed: the conversations are free again. A ref that waited for a failed
+        outcome is dropped, so the failure stays on record and is retried whole."""
+        for outcome in outcomes:
+            key = outcome.conversation.id
+            self._in_flight.discard(key)
+            waiting = self._deferred.pop(key, None)
+            if waiting is None:
+                continue
+            if outcome.status == "failed":
+                self.stats.conversations_skipped += 1
+            else:
+                self._released.put_nowait(waiting)
 
     async def _pages(self) -> AsyncIterator[SearchPage]:
         if self.plan.retry_refs:
@@ -235,11 +274,11 @@ class Pipeline:
         for after, before in self.plan.slices:
             first = True
             async for page in self._source.search(after, before):
-                if first:
-                    self._reporter.add_total(
-                        page.total if page.total is not None else len(page.refs)
-                    )
-                    first = False
+                if page.total is None:  # no total up front (the event stream): page by page
+                    self._reporter.add_total(len(page.refs))
+                elif first:
+                    self._reporter.add_total(page.total)
+                first = False
                 yield page
 
     # -- workers ------------------------------------------------------------------------
@@ -260,9 +299,7 @@ class Pipeline:
                     None,
                     error=f"internal error: {type(error).__name__}: {error}",
                 )
-            finally:
-                self._in_flight.discard(item.ref.id)
-            if outcome is not None:
+            if outcome is not None:  # the conversation stays pending until its commit
                 await self._done.put((outcome, time.monotonic() - started))
 
     async def _process(self, item: _Work) -> Outcome | None:
@@ -377,6 +414,7 @@ class Pipeline:
             except Exception as error:  # the database is gone: stop, lose nothing recorded
                 self._fail(error)  # and keep draining, so no worker waits on a full queue
                 return
+        self._release(outcomes)
         failed = sum(o.status == "failed" for o in outcomes)
         self.stats.batches += 1
         self.stats.conversations_scanned += len(outcomes) - failed

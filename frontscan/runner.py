@@ -12,21 +12,22 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 from openai import AsyncOpenAI
 
-from frontscan.config import Settings
-from frontscan.errors import ConfigError, FrontscanError
+from frontscan.config import Settings, SourceMode
+from frontscan.errors import ConfigError, FrontscanError, MissingScopeError, UsageError
 from frontscan.extract import OpenAIExtractor
 from frontscan.front import FrontClient, search_query
+from frontscan.front_events import EventsSource
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
 from frontscan.limits.bound import bound_seconds
 from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Planned, SearchPage
-from frontscan.pipeline import Pipeline, Plan
+from frontscan.pipeline import Pipeline, Plan, Source
 from frontscan.report import ScanReporter
 from frontscan.summary import Summary, ending, run_status, summarize
 from frontscan.window import check_order, resolve_window, split_window
@@ -53,6 +54,7 @@ class ScanRequest:
     max_cost: float | None = None
     retry_failed: bool = False
     slice_days: float = 7.0
+    source: SourceMode | None = None  # None: the configured front.source
 
 
 class _WindowSearch:
@@ -94,13 +96,19 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         store = await _open_ledger(stack, settings, reporter, lock=not request.dry_run)
         plan, after, before = await _plan(store, settings, request)
         front = await _open_front(stack, settings, front_token)
+        source, used, note = await _choose_source(settings, request, front, store, after, before)
+        if note:
+            reporter.note(note)
+        if used == "events":  # one stream for the window: no slice boundary splits a thread
+            plan = replace(plan, slices=((after, before),))
         extractor = _open_extractor(stack, settings, openai_key)
         run_id = None
         if not request.dry_run:
-            run_id = await store.start_run(after, before, _options(settings, request))
+            options = {**_options(settings, request), "source": used}
+            run_id = await store.start_run(after, before, options)
         pipeline = Pipeline(
             plan,
-            _WindowSearch(front, request.inbox, request.query),
+            source,
             extractor,
             store,
             reporter,
@@ -108,6 +116,8 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             pressure=lambda: _pressure(front, extractor),
         )
         error = await _run(pipeline, reporter)
+        if isinstance(source, EventsSource):
+            _note_events(source, reporter)
         _add_api_counters(pipeline, front, extractor)
         status = run_status(pipeline, error)
         wall = time.monotonic() - started
@@ -119,6 +129,53 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
     if error is not None:
         raise error
     return ScanResult(summary, tuple(pipeline.planned), ending(pipeline, request.max_cost))
+
+
+async def _choose_source(
+    settings: Settings,
+    request: ScanRequest,
+    front: FrontClient,
+    store: Store,
+    after: float | None,
+    before: float | None,
+) -> tuple[Source, SourceMode, str | None]:
+    """Events when asked, or under `auto` when the token may read them and they carry
+    bodies (the probe is the scan's own first page, so it costs nothing); else search.
+
+    `--query` needs Front's search syntax and `--retry-failed` reads known conversations,
+    so both use search whatever the setting.
+    """
+    wanted = request.source or settings.front.source
+    search = _WindowSearch(front, request.inbox, request.query)
+    if request.query and wanted == "events":
+        raise UsageError("--query needs Front search: use --source search or auto")
+    if wanted == "search" or request.query or request.retry_failed:
+        return search, "search", None
+    events = EventsSource(front, store, inbox=request.inbox, rescan=request.rescan)
+    try:
+        why_not = await events.probe(after, before)
+    except MissingScopeError as error:
+        if wanted == "events":
+            raise
+        note = (
+            f"using search: the Front token lacks the {error.scope} scope "
+            "(add it to read the event stream, about 1 Front call per 15 messages "
+            "instead of 1 per conversation)"
+        )
+        return search, "search", note
+    if why_not is not None and wanted == "auto":
+        return search, "search", f"using search: {why_not}"
+    return events, "events", None
+
+
+def _note_events(source: EventsSource, reporter: ScanReporter) -> None:
+    used = source.counters
+    reporter.note(
+        f"event stream: {used.pages} pages, {used.message_events} message events, "
+        f"{used.known} already recorded, {used.groups} conversations, "
+        f"{used.fallbacks} read from the message list (events without body), "
+        f"{used.histories} read whole (new to the ledger, begun before the window)"
+    )
 
 
 async def _open_ledger(

@@ -107,6 +107,7 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "front.rpm": ("120", 120),
     "front.headroom": ("0.25", 0.25),
     "front.reserve": ("0.02", 0.02),
+    "front.source": ("search", "search"),
     "openai.base_url": ("https://proxy.example/v1", "https://proxy.example/v1"),
     "openai.model": ("gpt-4.1-mini", "gpt-4.1-mini"),
     "openai.rpm": ("60", 60),
