@@ -27,7 +27,7 @@ from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from frontscan.limits.bucket import MAX_PERIOD, Budget
+from frontscan.limits.bucket import MAX_PERIOD, Budget, clock
 from frontscan.limits.retry import (
     backoff_delay,
     header_float,
@@ -54,10 +54,10 @@ class _Streak:
         self._last = -math.inf
 
     def next_attempt(self) -> int:
-        now = time.monotonic()
-        if now - self._last > self._forget_after:
+        at = clock()
+        if at - self._last > self._forget_after:
             self._count = 0
-        attempt, self._count, self._last = self._count, self._count + 1, now
+        attempt, self._count, self._last = self._count, self._count + 1, at
         return attempt
 
 
@@ -95,7 +95,6 @@ class FrontBudgets:
         company = (rpm or FRONT_STARTER_RPM) * (1.0 - headroom)
         self.company = Budget(company, name="front")
         self.search = Budget(company * FRONT_SEARCH_SHARE, name="front-search")
-        self.tier_429s = 0
         self._streak = _Streak()
 
     async def acquire_call(self, kind: Literal["search", "other"]) -> float:
@@ -152,7 +151,6 @@ class FrontBudgets:
         remaining = header_float(lowered, "x-ratelimit-remaining")
         if remaining is not None and remaining > 0:
             if "x-front-tier" in lowered:
-                self.tier_429s += 1
                 return delay
             if kind == "search":
                 self.search.pause(delay)
@@ -217,13 +215,6 @@ class OpenAIBudgets:
         index = len(ordered) - 1 if len(ordered) < 10 else math.ceil(0.9 * len(ordered)) - 1
         ratio = ordered[index]
         return min(4.0, max(1.0, ratio))
-
-    def charge_for(
-        self, messages: Sequence[str], max_completion_tokens: int, *, extra_tokens: int = 0
-    ) -> int:
-        """The TPM charge for one call before correction: the prompt estimate, any fixed
-        overhead (e.g. the response-format schema), and the whole completion allowance."""
-        return estimate_prompt_tokens(messages) + extra_tokens + max_completion_tokens
 
     async def acquire(self, charge: int) -> float:
         """Acquire one request and `charge` tokens (times `correction`).

@@ -27,6 +27,7 @@ __all__ = [
     "lower_headers",
     "parse_go_duration",
     "parse_retry_after",
+    "set_testing",
     "with_retries",
 ]
 
@@ -47,6 +48,8 @@ _UNIT_ALT = "ns|us|\u00b5s|\u03bcs|ms|h|m|s"
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _GO_PART = re.compile(rf"({_NUMBER})({_UNIT_ALT})")
 _GO_DURATION = re.compile(rf"[+-]?(?:{_NUMBER}(?:{_UNIT_ALT}))+")
+
+_testing = False  # see set_testing
 
 # Front: "Rate limit exceeded for tier-2 route. Please retry in 341 milliseconds."
 _FRONT_MS = re.compile(r"retry in (\d+(?:\.\d+)?) ?milliseconds?", re.IGNORECASE)
@@ -162,6 +165,23 @@ def backoff_delay(
     return ceiling * (1.0 - 0.5 * draw)
 
 
+def set_testing(testing: bool) -> None:
+    """Tests only: with `testing=True`, `with_retries` retries without the backoff wait.
+
+    Everything else stays as in a real run: the same attempts, the same errors retried
+    or passed through, the same delay computed and handed to `on_retry` (so a test can
+    still assert on it); only the sleep is skipped (the task still yields to the loop).
+    Rate-limit pauses in the budgets are not affected: they pace, they are not backoff.
+    """
+    global _testing
+    _testing = testing
+
+
+def is_testing() -> bool:
+    """Whether `set_testing(True)` is in force."""
+    return _testing
+
+
 async def with_retries(
     call: Callable[[], Awaitable[T]],
     *,
@@ -192,5 +212,5 @@ async def with_retries(
             delay = max(error.retry_after or 0.0, backoff_delay(attempt, base, cap, rng))
             if on_retry is not None:
                 on_retry(error, delay)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(0.0 if _testing else delay)
     raise AssertionError("unreachable")  # pragma: no cover
