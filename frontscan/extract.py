@@ -66,7 +66,7 @@ class OpenAIExtractor:
         try:
             raw = await self._client.chat.completions.with_raw_response.parse(
                 model=self.model,
-                messages=prompt,  # type: ignore[arg-type]
+                messages=prompt,  # type: ignore[arg-type]  # role dicts, not the SDK per-role types
                 response_format=Extraction,
                 max_completion_tokens=self._max_tokens,
             )

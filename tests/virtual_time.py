@@ -18,7 +18,10 @@ import asyncio
 import functools
 import selectors
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, ParamSpec
+from typing import TYPE_CHECKING, Any, ParamSpec
+
+if TYPE_CHECKING:
+    from _typeshed import FileDescriptorLike
 
 P = ParamSpec("P")
 
@@ -31,15 +34,15 @@ class _JumpingSelector(selectors.BaseSelector):
         self._clock = clock
 
     def register(
-        self, fileobj: selectors._FileObject, events: int, data: Any = None
+        self, fileobj: FileDescriptorLike, events: int, data: Any = None
     ) -> selectors.SelectorKey:
         return self._real.register(fileobj, events, data)
 
-    def unregister(self, fileobj: selectors._FileObject) -> selectors.SelectorKey:
+    def unregister(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
         return self._real.unregister(fileobj)
 
     def modify(
-        self, fileobj: selectors._FileObject, events: int, data: Any = None
+        self, fileobj: FileDescriptorLike, events: int, data: Any = None
     ) -> selectors.SelectorKey:
         return self._real.modify(fileobj, events, data)
 
@@ -55,10 +58,10 @@ class _JumpingSelector(selectors.BaseSelector):
     def close(self) -> None:
         self._real.close()
 
-    def get_key(self, fileobj: selectors._FileObject) -> selectors.SelectorKey:
+    def get_key(self, fileobj: FileDescriptorLike) -> selectors.SelectorKey:
         return self._real.get_key(fileobj)
 
-    def get_map(self) -> Mapping[selectors._FileObject, selectors.SelectorKey]:
+    def get_map(self) -> Mapping[FileDescriptorLike, selectors.SelectorKey]:
         return self._real.get_map()
 
 
