@@ -5,6 +5,9 @@ allow a minute's burst at start), queues waiters by *amount* (a large token char
 behind small ones), cannot pause or be pre-charged, and has no refund. `Budget` keeps
 aiolimiter for the pacing and adds a short refill period, FIFO order, pauses after a 429
 and a re-sync from the server's `remaining`. `frontscan.limits` builds the API budgets.
+
+Every time here is read from `clock()`, the running loop's clock that aiolimiter paces by
+and `asyncio.sleep` waits by, so a test loop on virtual time drives the whole bucket.
 """
 
 from __future__ import annotations
