@@ -14,9 +14,11 @@ import pytest
 from frontscan.errors import AuthError, ItemError, QuotaError, TransientError
 from frontscan.limits.retry import (
     backoff_delay,
+    go_duration_or_none,
     is_testing,
     parse_go_duration,
     parse_retry_after,
+    reset_in_from_epoch,
     set_testing,
     with_retries,
 )
@@ -233,3 +235,26 @@ async def test_with_retries_needs_an_attempt() -> None:
 
     with pytest.raises(ValueError, match="attempts"):
         await with_retries(never, attempts=0)
+
+
+def test_reset_in_from_epoch_reads_seconds_or_milliseconds_within_the_hour() -> None:
+    due = time.time() + 30
+    before = time.time()
+    seconds = reset_in_from_epoch(due)
+    millis = reset_in_from_epoch(due * 1000)  # read as milliseconds, not 1000x away
+    after = time.time()
+    for reset_in in (seconds, millis):
+        assert reset_in is not None
+        # 1 ms of slack: the millisecond value goes through a float division
+        assert due - after - 1e-3 <= reset_in <= due - before + 1e-3
+    assert reset_in_from_epoch(time.time() + 7200) is None  # not a per-minute reset
+    assert reset_in_from_epoch(time.time() - 60) is None  # long past
+    assert reset_in_from_epoch(None) is None
+    assert reset_in_from_epoch(0) is None
+
+
+def test_go_duration_or_none_drops_junk_and_negatives() -> None:
+    assert go_duration_or_none("1m26.4s") == pytest.approx(86.4)
+    assert go_duration_or_none(None) is None
+    assert go_duration_or_none("soon") is None
+    assert go_duration_or_none("-1s") is None

@@ -4,10 +4,7 @@ Why not aiolimiter alone: it refills over whatever period it is given (a whole m
 allow a minute's burst at start), queues waiters by *amount* (a large token charge starves
 behind small ones), cannot pause or be pre-charged, and has no refund. `Budget` keeps
 aiolimiter for the pacing and adds a short refill period, FIFO order, pauses after a 429
-and a re-sync from the server's `remaining`. `frontscan.limits` builds the API budgets.
-
-Every time here is read from `clock()`, the running loop's clock that aiolimiter paces by
-and `asyncio.sleep` waits by, so a test loop on virtual time drives the whole bucket.
+and a re-sync from the server's `remaining`, all timed by the loop's clock (`clock()`).
 """
 
 from __future__ import annotations
@@ -276,11 +273,7 @@ class Budget:
 
 
 class _Limiter:
-    """The two parts of `aiolimiter.AsyncLimiter` the budget uses, typed here.
-
-    aiolimiter 1.3 ships type information, but the mypy config tolerates a release that
-    does not, so the budget depends only on this face.
-    """
+    """The part of `aiolimiter.AsyncLimiter` the budget uses, typed even if aiolimiter isn't."""
 
     def __init__(self, max_rate: float, time_period: float) -> None:
         self._inner = AsyncLimiter(max_rate, time_period)
@@ -291,12 +284,8 @@ class _Limiter:
 
 
 def clock() -> float:
-    """The running loop's clock, or `time.monotonic()` outside a loop.
-
-    aiolimiter paces by `loop.time()` and `asyncio.sleep` waits by it, so the budget
-    reads the same clock: on the default loop it *is* `time.monotonic()`, and under a
-    test loop with virtual time every admission, pause and wait is measured in that time.
-    """
+    """The running loop's `time()`, which aiolimiter and `asyncio.sleep` go by (so a test
+    loop on virtual time drives the bucket); outside a loop, `time.monotonic()`, the same."""
     try:
         return asyncio.get_running_loop().time()
     except RuntimeError:

@@ -98,6 +98,31 @@ def parse_go_duration(text: str) -> float:
     return sign * total
 
 
+def reset_in_from_epoch(raw: float | None) -> float | None:
+    """Seconds until Front's `x-ratelimit-reset` (epoch seconds, by wall clock).
+
+    Front documents seconds; a millisecond value would be 1000x in the future, so it is
+    recognised and converted. Anything over an hour away is not a per-minute reset.
+    """
+    if raw is None or raw <= 0:
+        return None
+    if raw > 1e11:
+        raw /= 1000.0
+    reset_in = raw - time.time()
+    return reset_in if -5.0 <= reset_in <= 3600.0 else None
+
+
+def go_duration_or_none(raw: str | None) -> float | None:
+    """A non-negative Go duration header in seconds, or None if absent or junk."""
+    if raw is None:
+        return None
+    try:
+        value = parse_go_duration(raw)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
+
+
 def _seconds_from_retry_after(raw: str) -> float | None:
     """`Retry-After` is delta-seconds (Front and Azure send them, possibly fractional) or,
     per RFC 9110, an HTTP date; anything else is ignored rather than trusted."""
