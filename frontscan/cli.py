@@ -433,7 +433,7 @@ def export(
             with output.open("w", encoding="utf-8", newline="") as stream:
                 asyncio.run(export_module.export(settings, options, stream))
         except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror}") from None
+            raise UsageError(f"cannot write {output}: {error.strerror}") from error
 
     run_guarded(body)
 
