@@ -231,3 +231,24 @@ async def test_the_log_file_shows_every_429_pause_and_retry_with_its_delay(
     assert sum(c["conversations"] for c in by_event["ledger.commit"]) == 40
     assert sim.front_token not in log_file.read_text()
     assert sim.openai_key not in log_file.read_text()
+
+
+def test_log_lines_print_above_the_progress_bar_not_through_it() -> None:
+    import io
+
+    from rich.console import Console
+
+    from frontscan.report import RichReporter
+
+    screen = io.StringIO()
+    logs.configure("INFO")
+    try:
+        with RichReporter(Console(file=screen, force_terminal=True, width=100)) as reporter:
+            reporter.add_total(10)
+            logging.getLogger("frontscan.test").info("paused", extra={"event": "budget.pause"})
+            reporter.skipped(10)
+    finally:
+        logs.configure("WARNING")
+    text = screen.getvalue()
+    assert "INFO budget.pause: paused" in text  # the bar's console printed the line
+    assert text.index("budget.pause") < text.rindex("10/10")  # and the bar went on below it
