@@ -15,17 +15,16 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
 from dataclasses import asdict
-from typing import Any, cast
+from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from frontscan.errors import DatabaseError, LockHeldError
 from frontscan.ledger.dsn import passwords_in, redact_dsn, scrub
-from frontscan.ledger.rows import ExportRow, FailedConversation, FoundNumber, RunRow, Totals
+from frontscan.ledger.reads import LedgerReads
 from frontscan.ledger.statements import (
     QUERIES,
     conversation_columns,
@@ -75,7 +74,7 @@ def database_errors(dsn: str, doing: str, fix: str = _RETRY_FIX) -> Iterator[Non
         raise DatabaseError(f"{doing}: {reason} ({fix})") from scrubbed_cause(error, secrets)
 
 
-class Store:
+class Store(LedgerReads):
     """The ledger. Open it with `Store.open(dsn)`; it owns a small async connection pool."""
 
     def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], dsn: str) -> None:
@@ -100,7 +99,7 @@ class Store:
     async def close(self) -> None:
         await self._pool.close()
 
-    def _errors(self, doing: str, fix: str = _RETRY_FIX) -> Any:
+    def _errors(self, doing: str, fix: str = _RETRY_FIX) -> AbstractContextManager[None]:
         return database_errors(self._dsn, doing, fix)
 
     @asynccontextmanager
@@ -108,15 +107,6 @@ class Store:
         with self._errors(doing):
             async with self._pool.connection() as conn, conn.transaction():
                 yield conn
-
-    async def _rows(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        """A named read query's rows as dicts (one short transaction)."""
-        async with (
-            self._transaction(f"cannot read the ledger ({name})") as conn,
-            conn.cursor(row_factory=dict_row) as cursor,
-        ):
-            await cursor.execute(QUERIES[name].encode(), params)
-            return await cursor.fetchall()
 
     # -- migrations ---------------------------------------------------------------------
 
@@ -292,53 +282,6 @@ class Store:
             cursor = await conn.execute(QUERIES["last_completed_run_start"])
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])
-
-    # -- reads for status, export and the demo --------------------------------------------
-
-    async def recent_runs(self, limit: int) -> list[RunRow]:
-        return [RunRow(**row) for row in await self._rows("recent_runs", (max(0, limit),))]
-
-    async def totals(self) -> Totals:
-        counts = (await self._rows("totals"))[0]
-        carriers = await self._rows("numbers_by_carrier")
-        by_carrier = tuple((str(r["carrier"]), int(r["numbers"])) for r in carriers)
-        return Totals(**counts, by_carrier=by_carrier)
-
-    async def failed_shown(self, limit: int) -> list[FailedConversation]:
-        """The newest `limit` failed conversations, with their last error."""
-        return [FailedConversation(**row) for row in await self._rows("failed_shown", (limit,))]
-
-    async def numbers_of_runs(self, run_ids: Sequence[int]) -> list[FoundNumber]:
-        rows = await self._rows("numbers_of_runs", (list(run_ids),))
-        return [FoundNumber(**row) for row in rows]
-
-    async def export_rows(
-        self,
-        *,
-        after: float | None = None,
-        before: float | None = None,
-        carrier: str | None = None,
-        size: int = 1000,
-    ) -> AsyncIterator[ExportRow]:
-        """Stored numbers in `first_seen_at` order, through a named (server-side) cursor.
-
-        PostgreSQL keeps the result and hands it over `size` rows at a time, so memory
-        stays constant however many rows match (export reads millions this way). The
-        cursor lives in one read transaction on one pooled connection until the caller
-        stops iterating.
-        """
-        params = {"after": after, "before": before, "carrier": carrier}
-        with self._errors("cannot read the tracking numbers"):
-            async with (
-                self._pool.connection() as conn,
-                conn.transaction(),
-                conn.cursor(name="frontscan_export", row_factory=dict_row) as cursor,
-            ):
-                cursor.itersize = size
-                await cursor.execute(QUERIES["export_numbers"].encode(), params)
-                while rows := await cursor.fetchmany(size):
-                    for row in rows:
-                        yield cast(ExportRow, row)
 
 
 def _log_commit(
