@@ -153,18 +153,17 @@ class FrontBudgets:
             delay = backoff_delay(self._streak.next_attempt())
         delay = max(FRONT_MIN_DELAY, delay)
         remaining = header_float(lowered, "x-ratelimit-remaining")
-        scope = "company"
         if remaining is not None and remaining > 0:
-            scope = (
-                "resource" if "x-front-tier" in lowered else "search" if kind == "search" else scope
-            )
-        _log_429("front", scope, delay, body_text)
-        if scope == "resource":
-            self.tier_429s += 1
-        elif scope == "search":
-            self.search.pause(delay, cause="Front 429 on search")
-        else:
-            self.company.pause(delay, cause="Front 429")
+            if "x-front-tier" in lowered:
+                self.tier_429s += 1
+                _log_429("front", "resource", delay, body_text)
+                return delay
+            if kind == "search":
+                _log_429("front", "search", delay, body_text)
+                self.search.pause(delay, cause="Front 429 on search")
+                return delay
+        _log_429("front", "company", delay, body_text)
+        self.company.pause(delay, cause="Front 429")
         return delay
 
     def _learn(self, limit: float) -> None:
