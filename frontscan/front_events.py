@@ -22,11 +22,12 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, cast
 
 from yarl import URL
 
 from frontscan.front import FrontClient, parse_conversation, parse_message
+from frontscan.front_types import ConversationPayload, MessagePayload
 from frontscan.models import ConversationMessages, ConversationRef, Message, SearchPage
 
 DEFAULT_MAX_HELD = 5_000  # messages waiting in open groups (bodies capped by the cleaner)
@@ -89,11 +90,11 @@ def parse_event(raw: Mapping[str, Any]) -> MessageEvent | None:
         return None
     if not isinstance(conversation, dict) or not conversation.get("id"):
         return None
-    ref = parse_conversation(conversation)
+    ref = parse_conversation(cast(ConversationPayload, conversation))
     created = data.get("created_at", raw.get("emitted_at"))
     if not isinstance(created, int | float):
         return None
-    message = parse_message(data, ref.id) if usable_body(data) else None
+    message = parse_message(cast(MessagePayload, data), ref.id) if usable_body(data) else None
     started = conversation.get("created_at")
     return MessageEvent(
         conversation=ConversationRef(ref.id, ref.subject, None, None),

@@ -35,10 +35,14 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 def source(
-    sim: RunningSimulator, session: aiohttp.ClientSession, ledger: SetLedger, **kw: object
+    sim: RunningSimulator,
+    session: aiohttp.ClientSession,
+    ledger: SetLedger,
+    *,
+    rescan: bool = False,
 ) -> tuple[EventsSource, FrontClient]:
     client = FrontClient(session, sim.front_url, sim.front_token, FrontBudgets(100_000))
-    return EventsSource(client, ledger, **kw), client  # type: ignore[arg-type]
+    return EventsSource(client, ledger, rescan=rescan), client
 
 
 async def read_all(events: EventsSource, after: float, before: float) -> dict[str, list[str]]:
