@@ -19,6 +19,7 @@ No aiohttp here: the HTTP calls, their budgets and errors are `FrontClient`'s.
 
 from __future__ import annotations
 
+import logging
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from frontscan.front import FrontClient, parse_conversation, parse_message
 from frontscan.front_types import ConversationPayload, MessagePayload
 from frontscan.models import ConversationMessages, ConversationRef, Message, SearchPage
 
+logger = logging.getLogger(__name__)
 DEFAULT_MAX_HELD = 5_000  # messages waiting in open groups (bodies capped by the cleaner)
 
 
@@ -239,6 +241,12 @@ class EventsSource:
             self.counters.message_events += len(events)
             fresh = await self._unknown(events)
             closed = [group for event in fresh for group in grouper.add(event)]
+            logger.debug(
+                "events page: %d message events, %d new, %d conversations handed on",
+                len(events), len(fresh), len(closed),
+                extra={"event": "events.page", "message_events": len(events),
+                       "new": len(fresh), "handed_on": len(closed), "held": grouper.held},
+            )  # fmt: skip
             if closed:
                 yield self._publish(closed)
         self.counters.evicted += grouper.evicted
@@ -263,10 +271,20 @@ class EventsSource:
         after = self._after
         if since is None and after is not None and (group.started or after) < after:
             self.counters.histories += 1
+            logger.debug(
+                "%s began before the window: reading it whole", conversation_id,
+                extra={"event": "events.history", "conversation": conversation_id},
+            )  # fmt: skip
             return await self._client.messages_since(conversation_id, None)
         if not group.bodiless:
             return ConversationMessages(tuple(reversed(group.messages)))
         self.counters.fallbacks += 1
+        logger.info(
+            "%s: %d event messages without body: reading its message list",
+            conversation_id, len(group.bodiless),
+            extra={"event": "events.fallback", "conversation": conversation_id,
+                   "bodiless": len(group.bodiless)},
+        )  # fmt: skip
         wanted = set(group.message_ids)
         oldest = min([m.created_at for m in group.messages] + [t for _, t in group.bodiless])
         listed = await self._client.messages_since(conversation_id, oldest - 0.001)

@@ -8,6 +8,7 @@ the pipeline. Whatever happens, the run row is closed with its status and counte
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import time
 from collections.abc import AsyncIterator
@@ -33,6 +34,7 @@ from frontscan.summary import Summary, ending, run_status, summarize
 from frontscan.window import check_order, resolve_window, split_window
 
 MAX_ATTEMPTS = 3
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +99,10 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         plan, after, before = await _plan(store, settings, request)
         front = await _open_front(stack, settings, front_token)
         source, used, note = await _choose_source(settings, request, front, store, after, before)
+        logger.info(
+            "reading Front through %s", used,
+            extra={"event": "front.source", "source": used, "why": note or ""},
+        )  # fmt: skip
         if note:
             reporter.note(note)
         if used == "events":  # one stream for the window: no slice boundary splits a thread
