@@ -21,9 +21,9 @@ from openai import AsyncOpenAI
 
 from frontscan.config import Settings
 from frontscan.errors import FrontscanError, MissingScopeError
+from frontscan.event_groups import usable_body
 from frontscan.extract import OpenAIExtractor
 from frontscan.front import FrontClient, search_query
-from frontscan.front_events import usable_body
 from frontscan.ledger.connect import open_store, shown_dsn
 from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
 

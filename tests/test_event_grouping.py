@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from frontscan.front_events import Grouper, MessageEvent, parse_event
+from frontscan.event_groups import Grouper, MessageEvent, parse_event
 from frontscan.models import ConversationRef, Message
 
 BASE = "https://acme.api.frontapp.com"
