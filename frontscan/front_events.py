@@ -6,11 +6,11 @@ messages / 15 calls instead of one message-list call per conversation plus searc
 pages (front-api.md §9), and the pipeline's step "list the new messages" costs nothing.
 
 Grouping (`frontscan.event_groups`) streams: a conversation is handed on as soon as its
-last message has been seen, with bounded memory. A message
-the ledger already holds is dropped before grouping (one query per page), so a re-run
-after a crash redoes nothing, and an older window scanned after a newer one still gets
-its messages (a watermark alone would hide them). A message whose event carries no
-usable `body` sends its conversation to the message list instead, counted.
+last message has been seen, with bounded memory. A message the ledger already holds is
+dropped before grouping (one query per page), so a re-run after a crash redoes nothing,
+and an older window scanned after a newer one still gets its messages (a watermark
+alone would hide them). A message whose event carries no usable `body` sends its
+conversation to the message list instead, counted.
 
 No aiohttp here: the HTTP calls, their budgets and errors are `FrontClient`'s.
 """

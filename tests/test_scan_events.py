@@ -95,6 +95,19 @@ async def test_events_and_search_record_identical_rows(database_url: str, after:
     assert f", {straddling} read whole" in events[2]
 
 
+async def test_a_later_window_first_then_an_earlier_one_misses_nothing(database_url: str) -> None:
+    async with running_simulator(fast_options(150)) as sim:
+        settings = settings_for(sim, database_url, source="events")
+        await scan_logged(settings, after=MIDDLE, before=WINDOW_END)
+        await scan_logged(settings, after=START.timestamp(), before=MIDDLE + 1)
+        rows = set(await stored(database_url))
+        found = await ledger_rows(database_url)
+    assert rows == truth_rows(sim)
+    assert {row[6] for row in found["messages"]} == {1}
+    newest = {c.id: c.last_message.id for c in sim.mailbox.conversations.values()}
+    assert {r[0]: r[5] for r in found["conversations"]} == newest
+
+
 async def test_a_first_scan_and_a_cron_rerun_cost_what_the_targets_say(database_url: str) -> None:
     async with running_simulator(fast_options(300)) as sim:
         settings = settings_for(sim, database_url, source="events")

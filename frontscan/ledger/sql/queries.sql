@@ -2,6 +2,8 @@
 -- Each block starts with a `-- name:` line.
 
 -- name: upsert_conversations
+-- The last message id only moves with the watermark: an older window scanned later
+-- (a backfill through the event stream) must not make a newer conversation look changed.
 INSERT INTO frontscan.conversations AS c
     (id, subject, last_message_id, last_activity_at, scanned_through, status, attempts,
      last_error, last_run_id)
@@ -11,7 +13,8 @@ FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::
      AS u(id, subject, last_message_id, activity, through, status, error)
 ON CONFLICT (id) DO UPDATE SET
     subject = EXCLUDED.subject,
-    last_message_id = CASE WHEN EXCLUDED.status = 'done'
+    last_message_id = CASE WHEN EXCLUDED.status = 'done' AND (c.scanned_through IS NULL
+            OR EXCLUDED.scanned_through IS NULL OR EXCLUDED.scanned_through >= c.scanned_through)
         THEN COALESCE(EXCLUDED.last_message_id, c.last_message_id) ELSE c.last_message_id END,
     last_activity_at = COALESCE(EXCLUDED.last_activity_at, c.last_activity_at),
     scanned_through = CASE WHEN EXCLUDED.status = 'done'
