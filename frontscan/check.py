@@ -143,7 +143,11 @@ async def _check_front(
         await _check_messages(client, conversation, checks)
     elif searched:
         checks.add("messages scope", "warn", "not checked: no conversation to read yet")
-    source = await _check_events(client, checks)
+    configured = settings.front.source
+    if configured == "search":
+        checks.add("events scope", "ok", "not needed: front.source is search")
+        return "search", budgets.company.per_minute
+    source = await _check_events(client, checks, required=configured == "events")
     return source, budgets.company.per_minute
 
 
@@ -172,11 +176,18 @@ async def _check_messages(client: FrontClient, conversation: str, checks: _Check
     )
 
 
-async def _check_events(client: FrontClient, checks: _Checks) -> str:
-    """One page of the newest message events: the scope, and whether bodies come along."""
+async def _check_events(client: FrontClient, checks: _Checks, *, required: bool) -> str:
+    """One page of the newest message events: the scope, and whether bodies come along.
+
+    `required`: front.source is events, so a missing scope fails the check (the scan
+    would stop) instead of warning (auto would use search).
+    """
     try:
         results, _ = await client.events_page(client.events_url(None, None, None, ascending=False))
     except MissingScopeError as error:
+        if required:
+            checks.add("events scope", "fail", f"{error} (or set front.source = auto)")
+            return "events"
         checks.add(
             "events scope",
             "warn",
@@ -198,12 +209,11 @@ async def _check_events(client: FrontClient, checks: _Checks) -> str:
         checks.add("event bodies", "ok", "no message events yet to look at")
         return "events"
     if with_body == 0:
-        checks.add(
-            "event bodies",
-            "warn",
-            "this account's event messages carry no body: scans use search",
+        then = (
+            "every conversation is read from its message list" if required else "scans use search"
         )
-        return "search"
+        checks.add("event bodies", "warn", f"this account's event messages carry no body: {then}")
+        return "events" if required else "search"
     checks.add("event bodies", "ok", f"{with_body} of {len(messages)} event messages carry a body")
     return "events"
 

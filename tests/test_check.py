@@ -108,3 +108,20 @@ async def test_a_database_that_is_down_fails_and_hides_the_password(tmp_path: Pa
     assert "cannot connect to PostgreSQL" in database
     assert "pw-5e4d3c2b" not in out + err
     assert "front token" in out  # the other checks still ran
+
+
+async def test_when_events_are_required_a_missing_scope_fails(
+    database_url: str, tmp_path: Path
+) -> None:
+    scopes = ("conversations:read", "messages:read")
+    async with running_simulator(fast_options(10, front_scopes=scopes)) as sim:
+        env = {**cli_env(sim, database_url, tmp_path), "FRONTSCAN_FRONT_SOURCE": "events"}
+        code, out, _ = await frontscan("check", "--json", env=env, cwd=tmp_path)
+        searching = {**env, "FRONTSCAN_FRONT_SOURCE": "search"}
+        search_code, search_out, _ = await frontscan("check", "--json", env=searching, cwd=tmp_path)
+    assert code == 2
+    assert by_name(json.loads(out))["events scope"]["status"] == "fail"
+    assert search_code == 0
+    report = json.loads(search_out)
+    assert report["scan"]["source"] == "search"
+    assert by_name(report)["events scope"]["detail"] == "not needed: front.source is search"
