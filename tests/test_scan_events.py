@@ -208,3 +208,22 @@ async def test_a_conversation_split_across_groups_is_worked_on_in_order_and_once
     assert pieces == whole
     newest = {c.id: round(c.last_activity, 3) for c in sim.mailbox.conversations.values()}
     assert {r[0]: r[2].timestamp() for r in pieces["conversations"]} == pytest.approx(newest)
+
+
+async def test_cron_continues_from_a_search_run_through_the_event_stream(
+    database_url: str,
+) -> None:
+    async with running_simulator(fast_options(100)) as sim:
+        searching = settings_for(sim, database_url, source="search")
+        await scan_logged(searching, after=START.timestamp())
+        before = sim.stats()["front"]["total_requests"]
+        changed = [c.id for c in sim.mailbox.by_activity()[::10]]
+        sim.mailbox.append_messages(changed, rng_seed=8, at=time.time())
+        cron, _ = await scan_logged(settings_for(sim, database_url, source="events"))
+        calls = sim.stats()["front"]["total_requests"] - before
+        rows = set(await stored(database_url))
+        found = await ledger_rows(database_url)
+    assert cron.summary.scanned == len(changed)
+    assert calls <= len(changed) / 15 + 2
+    assert rows == truth_rows(sim)
+    assert {row[6] for row in found["messages"]} == {1}
