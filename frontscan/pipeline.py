@@ -122,6 +122,15 @@ class Pipeline:
         self.stop()
         for worker in self._workers:
             worker.cancel()
+        self._discard_queued()  # nobody will take them now; `run()` may wait for the room
+
+    def _discard_queued(self) -> None:
+        """Drop queued conversations (never started, so simply not recorded), keep sentinels."""
+        sentinels = 0
+        while not self._queue.empty():
+            sentinels += self._queue.get_nowait() is None
+        for _ in range(sentinels):
+            self._queue.put_nowait(None)
 
     async def run(self) -> RunStats:
         writer = asyncio.create_task(self._write())
@@ -130,9 +139,8 @@ class Pipeline:
         await asyncio.wait([self._producer])
         if not self._producer.cancelled() and (error := self._producer.exception()) is not None:
             self._fail(error)
-        if self.stop_reason is not None:  # queued but never started: simply not recorded
-            while not self._queue.empty():
-                self._queue.get_nowait()
+        if self.stop_reason is not None:
+            self._discard_queued()
         for _ in self._workers:
             await self._queue.put(None)
         await asyncio.wait(self._workers)
@@ -197,6 +205,9 @@ class Pipeline:
 
     async def _work(self) -> None:
         while (item := await self._queue.get()) is not None:
+            if self.stop_reason is not None:  # stopped while queued: not started, not recorded
+                self._in_flight.discard(item.ref.id)
+                continue
             started = time.monotonic()
             try:
                 outcome = await self._conversation.scan(item.ref, item.entry)
