@@ -57,14 +57,7 @@ class OpenAIExtractor:
 
     def usage(self) -> ApiUsage:
         """What this client has spent so far, and the RPM/TPM limits it ran under."""
-        c = self._counters
-        return ApiUsage(
-            calls=c.calls,
-            rate_limited=c.rate_limited,
-            throttled_seconds=c.throttled_seconds,
-            http_seconds=c.http_seconds,
-            prompt_tokens=c.prompt_tokens,
-            completion_tokens=c.completion_tokens,
+        return self._counters.usage(
             requests_per_minute=self._budgets.requests.per_minute,
             tokens_per_minute=self._budgets.tokens.per_minute,
             tokens_charged=int(self._budgets.tokens.stats.acquired),

@@ -111,12 +111,7 @@ class FrontClient:
 
     def usage(self) -> ApiUsage:
         """What this client has spent so far, and the rate limit it ran under."""
-        c = self.counters
-        return ApiUsage(
-            calls=c.calls,
-            rate_limited=c.rate_limited,
-            throttled_seconds=c.throttled_seconds,
-            http_seconds=c.http_seconds,
+        return self.counters.usage(
             requests_per_minute=self.budgets.limit or self.budgets.company.per_minute,
             search_calls=self.budgets.search.stats.calls,
             search_share=FRONT_SEARCH_SHARE,

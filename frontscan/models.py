@@ -143,6 +143,18 @@ class ApiCounters:
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
+    def usage(self, **limits: Any) -> ApiUsage:
+        """These counters frozen now, with the limits the client ran under."""
+        return ApiUsage(
+            calls=self.calls,
+            rate_limited=self.rate_limited,
+            throttled_seconds=self.throttled_seconds,
+            http_seconds=self.http_seconds,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            **limits,
+        )
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ApiUsage:
