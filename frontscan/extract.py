@@ -25,9 +25,10 @@ from frontscan.errors import (
     QuotaError,
     TransientError,
 )
+from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
-from frontscan.models import ApiCounters, ApiUsage, Claim, ModelCall
+from frontscan.models import Claim, ModelCall
 
 
 class FoundNumber(BaseModel):

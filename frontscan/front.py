@@ -18,16 +18,10 @@ import aiohttp
 from yarl import URL
 
 from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
+from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
 from frontscan.limits.retry import with_retries
-from frontscan.models import (
-    ApiCounters,
-    ApiUsage,
-    ConversationMessages,
-    ConversationRef,
-    Message,
-    SearchPage,
-)
+from frontscan.models import ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
 

@@ -23,10 +23,9 @@ from frontscan.extract import OpenAIExtractor
 from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
-from frontscan.limits.bound import bound_seconds
+from frontscan.limits.bound import ApiUsage, usage_bound, with_usage
 from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets
 from frontscan.models import (
-    ApiUsage,
     ConversationMessages,
     ConversationRef,
     Plan,
@@ -107,7 +106,8 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         )
         error = await _run(pipeline, reporter)
         front_usage, llm_usage = front.usage(), _usage(extractor)
-        stats = pipeline.stats.with_usage(front_usage, llm_usage)
+        stats = with_usage(pipeline.stats, front_usage, llm_usage)
+        bound = usage_bound(front_usage, llm_usage, concurrency=settings.scan.concurrency)
         if request.dry_run:
             stats = dry_run_stats(stats, pipeline.planned)
         summary = Summary(
@@ -117,7 +117,7 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             stats=stats,
             cost_usd=cost_usd(settings.openai.model, stats.prompt_tokens, stats.completion_tokens),
             wall_seconds=time.monotonic() - started,
-            bound_seconds=_bound(settings, front_usage, llm_usage),
+            bound_seconds=bound,
             stop_reason=pipeline.stop_reason,
             dry_run=request.dry_run,
             max_cost=request.max_cost,
@@ -225,23 +225,6 @@ def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
         "batch_size": settings.scan.batch_size,
         "advances_watermark": request.advances_watermark,
     }
-
-
-def _bound(settings: Settings, front: ApiUsage, llm: ApiUsage) -> float:
-    """DESIGN §4: the fastest this run could have gone under its rate limits and latency."""
-    bound = bound_seconds(
-        front_calls=front.calls,
-        front_rpm=front.requests_per_minute,
-        llm_calls=llm.calls,
-        openai_rpm=llm.requests_per_minute or settings.openai.rpm,
-        llm_tokens=llm.tokens_charged,
-        openai_tpm=llm.tokens_per_minute or 1,
-        conversations=1,
-        latency_seconds=front.http_seconds + llm.http_seconds,
-        concurrency=settings.scan.concurrency,
-    )
-    search_rpm = front.requests_per_minute * front.search_share
-    return max(bound, 60.0 * front.search_calls / search_rpm)
 
 
 class _signals:

@@ -12,8 +12,8 @@ import asyncio
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 
+from frontscan.limits.bound import ApiUsage
 from frontscan.models import (
-    ApiUsage,
     BatchTiming,
     Claim,
     ConversationMessages,

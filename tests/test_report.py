@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from frontscan.errors import Interrupted, ItemError
-from frontscan.limits.bound import bound_seconds
+from frontscan.limits.bound import ApiUsage, bound_seconds, usage_bound
 from frontscan.models import BatchTiming, ConversationRef, Outcome, RunStats, Window
 from frontscan.ports import Reporter
 from frontscan.report import (
@@ -323,3 +323,11 @@ def test_the_exit_code_is_a_property_of_the_summary() -> None:
     interrupted = summary(stop_reason="interrupted")
     assert isinstance(interrupted.problem, Interrupted)
     assert interrupted.exit_code == 130
+
+
+def test_a_runs_bound_counts_searches_against_their_share_of_the_front_budget() -> None:
+    # 10 calls at 60/min = 10 s, but all 10 are searches, which may use half: 20 s.
+    front = ApiUsage(calls=10, requests_per_minute=60, search_calls=10, search_share=0.5)
+    assert usage_bound(front, ApiUsage(), concurrency=4) == pytest.approx(20.0)
+    without_search = ApiUsage(calls=10, requests_per_minute=60, search_share=0.5)
+    assert usage_bound(without_search, ApiUsage(), concurrency=4) == pytest.approx(10.0)
