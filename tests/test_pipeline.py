@@ -4,6 +4,8 @@ timer, backpressure, `--limit` and `--max-cost`, all decided by events, not by t
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 
 import pytest
 
@@ -218,3 +220,16 @@ async def test_a_dry_run_plans_the_same_model_call_it_would_send() -> None:
     sent = {c.messages[-1].content: c for c in extractor.calls}
     assert sorted(sent) == sorted(c.messages[-1].content for c in planned.values() if c)
     assert set(sent.values()) == {c for c in planned.values() if c}
+
+
+def test_the_pipeline_and_the_conversation_path_import_no_client_library() -> None:
+    """They depend on `ports.py` only, so they run the same on fakes as on Front."""
+    code = (
+        "import sys, frontscan.pipeline, frontscan.conversation\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules}"
+        " & {'aiohttp', 'openai', 'psycopg', 'psycopg_pool'}))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert result.stdout.strip() == "[]"
