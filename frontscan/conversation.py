@@ -72,13 +72,11 @@ def failed(ref: ConversationRef, error: str) -> Outcome:
 class ConversationScanner:
     """Turns one conversation ref into its `Outcome` (dry runs: also a `Planned`)."""
 
-    def __init__(
-        self, source: Source, extractor: Extractor | None, plan: Plan, spending: Spending
-    ) -> None:
+    def __init__(self, source: Source, extractor: Extractor | None, plan: Plan) -> None:
         self._source = source
         self._extractor = extractor
         self._plan = plan
-        self._spending = spending
+        self._spending = Spending(extractor, plan.model, plan.request.max_cost)
         self.planned: list[Planned] = []  # dry runs only, in the order they were decided
 
     async def scan(self, ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:

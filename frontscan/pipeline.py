@@ -19,7 +19,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
-from frontscan.conversation import ConversationScanner, OverBudget, Spending, failed
+from frontscan.conversation import ConversationScanner, OverBudget, failed
 from frontscan.errors import AuthError, ConfigError, QuotaError
 from frontscan.models import (
     BatchTiming,
@@ -91,8 +91,7 @@ class Pipeline:
         self._run_id = run_id
         self._pressure = pressure  # (429s so far, seconds waited for rate budgets so far)
         self._flush_seconds = flush_seconds
-        self.spending = Spending(extractor, plan.model, plan.request.max_cost)
-        self._conversation = ConversationScanner(source, extractor, plan, self.spending)
+        self._conversation = ConversationScanner(source, extractor, plan)
         self.stats = RunStats()  # the conversation side; the runner adds the clients' usage
         self.fatal: BaseException | None = None
         self.stop_reason: str | None = None
