@@ -10,6 +10,7 @@ quota and billing stop the run, 401 stops the run, "request too large" fails the
 from __future__ import annotations
 
 import time
+from contextlib import AsyncExitStack
 
 import openai
 import pydantic
@@ -29,6 +30,15 @@ from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import Claim, ModelCall
+
+
+def open_extractor(
+    stack: AsyncExitStack, api_key: str, base_url: str | None, budgets: OpenAIBudgets
+) -> OpenAIExtractor:
+    """The SDK client, closed by `stack`; it never retries (`with_retries` is the one layer)."""
+    client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=60.0)
+    stack.push_async_callback(client.close)
+    return OpenAIExtractor(client, budgets)
 
 
 class FoundNumber(BaseModel):

@@ -15,11 +15,10 @@ from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
 
 import aiohttp
-from openai import AsyncOpenAI
 
 from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
-from frontscan.extract import OpenAIExtractor
+from frontscan.extract import OpenAIExtractor, open_extractor
 from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
@@ -187,11 +186,8 @@ def _open_extractor(
     """The model client, or None when this run asks no model (`--llm never`, dry runs)."""
     if key is None:
         return None
-    client = AsyncOpenAI(
-        api_key=key, base_url=settings.openai.base_url, max_retries=0, timeout=60.0
-    )
-    stack.push_async_callback(client.close)
-    return OpenAIExtractor(client, OpenAIBudgets(settings.openai.rpm, settings.openai.tpm))
+    budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
+    return open_extractor(stack, key, settings.openai.base_url, budgets)
 
 
 async def _run(pipeline: Pipeline, reporter: ScanReporter) -> FrontscanError | None:
