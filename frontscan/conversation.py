@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from frontscan.answers import EXTRACTOR_VERSION, merge, validate
+from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
 from frontscan.errors import ConfigError, ItemError
 from frontscan.models import (
     ConversationRef,
@@ -23,7 +23,14 @@ from frontscan.models import (
     Planned,
 )
 from frontscan.ports import Extractor, Source
-from frontscan.prompt import cost_usd, model_call, needs_model, prepare, worst_cost_usd
+from frontscan.prompt import (
+    PreparedMessage,
+    cost_usd,
+    model_call,
+    needs_model,
+    prepare,
+    worst_cost_usd,
+)
 
 
 class OverBudget(Exception):
@@ -84,53 +91,69 @@ class ConversationScanner:
 
         An `ItemError` (this conversation only) becomes a failed outcome.
         """
-        plan, request = self._plan, self._plan.request
-        since = None if request.rescan or entry is None else entry.scanned_through
+        since = None if self._plan.request.rescan or entry is None else entry.scanned_through
         try:
             fetched = await self._source.messages_since(ref.id, since)
             if fetched.merged_into is not None:
                 return _merged(ref, entry)
             prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
-            call = None
-            if needs_model(prepared, plan.llm):
-                call = model_call(
-                    ref.subject,
-                    prepared,
-                    model=plan.model,
-                    max_completion_tokens=plan.max_completion_tokens,
-                )
-            finds, dropped = None, 0
-            if request.dry_run:
-                self.planned.append(Planned(ref=ref, new_messages=len(prepared), call=call))
-            elif call is not None:
-                if self._extractor is None:
-                    raise ConfigError("the model is needed but no OpenAI client was configured")
-                with self._spending.reserve(call):
-                    claims = await self._extractor.extract(call)
-                finds, dropped = validate(claims, prepared)
+            finds, dropped = await self._model_finds(ref, prepared)
         except ItemError as error:
             return failed(ref, str(error))
-        newest = prepared[-1].message if prepared else None
-        return Outcome(
-            conversation=ref,
-            status="done",
-            scanned_through=newest.created_at
-            if newest
-            else (entry.scanned_through if entry else None),
-            last_message_id=newest.id if newest else ref.last_message_id,
-            messages=tuple(
-                MessageRecord(
-                    id=p.message.id,
-                    created_at=p.message.created_at,
-                    content_hash=p.content_hash,
-                    status="done",
-                    extractor_version=EXTRACTOR_VERSION,
-                )
-                for p in prepared
-            ),
-            numbers=merge(ref.id, prepared, finds),
-            llm_dropped=dropped,
-        )
+        return _done(ref, entry, prepared, finds, dropped)
+
+    async def _model_finds(
+        self, ref: ConversationRef, prepared: list[PreparedMessage]
+    ) -> tuple[list[ModelFind] | None, int]:
+        """The model's validated finds and how many claims were dropped; None: not asked."""
+        plan = self._plan
+        call = None
+        if needs_model(prepared, plan.llm):
+            call = model_call(
+                ref.subject,
+                prepared,
+                model=plan.model,
+                max_completion_tokens=plan.max_completion_tokens,
+            )
+        if plan.request.dry_run:
+            self.planned.append(Planned(ref=ref, new_messages=len(prepared), call=call))
+            return None, 0
+        if call is None:
+            return None, 0
+        if self._extractor is None:
+            raise ConfigError("the model is needed but no OpenAI client was configured")
+        with self._spending.reserve(call):
+            claims = await self._extractor.extract(call)
+        return validate(claims, prepared)
+
+
+def _done(
+    ref: ConversationRef,
+    entry: LedgerEntry | None,
+    prepared: list[PreparedMessage],
+    finds: list[ModelFind] | None,
+    dropped: int,
+) -> Outcome:
+    """Every new message recorded, the numbers merged, the watermark at the newest message."""
+    newest = prepared[-1].message if prepared else None
+    return Outcome(
+        conversation=ref,
+        status="done",
+        scanned_through=newest.created_at if newest else (entry.scanned_through if entry else None),
+        last_message_id=newest.id if newest else ref.last_message_id,
+        messages=tuple(
+            MessageRecord(
+                id=p.message.id,
+                created_at=p.message.created_at,
+                content_hash=p.content_hash,
+                status="done",
+                extractor_version=EXTRACTOR_VERSION,
+            )
+            for p in prepared
+        ),
+        numbers=merge(ref.id, prepared, finds),
+        llm_dropped=dropped,
+    )
 
 
 def _merged(ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:
