@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pgserver  # type: ignore[import-untyped]
+import pgserver
 
 from frontscan.config import ScanSettings, Settings
 from frontscan.report import make_reporter

@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterator
+from typing import Any, Literal, cast
 from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
 
 from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
+from frontscan.front_types import (
+    ConversationPayload,
+    ConversationSearchPage,
+    Envelope,
+    ErrorBody,
+    IdentityPayload,
+    MessagePage,
+    MessagePayload,
+)
 from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
 from frontscan.limits.retry import with_retries
@@ -42,7 +51,7 @@ def search_query(
     return " ".join(parts)
 
 
-def parse_conversation(raw: Mapping[str, Any]) -> ConversationRef:
+def parse_conversation(raw: ConversationPayload) -> ConversationRef:
     """A search result. `last_message` is only a link whose last segment is the message id."""
     links = raw.get("_links") or {}
     last_link = (links.get("related") or {}).get("last_message")
@@ -58,7 +67,7 @@ def parse_conversation(raw: Mapping[str, Any]) -> ConversationRef:
     )
 
 
-def parse_message(raw: Mapping[str, Any], conversation_id: str) -> Message:
+def parse_message(raw: MessagePayload, conversation_id: str) -> Message:
     text = raw.get("text")
     return Message(
         id=str(raw["id"]),
@@ -78,7 +87,7 @@ def _error_detail(body: str) -> str:
         payload = json.loads(body)
     except ValueError:
         return ""
-    error = payload.get("_error") if isinstance(payload, dict) else None
+    error = cast(ErrorBody, payload).get("_error") if isinstance(payload, dict) else None
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"])[:200]
     return ""
@@ -113,7 +122,8 @@ class FrontClient:
 
     async def check_auth(self) -> str:
         """`GET /me`: a cheap probe that fails fast on a bad token and teaches the budget."""
-        payload, _ = await self._get(self._base / "me", "other")
+        raw, _ = await self._get(self._base / "me", "other")
+        payload = cast(IdentityPayload, raw)
         return str(payload.get("name") or payload.get("id") or "")
 
     async def search(self, query: str) -> AsyncIterator[SearchPage]:
@@ -123,7 +133,8 @@ class FrontClient:
             encoded=True,
         )
         while url is not None:
-            payload, _ = await self._get(url, "search")
+            raw, _ = await self._get(url, "search")
+            payload = cast(ConversationSearchPage, raw)
             refs = tuple(parse_conversation(r) for r in payload.get("_results") or [])
             total = payload.get("_total")
             yield SearchPage(refs, int(total) if isinstance(total, int) else None)
@@ -139,7 +150,8 @@ class FrontClient:
         found: list[Message] = []
         merged_into = None
         while url is not None:
-            payload, final_url = await self._get(url, "other")
+            raw_page, final_url = await self._get(url, "other")
+            payload = cast(MessagePage, raw_page)
             owner = _conversation_in(final_url)
             if owner and owner != conversation_id:
                 merged_into = owner
@@ -199,7 +211,7 @@ def _status_error(where: str, status: int, body: str) -> FrontscanError:
     return ItemError(message)
 
 
-def _next_url(payload: Mapping[str, Any]) -> URL | None:
+def _next_url(payload: Envelope) -> URL | None:
     pagination = payload.get("_pagination") or {}
     following = pagination.get("next") if isinstance(pagination, dict) else None
     return URL(following, encoded=True) if isinstance(following, str) and following else None

@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import sys
 import textwrap
+from collections.abc import AsyncIterator
 
 import psycopg
 import pytest
@@ -72,7 +73,7 @@ async def count(dsn: str, table: str) -> int:
 
 
 @pytest.fixture
-async def store(database_url: str):  # type: ignore[no-untyped-def]
+async def store(database_url: str) -> AsyncIterator[Store]:
     opened = await Store.open(database_url)
     await opened.migrate()
     yield opened
