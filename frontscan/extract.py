@@ -9,6 +9,7 @@ quota and billing stop the run, 401 stops the run, "request too large" fails the
 
 from __future__ import annotations
 
+import logging
 import time
 from contextlib import AsyncExitStack
 
@@ -57,6 +58,16 @@ class Extraction(BaseModel):
     numbers: list[FoundNumber]
 
 
+logger = logging.getLogger(__name__)
+
+
+def _log_retry(error: TransientError, delay: float) -> None:
+    logger.info(
+        "retrying in %.2f s: %s", delay, error,
+        extra={"event": "openai.retry", "delay": round(delay, 3), "cause": str(error)},
+    )  # fmt: skip
+
+
 class OpenAIExtractor:
     """Sends a conversation's `ModelCall` and returns the model's claims as frontscan values."""
 
@@ -75,7 +86,9 @@ class OpenAIExtractor:
         )
 
     async def extract(self, call: ModelCall) -> tuple[Claim, ...]:
-        answer = await with_retries(lambda: self._once(call), attempts=self._attempts)
+        answer = await with_retries(
+            lambda: self._once(call), attempts=self._attempts, on_retry=_log_retry
+        )
         return tuple(
             Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
             for n in answer.numbers
@@ -96,6 +109,8 @@ class OpenAIExtractor:
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
                 self._count_usage(error.completion.usage, charged)
+            # Not chained: the SDK error holds the response body and request, and a 401
+            # body echoes part of the key ("Incorrect API key provided: sk-...").
             raise self._translate(error, call) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None
