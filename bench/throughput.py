@@ -38,7 +38,8 @@ from typing import Any
 
 import pgserver
 
-from frontscan.config import ScanSettings, Settings, SourceMode
+from frontscan.config import ScanSettings, Settings
+from frontscan.models import SourceMode
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, scan
 from frontscan.simulator.baseline import run_baseline
@@ -95,7 +96,7 @@ async def frontscan_round(
     )
     before_429 = sim.rate_limited()
     tracemalloc.start()
-    with make_reporter(tty=False, json_mode=True, stream=io.StringIO()) as reporter:
+    with make_reporter(tty=False, stream=io.StringIO()) as reporter:
         result = await scan(
             settings,
             ScanRequest(after=START.timestamp(), before=END.timestamp() + 86_400, slice_days=90),
@@ -108,7 +109,7 @@ async def frontscan_round(
     return Row(
         name,
         s.wall_seconds,
-        s.scanned + s.skipped,
+        s.stats.conversations_scanned + s.stats.conversations_skipped,
         len(found & truth) / len(truth),
         len(found - truth),
         sim.rate_limited() - before_429,
@@ -233,7 +234,7 @@ async def source_round(
     calls_before = sim.front_stats.total_requests
     limited_before = sim.rate_limited()
     request = ScanRequest() if cron else ScanRequest(after=START.timestamp())
-    with make_reporter(tty=False, json_mode=True, stream=io.StringIO()) as reporter:
+    with make_reporter(tty=False, stream=io.StringIO()) as reporter:
         result = await scan(settings, request, reporter)
     s = result.summary
     calls = sim.front_stats.total_requests - calls_before
@@ -241,9 +242,9 @@ async def source_round(
     return {
         "source": source,
         "round": "cron" if cron else "full",
-        "conversations": s.scanned,
+        "conversations": s.stats.conversations_scanned,
         "front_calls": calls,
-        "calls_per_conversation": calls / max(1, s.scanned),
+        "calls_per_conversation": calls / max(1, s.stats.conversations_scanned),
         "wall_seconds": s.wall_seconds,
         "raw_bound_ratio": raw_bound / s.wall_seconds if s.wall_seconds else 0.0,
         "rate_limited": sim.rate_limited() - limited_before,

@@ -17,12 +17,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import aiohttp
-from openai import AsyncOpenAI
 
 from frontscan.config import Settings
 from frontscan.errors import FrontscanError, MissingScopeError
 from frontscan.event_groups import usable_body
-from frontscan.extract import OpenAIExtractor
+from frontscan.extract import open_extractor
 from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store, shown_dsn
 from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
@@ -229,18 +228,13 @@ async def _check_openai(
             "openai", "fail", "OPENAI_API_KEY is not set: export it, or set scan.llm = never"
         )
         return None, None
-    client = AsyncOpenAI(
-        api_key=settings.openai.api_key.reveal(),
-        base_url=settings.openai.base_url,
-        max_retries=0,
-        timeout=30.0,
-    )
-    stack.push_async_callback(client.close)
     budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
     model = settings.openai.model
-    extractor = OpenAIExtractor(client, model, settings.openai.max_completion_tokens, budgets)
+    extractor = open_extractor(
+        stack, settings.openai.api_key.reveal(), settings.openai.base_url, budgets
+    )
     try:
-        limits = await extractor.probe_limits()
+        limits = await extractor.probe_limits(model)
     except FrontscanError as error:
         checks.add("openai", "fail", str(error))
         return None, None

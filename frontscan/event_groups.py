@@ -84,7 +84,9 @@ def parse_event(raw: Mapping[str, Any]) -> MessageEvent | None:
     message = parse_message(cast(MessagePayload, data), ref.id) if usable_body(data) else None
     started = conversation.get("created_at")
     return MessageEvent(
-        conversation=ConversationRef(ref.id, ref.subject, None, None),
+        conversation=ConversationRef(
+            id=ref.id, subject=ref.subject, last_message_id=None, updated_at=None
+        ),
         message_id=str(data["id"]),
         created_at=float(created),
         message=message,

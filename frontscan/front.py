@@ -35,9 +35,10 @@ from frontscan.front_types import (
     MessagePage,
     MessagePayload,
 )
-from frontscan.limits.budgets import FrontBudgets
+from frontscan.limits.bound import ApiCounters, ApiUsage
+from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
 from frontscan.limits.retry import header_float, lower_headers, with_retries
-from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
+from frontscan.models import ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
 EVENT_PAGE_LIMIT = 15  # list-events: "max 15"
@@ -158,6 +159,14 @@ class FrontClient:
         self._attempts = attempts
         self.counters = ApiCounters()
         self.rate: RateHeaders | None = None  # from the latest response that carried it
+
+    def usage(self) -> ApiUsage:
+        """What this client has spent so far, and the rate limit it ran under."""
+        return self.counters.usage(
+            requests_per_minute=self.budgets.limit or self.budgets.company.per_minute,
+            search_calls=self.budgets.search.stats.calls,
+            search_share=FRONT_SEARCH_SHARE,
+        )
 
     async def check_auth(self) -> str:
         """`GET /me`: a cheap probe that fails fast on a bad token and teaches the budget."""

@@ -33,7 +33,7 @@ from frontscan.event_groups import (
     usable_body,
 )
 from frontscan.front import FrontClient
-from frontscan.models import ConversationMessages, ConversationRef, SearchPage
+from frontscan.models import ConversationMessages, ConversationRef, SearchPage, Window
 
 logger = logging.getLogger(__name__)
 
@@ -74,20 +74,19 @@ class EventsSource:
         self._max_held = max_held
         self._held: dict[str, Group] = {}
         self._after: float | None = None
-        self._first: tuple[tuple[float | None, float | None], list[dict[str, Any]], URL | None]
-        self._first = ((None, None), [], None)
+        self._first: tuple[Window, list[dict[str, Any]], URL | None] = (Window(), [], None)
         self._probed = False
         self.counters = EventCounters()
 
-    async def probe(self, after: float | None, before: float | None) -> str | None:
+    async def probe(self, window: Window) -> str | None:
         """Read the window's first page (kept for the scan); None, or why events won't do.
 
         Raises `MissingScopeError` when the token cannot read events. "No bodies" means
         the page has message events and none of them carries a usable body.
         """
-        url = self._client.events_url(after, before, self._inbox)
+        url = self._client.events_url(window.after, window.before, self._inbox)
         results, following = await self._client.events_page(url)
-        self._first, self._probed = ((after, before), results, following), True
+        self._first, self._probed = (window, results, following), True
         messages = [
             r["target"]["data"]
             for r in results
@@ -99,11 +98,11 @@ class EventsSource:
             return "this account's event messages carry no body"
         return None
 
-    async def search(self, after: float | None, before: float | None) -> AsyncIterator[SearchPage]:
+    async def search(self, window: Window) -> AsyncIterator[SearchPage]:
         """Conversations with new messages in the window, as pages of refs."""
-        self._after = after
+        self._after = window.after
         grouper = Grouper(self._max_held)
-        async for raw_page in self._pages(after, before):
+        async for raw_page in self._pages(window):
             events = [e for e in (parse_event(r) for r in raw_page) if e is not None]
             self.counters.pages += 1
             self.counters.message_events += len(events)
@@ -160,16 +159,14 @@ class EventsSource:
             return listed
         return ConversationMessages(tuple(m for m in listed.messages if m.id in wanted))
 
-    async def _pages(
-        self, after: float | None, before: float | None
-    ) -> AsyncIterator[list[dict[str, Any]]]:
+    async def _pages(self, window: Window) -> AsyncIterator[list[dict[str, Any]]]:
         url: URL | None
-        window, results, url = self._first
-        if self._probed and window == (after, before):
+        probed, results, url = self._first
+        if self._probed and probed == window:
             self._probed = False
             yield results
         else:
-            url = self._client.events_url(after, before, self._inbox)
+            url = self._client.events_url(window.after, window.before, self._inbox)
         while url is not None:
             results, url = await self._client.events_page(url)
             yield results

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import psycopg
 
-from frontscan.config import ScanSettings, Settings, SourceMode
-from frontscan.models import LlmMode
+from frontscan.config import ScanSettings, Settings
+from frontscan.models import LlmMode, SourceMode
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, ScanResult, scan
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions
@@ -75,7 +75,7 @@ def settings_for(
 
 async def run_scan(settings: Settings, **request: object) -> ScanResult:
     log = io.StringIO()
-    with make_reporter(tty=False, json_mode=True, stream=log) as reporter:
+    with make_reporter(tty=False, stream=log) as reporter:
         request_value = ScanRequest(**request)  # type: ignore[arg-type]  # fields, checked on init
         return await scan(settings, request_value, reporter)
 

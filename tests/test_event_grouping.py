@@ -58,7 +58,9 @@ def raw_event(
 def test_a_message_event_carries_the_message_and_says_if_it_is_the_last() -> None:
     event = parse_event(raw_event("cnv_1", "msg_a", 1767225600.125, last="msg_a"))
     assert event is not None
-    assert event.conversation == ConversationRef("cnv_1", "Where is order #44871?", None, None)
+    assert event.conversation == ConversationRef(
+        id="cnv_1", subject="Where is order #44871?", last_message_id=None, updated_at=None
+    )
     assert event.message is not None
     assert event.message.id == "msg_a"
     assert event.message.conversation_id == "cnv_1"
@@ -93,9 +95,20 @@ def test_events_that_target_no_message_are_not_message_events() -> None:
 
 def event(conversation: str, message: str, at: float, *, last: bool = False) -> MessageEvent:
     body = f"<p>message {message}</p>"
-    msg = Message(message, conversation, at, "email", True, "s", body, None)
+    msg = Message(
+        id=message,
+        conversation_id=conversation,
+        created_at=at,
+        type="email",
+        is_inbound=True,
+        subject="s",
+        body=body,
+        text=None,
+    )
     return MessageEvent(
-        conversation=ConversationRef(conversation, "s", None, None),
+        conversation=ConversationRef(
+            id=conversation, subject="s", last_message_id=None, updated_at=None
+        ),
         message_id=message,
         created_at=at,
         message=msg,
@@ -122,7 +135,9 @@ def test_bodiless_messages_and_repeats() -> None:
     grouper.add(event("cnv_1", "msg_1", 1.0))
     grouper.add(event("cnv_1", "msg_1", 1.0))  # the same event twice: one message
     bodiless = MessageEvent(
-        conversation=ConversationRef("cnv_1", "s", None, None),
+        conversation=ConversationRef(
+            id="cnv_1", subject="s", last_message_id=None, updated_at=None
+        ),
         message_id="msg_2",
         created_at=2.0,
         message=None,

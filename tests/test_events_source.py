@@ -12,6 +12,7 @@ from frontscan.errors import MissingScopeError
 from frontscan.front import FrontClient
 from frontscan.front_events import EventsSource
 from frontscan.limits.budgets import FrontBudgets
+from frontscan.models import Window
 from frontscan.simulator.runtime import RunningSimulator, running_simulator
 from tests.scanning import END, START, fast_options, requests_to
 
@@ -48,7 +49,7 @@ def source(
 async def read_all(events: EventsSource, after: float, before: float) -> dict[str, list[str]]:
     """conversation → its message ids, as a pipeline would take them."""
     found: dict[str, list[str]] = {}
-    async for page in events.search(after, before):
+    async for page in events.search(Window(after=after, before=before)):
         for ref in page.refs:
             fetched = await events.messages_since(ref.id, None)
             assert fetched.merged_into is None
@@ -101,7 +102,9 @@ async def test_events_without_body_fall_back_to_that_conversations_message_list(
     async with running_simulator(fast_options(60, event_body_drop_rate=0.25)) as sim:
         events, _ = source(sim, session, SetLedger())
         fetched = {}
-        async for page in events.search(START.timestamp(), END.timestamp() + 86_400):
+        async for page in events.search(
+            Window(after=START.timestamp(), before=END.timestamp() + 86_400)
+        ):
             for ref in page.refs:
                 fetched[ref.id] = await events.messages_since(ref.id, None)
         list_calls = requests_to(sim, "front", "/messages")
@@ -116,18 +119,18 @@ async def test_events_without_body_fall_back_to_that_conversations_message_list(
 async def test_the_probe_reads_the_first_page_once_and_reports_missing_bodies(
     session: aiohttp.ClientSession,
 ) -> None:
-    window = (START.timestamp(), END.timestamp() + 86_400)
+    window = Window(after=START.timestamp(), before=END.timestamp() + 86_400)
     async with running_simulator(fast_options(30)) as sim:
         events, _ = source(sim, session, SetLedger())
-        assert await events.probe(*window) is None
-        found = await read_all(events, *window)
+        assert await events.probe(window) is None
+        found = await read_all(events, window.after or 0.0, window.before or 0.0)
         calls = requests_to(sim, "front", "/events")
         pages = events.counters.pages
     assert sorted(found) == sorted(truth(sim))
     assert calls == pages  # the probed page was not read twice
     async with running_simulator(fast_options(30, event_body_drop_rate=1.0)) as sim:
         events, _ = source(sim, session, SetLedger())
-        assert await events.probe(*window) == "this account's event messages carry no body"
+        assert await events.probe(window) == "this account's event messages carry no body"
 
 
 async def test_a_token_without_the_events_scope_raises_a_scope_error(
@@ -137,7 +140,7 @@ async def test_a_token_without_the_events_scope_raises_a_scope_error(
     async with running_simulator(fast_options(10, front_scopes=scopes)) as sim:
         events, _ = source(sim, session, SetLedger())
         with pytest.raises(MissingScopeError) as caught:
-            await events.probe(START.timestamp(), None)
+            await events.probe(Window(after=START.timestamp()))
     assert caught.value.scope == "events:*:read"
     assert "events:*:read" in str(caught.value)
     assert sim.front_token not in str(caught.value)

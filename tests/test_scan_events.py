@@ -17,9 +17,10 @@ from frontscan.front import FrontClient
 from frontscan.front_events import EventsSource
 from frontscan.ledger.store import Store
 from frontscan.limits.budgets import FrontBudgets
-from frontscan.pipeline import Pipeline, Plan
+from frontscan.models import Plan, ScanRequest, Window
+from frontscan.pipeline import Pipeline
 from frontscan.report import make_reporter
-from frontscan.runner import ScanRequest, ScanResult, scan
+from frontscan.runner import ScanResult, scan
 from frontscan.simulator.runtime import running_simulator
 from tests.scanning import END, START, fast_options, requests_to, settings_for, stored
 
@@ -29,7 +30,7 @@ WINDOW_END = END.timestamp() + 86_400
 
 async def scan_logged(settings: Settings, **request: Any) -> tuple[ScanResult, str]:
     log = io.StringIO()
-    with make_reporter(tty=False, json_mode=True, stream=log) as reporter:
+    with make_reporter(tty=False, stream=log) as reporter:
         result = await scan(settings, ScanRequest(**request), reporter)
     return result, log.getvalue()
 
@@ -87,7 +88,10 @@ async def test_events_and_search_record_identical_rows(database_url: str, after:
     search, events = runs["search"], runs["events"]
     assert events[0] == search[0]
     assert len(events[0]["numbers"]) > 50
-    assert events[1].summary.scanned == search[1].summary.scanned
+    assert (
+        events[1].summary.stats.conversations_scanned
+        == search[1].summary.stats.conversations_scanned
+    )
     assert "event stream:" in events[2]
     assert events[3] < search[3] / 3  # the calls, from the simulator's own count
     # Conversations begun before the window were read whole, as search reads them.
@@ -121,7 +125,7 @@ async def test_a_first_scan_and_a_cron_rerun_cost_what_the_targets_say(database_
         rows = set(await stored(database_url))
     assert first.summary.status == cron.summary.status == "succeeded"
     assert first_calls / conversations <= 0.25, first_calls / conversations
-    assert cron.summary.scanned == len(changed)
+    assert cron.summary.stats.conversations_scanned == len(changed)
     assert cron_calls <= len(changed) / 15 + 2, cron_calls
     assert rows == truth_rows(sim)
 
@@ -176,13 +180,14 @@ async def pipeline_run(sim: Any, dsn: str, max_held: int) -> tuple[EventsSource,
             client = FrontClient(session, sim.front_url, sim.front_token, FrontBudgets(10**5))
             source = EventsSource(client, store, max_held=max_held)
             plan = Plan(
-                slices=((START.timestamp(), WINDOW_END),),
+                request=ScanRequest(after=START.timestamp(), before=WINDOW_END),
+                slices=(Window(after=START.timestamp(), before=WINDOW_END),),
                 llm="never",
                 model="gpt-4o-mini",
                 max_completion_tokens=400,
                 batch_size=3,
             )
-            with make_reporter(tty=False, json_mode=True, stream=io.StringIO()) as reporter:
+            with make_reporter(tty=False, stream=io.StringIO()) as reporter:
                 pipeline = Pipeline(plan, source, None, store, reporter)
                 await pipeline.run()
     finally:
@@ -223,7 +228,7 @@ async def test_cron_continues_from_a_search_run_through_the_event_stream(
         calls = sim.stats()["front"]["total_requests"] - before
         rows = set(await stored(database_url))
         found = await ledger_rows(database_url)
-    assert cron.summary.scanned == len(changed)
+    assert cron.summary.stats.conversations_scanned == len(changed)
     assert calls <= len(changed) / 15 + 2
     assert rows == truth_rows(sim)
     assert {row[6] for row in found["messages"]} == {1}
