@@ -107,7 +107,7 @@ class Pipeline:
         # A later ref for a conversation still pending (the event stream hands on a second
         # piece when new mail arrives mid-scan): it waits for the earlier one's commit.
         self._deferred: dict[str, _Work] = {}
-        self._released: asyncio.Queue[_Work] = asyncio.Queue()
+        self._released: asyncio.Queue[_Work | None] = asyncio.Queue()  # None: one dropped
         self._producer: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
 
@@ -192,8 +192,10 @@ class Pipeline:
         while self._deferred or not self._released.empty():  # cancelled by stop()
             queued += await self._requeue(await self._released.get())
 
-    async def _requeue(self, work: _Work) -> int:
+    async def _requeue(self, work: _Work | None) -> int:
         """A deferred ref whose earlier outcome is committed: checked afresh, then queued."""
+        if work is None:  # dropped after a failure: only wakes the producer's last wait
+            return 0
         entry = (await self._ledger.ledger_for([work.ref.id])).get(work.ref.id)
         if not needs_work(
             work.ref, entry, rescan=self.plan.request.rescan, max_attempts=self.plan.max_attempts
@@ -216,6 +218,7 @@ class Pipeline:
                 continue
             if outcome.status == "failed":
                 self._count(seen=0, skipped=1)
+                self._released.put_nowait(None)
             else:
                 self._released.put_nowait(waiting)
 
