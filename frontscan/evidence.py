@@ -30,10 +30,11 @@ from frontscan.detector.formats import (
 )
 from frontscan.models import Candidate
 
-WHOLE_MESSAGE_CHARS = 600  # shorter than this, a message goes whole: windows would save little
-WINDOW_BEFORE = 140  # characters kept before an anchor: its label and the sentence around it
-WINDOW_AFTER = 100
-MERGE_GAP = 40  # windows closer than this are sent as one passage
+WHOLE_MESSAGE_CHARS = 400  # shorter than this, a message goes whole: windows would save little
+WINDOW_BEFORE = 90  # characters kept before an anchor: its label and the clause around it
+WINDOW_AFTER = 50
+MERGE_GAP = 30  # windows closer than this are sent as one passage
+MIN_NUMBER_CHARS = 8  # no number the model may return is shorter (answers.validate)
 ELLIPSIS = "[…]"
 
 COMPLETION_BASE = 24  # `{"numbers":[]}` plus framing, with room to spare
@@ -54,7 +55,6 @@ _LABEL = re.compile(
 )
 # Digit-bearing tokens joined by single spaces or dashes: how numbers are printed in groups.
 _LOOSE = re.compile(r"[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ \-][A-Za-z0-9]*\d[A-Za-z0-9]*)*")
-_DIGIT = re.compile(r"\d")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,11 +92,21 @@ def hints(text: str, candidates: Sequence[Candidate]) -> list[tuple[int, int]]:
 
 
 def keyword_spans(text: str) -> list[tuple[int, int]]:
-    """Tracking or carrier keywords with a digit within a window's reach (a number needs one)."""
+    """Tracking or carrier keywords with a digit run that could be a number in reach.
+
+    A keyword alone cannot be answered: a number the model may return has at least
+    `MIN_NUMBER_CHARS` characters with a digit, so only keywords near such a run count
+    ("free shipping on orders over $50" does not).
+    """
+    runs = [
+        m.span()
+        for m in _LOOSE.finditer(text)
+        if len(m.group().replace(" ", "").replace("-", "")) >= MIN_NUMBER_CHARS
+    ]
     out: list[tuple[int, int]] = []
     for match in _KEYWORD.finditer(text):
-        reach = text[max(0, match.start() - WINDOW_BEFORE) : match.end() + WINDOW_AFTER]
-        if _DIGIT.search(reach):
+        low, high = match.start() - WINDOW_AFTER, match.end() + WINDOW_BEFORE
+        if any(s < high and low < e for s, e in runs):
             out.append(match.span())
     return out
 
