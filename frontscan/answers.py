@@ -10,16 +10,18 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from frontscan.detector.carriers import classify, find_candidates, has_tracking_hint, normalize
 from frontscan.detector.text import clean_message
+from frontscan.evidence import completion_budget, detector_is_sure, evidence, expected_numbers
 from frontscan.limits.budgets import estimate_prompt_tokens
 from frontscan.models import Candidate, LlmMode, Message, TrackingNumber
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
-EXTRACTOR_VERSION = "2026.11.1"
+EXTRACTOR_VERSION = "2026.12.1"  # evidence windows, sized budget
 MAX_MESSAGE_CHARS = 12_000
 SNIPPET_RADIUS = 40
 # When the model answered, a pattern match it did not confirm is kept only if it is this sure.
@@ -29,7 +31,14 @@ LLM_CHECKSUM_CONFIDENCE = 0.95  # a format with a check digit, which passed
 LLM_FORMAT_CONFIDENCE = 0.7  # a known format without a check digit
 LLM_UNKNOWN_FORMAT_CONFIDENCE = 0.5  # no known format at all
 
+# The prompt of evidence windows (the default): short, since every call pays for it.
 SYSTEM_PROMPT = """\
+Find parcel tracking numbers in support e-mails. Each message is in <message id="...">;
+long ones are cut to passages, [\u2026] marks text left out. Give each number exactly as
+written, its message id and carrier (ups, fedex, usps, dhl, amazon, ...) or null. Not
+order, invoice, reference, phone, card or postal numbers. Empty list if none."""
+# The prompt of `openai.prompt = "whole"` (whole new text) and of the old design.
+WHOLE_SYSTEM_PROMPT = """\
 You find parcel tracking numbers in customer-support email threads.
 Each message is given between <message id="..."> and </message>.
 Return every shipment tracking number that appears in a message, with the id of that
@@ -38,6 +47,7 @@ amazon, ontrac, dpd, purolator) or null when unsure.
 Copy each number exactly as it is written in the message.
 Do not return order numbers, invoice or reference numbers, phone numbers, dates, prices,
 card numbers or postal codes. Return an empty list when there is none."""
+Prompting = Literal["evidence", "whole"]
 
 
 class FoundNumber(BaseModel):
@@ -84,25 +94,52 @@ def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMes
     return PreparedMessage(message, cleaned.new, digest, tuple(find_candidates(cleaned.new)))
 
 
-def needs_model(prepared: Sequence[PreparedMessage], mode: LlmMode) -> bool:
-    """`auto` asks the model only where the new text has a candidate or a tracking-like token."""
+def needs_model(
+    prepared: Sequence[PreparedMessage], mode: LlmMode, *, trust_detector: bool = True
+) -> bool:
+    """`auto` asks the model only where the new text has a candidate or a tracking-like
+    token, and (with `trust_detector`) not when the detector is sure of every message."""
     if mode == "never" or not any(p.text.strip() for p in prepared):
         return False
     if mode == "always":
         return True
-    return any(p.candidates or has_tracking_hint(p.text) for p in prepared)
+    if not any(p.candidates or has_tracking_hint(p.text) for p in prepared):
+        return False
+    return not (trust_detector and detector_sure(prepared))
 
 
-def build_prompt(subject: str, prepared: Sequence[PreparedMessage]) -> list[dict[str, str]]:
-    """System instructions plus one user message holding the new text of each message."""
+def detector_sure(prepared: Sequence[PreparedMessage]) -> bool:
+    """Every candidate of every message checksum-valid next to a keyword, no open hint."""
+    return all(detector_is_sure(p.text, p.candidates) for p in prepared)
+
+
+def build_prompt(
+    subject: str, prepared: Sequence[PreparedMessage], prompting: Prompting = "evidence"
+) -> list[dict[str, str]]:
+    """System instructions plus one user message: per message its evidence windows
+    (`evidence`) or its whole new text (`whole`), each in a `<message id>` block."""
     blocks = [f"Subject: {subject}"] if subject else []
     for item in prepared:
-        if item.text.strip():
-            blocks.append(f'<message id="{item.message.id}">\n{item.text}\n</message>')
+        text = evidence(item.text, item.candidates) if prompting == "evidence" else item.text
+        if text.strip():
+            blocks.append(f'<message id="{item.message.id}">\n{text}\n</message>')
+    system = SYSTEM_PROMPT if prompting == "evidence" else WHOLE_SYSTEM_PROMPT
     return [
-        {"role": "system", "content": SYSTEM_PROMPT},
+        {"role": "system", "content": system},
         {"role": "user", "content": "\n\n".join(blocks)},
     ]
+
+
+def answer_budget(
+    prepared: Sequence[PreparedMessage], ceiling: int, prompting: Prompting = "evidence"
+) -> int:
+    """`max_completion_tokens` for the call: sized to the numbers it may hold
+    (`evidence`), or the configured ceiling as before (`whole`)."""
+    if prompting == "whole":
+        return ceiling
+    return completion_budget(
+        expected_numbers([(p.text, p.candidates) for p in prepared]), ceiling=ceiling
+    )
 
 
 def validate(

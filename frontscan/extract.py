@@ -17,7 +17,14 @@ import pydantic
 from openai import AsyncOpenAI
 from openai.types import CompletionUsage
 
-from frontscan.answers import Extraction, PreparedMessage, build_prompt, estimate_tokens
+from frontscan.answers import (
+    Extraction,
+    PreparedMessage,
+    Prompting,
+    answer_budget,
+    build_prompt,
+    estimate_tokens,
+)
 from frontscan.errors import (
     AuthError,
     ConfigError,
@@ -26,13 +33,24 @@ from frontscan.errors import (
     QuotaError,
     TransientError,
 )
+from frontscan.evidence import retry_budget
 from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters
 
 
+class _CutOff(ItemError):
+    """The answer stopped at `max_completion_tokens` (`finish_reason: length`)."""
+
+
 class OpenAIExtractor:
-    """Asks the model for the tracking numbers in a conversation's new messages."""
+    """Asks the model for the tracking numbers in a conversation's new messages.
+
+    `prompting="evidence"` (the default) sends evidence windows with a completion budget
+    sized to the answer, and retries a cut-off answer once with a larger budget before
+    the conversation fails; `"whole"` sends the whole new text with the configured
+    budget, as frontscan did before (kept for comparison in `bench/openai.py`).
+    """
 
     def __init__(
         self,
@@ -42,17 +60,36 @@ class OpenAIExtractor:
         budgets: OpenAIBudgets,
         *,
         attempts: int = 5,
+        prompting: Prompting = "evidence",
     ) -> None:
         self._client = client
         self.model = model
         self._max_tokens = max_completion_tokens
         self.budgets = budgets
         self._attempts = attempts
+        self.prompting: Prompting = prompting
         self.counters = ApiCounters()
 
     async def extract(self, subject: str, prepared: Sequence[PreparedMessage]) -> Extraction:
-        prompt = build_prompt(subject, prepared)
-        prompt_tokens, budget = estimate_tokens(prompt, self._max_tokens)
+        prompt = build_prompt(subject, prepared, self.prompting)
+        budget = answer_budget(prepared, self._max_tokens, self.prompting)
+        prompt_tokens, _ = estimate_tokens(prompt, budget)
+        try:
+            return await self._call(prompt, prompt_tokens, budget)
+        except _CutOff:
+            larger = retry_budget(budget, ceiling=self._max_tokens)
+            self.counters.length_retries += 1
+            try:
+                return await self._call(prompt, prompt_tokens, larger)
+            except _CutOff:
+                raise ItemError(
+                    f"OpenAI: the answer was cut off twice (max_completion_tokens={larger}); "
+                    "raise openai.max_completion_tokens"
+                ) from None
+
+    async def _call(
+        self, prompt: list[dict[str, str]], prompt_tokens: int, budget: int
+    ) -> Extraction:
         return await with_retries(
             lambda: self._once(prompt, prompt_tokens, budget), attempts=self._attempts
         )
@@ -60,15 +97,18 @@ class OpenAIExtractor:
     async def _once(
         self, prompt: list[dict[str, str]], prompt_tokens: int, budget: int
     ) -> Extraction:
-        self.counters.throttled_seconds += await self.budgets.acquire(prompt_tokens + budget)
+        self.counters.throttled_seconds += await self.budgets.acquire(
+            prompt_tokens + budget, completion=budget
+        )
         self.counters.calls += 1
+        self.counters.completion_budget += budget
         sent = time.monotonic()
         try:
             raw = await self._client.chat.completions.with_raw_response.parse(
                 model=self.model,
                 messages=prompt,  # type: ignore[arg-type]
                 response_format=Extraction,
-                max_completion_tokens=self._max_tokens,
+                max_completion_tokens=budget,
             )
             self.counters.http_seconds += time.monotonic() - sent
             self.budgets.observe(raw.headers)
@@ -76,7 +116,9 @@ class OpenAIExtractor:
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
                 self._count_usage(error.completion.usage, prompt_tokens + budget)
-            raise self._translate(error) from None
+                if self.prompting == "evidence":
+                    raise _CutOff("OpenAI: the answer was cut off") from None
+            raise self._translate(error, budget) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None
         self._count_usage(completion.usage, prompt_tokens + budget)
@@ -95,11 +137,11 @@ class OpenAIExtractor:
             self.counters.completion_tokens += usage.completion_tokens
             self.budgets.reconcile(charged, usage.total_tokens)
 
-    def _translate(self, error: openai.OpenAIError) -> FrontscanError:
+    def _translate(self, error: openai.OpenAIError, budget: int) -> FrontscanError:
         if isinstance(error, openai.LengthFinishReasonError):
             return TransientError(
                 "OpenAI: the answer was cut off at max_completion_tokens="
-                f"{self._max_tokens}; raise openai.max_completion_tokens"
+                f"{budget}; raise openai.max_completion_tokens"
             )
         if isinstance(error, openai.ContentFilterFinishReasonError):
             return ItemError("OpenAI: the answer was withheld by the content filter")

@@ -142,6 +142,8 @@ class ApiCounters:
     http_seconds: float = 0.0  # time inside requests, budget waits excluded
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    completion_budget: int = 0  # max_completion_tokens asked for, summed over calls
+    length_retries: int = 0  # answers cut off at the budget, asked again with a larger one
 
 
 @dataclass(slots=True)

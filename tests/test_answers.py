@@ -45,9 +45,13 @@ def test_the_prompt_holds_only_new_text_in_message_blocks() -> None:
 
 def test_auto_asks_the_model_only_where_there_is_something_to_ask() -> None:
     plain = [prepare(message("msg_1", "Thanks, have a nice weekend!", 1.0))]
-    shipping = [prepare(message("msg_1", f"Tracking: {UPS}", 1.0))]
+    shipping = [prepare(message("msg_1", f"Please see {UPS} for the details.", 1.0))]
+    sure = [prepare(message("msg_1", f"Your UPS tracking number: {UPS}", 1.0))]
     assert not needs_model(plain, "auto")
-    assert needs_model(shipping, "auto")
+    assert needs_model(shipping, "auto")  # checksum-valid, but no keyword
+    assert not needs_model(sure, "auto")  # the detector is sure: stored from it alone
+    assert needs_model(sure, "auto", trust_detector=False)  # as before the sure rule
+    assert needs_model(sure, "always")
     assert needs_model(plain, "always")
     assert not needs_model(shipping, "never")
 
@@ -104,7 +108,7 @@ def test_when_the_model_answers_weak_unconfirmed_candidates_are_dropped() -> Non
 
 
 def test_token_estimate_charges_the_whole_output_budget_and_costs_follow_the_price_list() -> None:
-    prompt = build_prompt("s", [prepare(message("msg_1", "x" * 2500, 1.0))])
+    prompt = build_prompt("s", [prepare(message("msg_1", "x" * 2500, 1.0))], "whole")
     prompt_tokens, budget = estimate_tokens(prompt, 400)
     assert budget == 400
     assert prompt_tokens >= 1000  # 2,500 bytes at no more than 2.5 bytes a token

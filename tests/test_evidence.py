@@ -74,10 +74,10 @@ def test_far_apart_numbers_get_separate_passages_and_words_are_not_cut() -> None
     assert "1234 5678 9012" in evidence(text, find_candidates(text))
 
 
-def test_a_keyword_window_needs_a_digit_nearby() -> None:
-    with_digits = long_notice("Your shipment ref ABC-77 leaves the warehouse today.")
-    without = long_notice("Your shipment leaves the warehouse today.")
-    assert "ABC-77" in evidence(with_digits, find_candidates(with_digits))
+def test_a_keyword_window_needs_a_number_sized_digit_run_nearby() -> None:
+    with_run = long_notice("Your shipment ref 77-123456 leaves the warehouse today.")
+    without = long_notice("Free shipping on orders over $50, delivered in 3 days.")
+    assert "77-123456" in evidence(with_run, find_candidates(with_run))
     assert evidence(without, find_candidates(without)) == ""  # nothing can hold a number
 
 

@@ -28,6 +28,7 @@ from collections.abc import Mapping, Sequence
 from typing import Literal
 
 from frontscan.limits.bucket import MAX_PERIOD, Budget
+from frontscan.limits.meter import MeterReading, ServerMeter
 from frontscan.limits.retry import (
     backoff_delay,
     header_float,
@@ -186,10 +187,12 @@ _OPENAI_MINUTE_LIMIT = re.compile(r"per min \((RPM|TPM)\): Limit (\d+)")
 class OpenAIBudgets:
     """OpenAI's requests-per-minute and tokens-per-minute budgets for one model.
 
-    Every call charges 1 request and `estimate + max_completion_tokens` tokens up front,
-    as the server does (openai.md §1.2). aiolimiter has no refund, so tokens reserved
-    but not used are not given back; `reconcile` instead corrects future charges from
-    observed usage, and `observe` re-syncs from the server's remaining counts.
+    Every call charges 1 request and `prompt estimate + max_completion_tokens` tokens up
+    front, as the server does (openai.md §1.2). The server's own count is the truth: the
+    `ServerMeter`s learn it from the drop in `x-ratelimit-remaining-*`, the prompt part
+    of every later charge is scaled to it, and `observe` re-syncs both buckets from
+    `remaining` in both directions. Until a response says otherwise (or when the headers
+    never come), `reconcile` corrects charges upward from observed usage.
     """
 
     def __init__(self, rpm: int, tpm: int, *, headroom: float = 0.0) -> None:
@@ -198,12 +201,15 @@ class OpenAIBudgets:
         self.headroom = headroom
         self.requests = Budget(rpm, name="openai-rpm")
         self.tokens = Budget(tpm, name="openai-tpm")
+        self.token_meter = ServerMeter()
+        self.request_meter = ServerMeter()
         self._ratios: deque[float] = deque(maxlen=256)
         self._streak = _Streak()
 
     @property
     def correction(self) -> float:
-        """The factor applied to every token charge: recent `usage_total / charged`.
+        """The factor applied to every token charge while the server's scale is unknown:
+        recent `usage_total / charged`.
 
         Only ever >= 1. Usage above the charge proves the prompt estimate was low (the
         completion cannot exceed its allowance), so future charges grow by the 90th
@@ -218,21 +224,31 @@ class OpenAIBudgets:
         ratio = ordered[index]
         return min(4.0, max(1.0, ratio))
 
-    def charge_for(
-        self, messages: Sequence[str], max_completion_tokens: int, *, extra_tokens: int = 0
-    ) -> int:
-        """The TPM charge for one call before correction: the prompt estimate, any fixed
-        overhead (e.g. the response-format schema), and the whole completion allowance."""
-        return estimate_prompt_tokens(messages) + extra_tokens + max_completion_tokens
+    def charge(self, estimate: int, completion: int = 0) -> int:
+        """The tokens one call is charged locally: the prompt part (`estimate - completion`)
+        at the server's learned scale (else all of it times `correction`), plus the
+        completion budget in full, which the server reserves whole."""
+        scale = self.token_meter.scale
+        if scale is None:
+            return math.ceil(estimate * self.correction)
+        return math.ceil(max(0, estimate - completion) * scale) + completion
 
-    async def acquire(self, charge: int) -> float:
-        """Acquire one request and `charge` tokens (times `correction`).
+    async def acquire(self, charge: int, *, completion: int = 0) -> float:
+        """Acquire one request and the tokens of a call estimated at `charge` tokens, of
+        which `completion` is the completion budget (see `charge`).
 
         Tokens first, since they usually bind: the request slot is then not taken
         (and its capacity wasted) while tokens trickle in.
         """
-        waited = await self.tokens.acquire(math.ceil(charge * self.correction))
-        return waited + await self.requests.acquire(1)
+        waited = await self.tokens.acquire(self.charge(charge, completion))
+        waited += await self.requests.acquire(1)
+        self.token_meter.sent(max(0, charge - completion), completion)
+        self.request_meter.sent(0, 1)
+        return waited
+
+    def server_view(self) -> tuple[MeterReading | None, MeterReading | None]:
+        """(tokens, requests) as the server counted them; None where no header came."""
+        return self.token_meter.reading(), self.request_meter.reading()
 
     def reconcile(self, charged: int, usage_total: int) -> None:
         """Record a call's `usage.total_tokens` against the `charge` it was acquired with.
@@ -243,29 +259,37 @@ class OpenAIBudgets:
         if charged > 0 and usage_total > 0:
             self._ratios.append(usage_total / charged)
 
-    def observe(self, headers: Mapping[str, str]) -> None:
-        """Tighten rates from `x-ratelimit-limit-*` and re-sync from `remaining-*`.
+    def observe(self, headers: Mapping[str, str], *, both_ways: bool = True) -> None:
+        """Tighten rates from `x-ratelimit-limit-*`, learn the server's charges and
+        re-sync from `remaining-*`.
 
         Limits only ever lower a rate (the configured one may be the operator's choice of
         a smaller share), and only from a bucket that looks per-minute: the headers may
-        describe a per-day bucket, and 10,000 RPD read as RPM would be a disaster.
+        describe a per-day bucket, and 10,000 RPD read as RPM would be a disaster. The
+        re-sync goes both ways (`Budget.sync_remaining`) for a per-minute bucket: less
+        left than we think holds back, more left is spent, so the local estimate only
+        bridges the first seconds. 429s sync only downward (`both_ways=False`).
         """
         lowered = lower_headers(headers)
-        for budget, dim in ((self.requests, "requests"), (self.tokens, "tokens")):
+        now = time.monotonic()
+        for budget, meter, dim in (
+            (self.requests, self.request_meter, "requests"),
+            (self.tokens, self.token_meter, "tokens"),
+        ):
             limit = header_float(lowered, f"x-ratelimit-limit-{dim}")
             remaining = header_float(lowered, f"x-ratelimit-remaining-{dim}")
             reset = _go_duration_or_none(lowered.get(f"x-ratelimit-reset-{dim}"))
             if limit is not None and limit <= 0:
                 continue  # Azure sends -1/0 when it has nothing to say
-            if (
-                limit is not None
-                and remaining is not None
-                and reset is not None
-                and _looks_per_minute(limit, remaining, reset)
-            ):
+            if remaining is None or reset is None:
+                continue
+            per_minute = limit is not None and _looks_per_minute(limit, remaining, reset)
+            if limit is not None and per_minute:
                 self._tighten(budget, limit)
-            if remaining is not None and reset is not None:
-                budget.sync_remaining(remaining, reset, continuous=True)
+            if limit is not None and (per_minute or remaining >= limit):
+                meter.seen(now, remaining, limit)
+            share = max(0.0, remaining - (limit or 0.0) * self.headroom)
+            budget.sync_remaining(share, reset, continuous=True, both_ways=both_ways and per_minute)
 
     def on_429(self, kind: str | None, message: str, headers: Mapping[str, str]) -> float:
         """Pause the budget a rate-limit 429 was about; return the delay.
@@ -277,6 +301,7 @@ class OpenAIBudgets:
         Quota and "request too large" errors must not come here: they are not waits.
         """
         lowered = lower_headers(headers)
+        self.observe(lowered, both_ways=False)  # 429s carry the headers too
         for match in _OPENAI_MINUTE_LIMIT.finditer(message):
             budget = self.requests if match.group(1) == "RPM" else self.tokens
             self._tighten(budget, float(match.group(2)))

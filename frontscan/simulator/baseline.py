@@ -21,7 +21,7 @@ import openai
 from openai import AsyncOpenAI
 from yarl import URL
 
-from frontscan.answers import SYSTEM_PROMPT, Extraction
+from frontscan.answers import WHOLE_SYSTEM_PROMPT, Extraction
 
 Strategy = Literal["batches", "semaphore"]
 
@@ -115,7 +115,7 @@ async def _process(
     completion = await client.chat.completions.parse(
         model=model,
         messages=[
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": WHOLE_SYSTEM_PROMPT},
             {"role": "user", "content": "\n\n".join(blocks)},
         ],
         response_format=Extraction,
