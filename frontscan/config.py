@@ -72,7 +72,8 @@ class OpenAISettings:
     model: str = "gpt-4o-mini"
     rpm: int = 500
     tpm: int = 200_000
-    max_completion_tokens: int = 400
+    max_completion_tokens: int = 400  # the ceiling; each call's budget is sized to its answer
+    prompt: Literal["evidence", "whole"] = "evidence"  # "whole": full new text, as before
 
 
 @dataclass(frozen=True)
@@ -128,6 +129,7 @@ KEYS: Mapping[str, _Key] = {
     "openai.rpm": _int(1),
     "openai.tpm": _int(1),
     "openai.max_completion_tokens": _int(16, 16384),
+    "openai.prompt": _Key(str, lambda v: v in ("evidence", "whole"), "evidence or whole"),
     "scan.concurrency": _int(1, 500),
     "scan.batch_size": _int(1, 10000),
     "scan.llm": _Key(str, lambda v: v in ("auto", "always", "never"), "auto, always or never"),

@@ -164,6 +164,9 @@ class RunStats:
     throttled_seconds: float = 0.0
     rate_limited: int = 0
     batches: int = 0
+    model_calls_avoided: int = 0  # conversations stored from the detector alone (it was sure)
+    completion_budget: int = 0  # max_completion_tokens asked for, summed over calls
+    server_tokens: int | None = None  # TPM the server charged, from its headers
 
 
 @dataclass(frozen=True, slots=True)

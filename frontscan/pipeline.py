@@ -23,6 +23,8 @@ from frontscan.answers import (
     EXTRACTOR_VERSION,
     Extraction,
     PreparedMessage,
+    Prompting,
+    answer_budget,
     build_prompt,
     cost_usd,
     estimate_tokens,
@@ -91,6 +93,7 @@ class Plan:
     dry_run: bool = False
     max_attempts: int = 3
     retry_refs: tuple[ConversationRef, ...] = ()  # --retry-failed: these instead of search
+    prompting: Prompting = "evidence"  # "whole": the whole new text, no sure rule (as before)
 
 
 def needs_work(
@@ -275,7 +278,10 @@ class Pipeline:
             prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
             finds = None
             dropped = 0
-            asks_model = needs_model(prepared, self.plan.llm)
+            trust = self.plan.prompting == "evidence"
+            asks_model = needs_model(prepared, self.plan.llm, trust_detector=trust)
+            if not asks_model and needs_model(prepared, self.plan.llm, trust_detector=False):
+                self.stats.model_calls_avoided += 1  # the detector was sure
             if self.plan.dry_run:
                 self._plan(ref, prepared, asks_model)
             elif asks_model:
@@ -310,8 +316,10 @@ class Pipeline:
         self.planned.append(Planned(ref, len(prepared), asks, prompt_tokens, budget))
 
     def _estimate(self, ref: ConversationRef, prepared: list[PreparedMessage]) -> tuple[int, int]:
-        prompt = build_prompt(ref.subject, prepared)
-        return estimate_tokens(prompt, self.plan.max_completion_tokens)
+        prompting = self.plan.prompting
+        prompt = build_prompt(ref.subject, prepared, prompting)
+        budget = answer_budget(prepared, self.plan.max_completion_tokens, prompting)
+        return estimate_tokens(prompt, budget)
 
     async def _ask_model(
         self, ref: ConversationRef, prepared: list[PreparedMessage]

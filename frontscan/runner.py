@@ -160,6 +160,7 @@ async def _plan(
         # --retry-failed retries whatever its attempts; a normal scan stops after three.
         max_attempts=2**31 if request.retry_failed else MAX_ATTEMPTS,
         retry_refs=retry_refs,
+        prompting=settings.openai.prompt,
     )
     return plan, after, before
 
@@ -189,7 +190,11 @@ def _open_extractor(
     stack.push_async_callback(client.close)
     budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
     return OpenAIExtractor(
-        client, settings.openai.model, settings.openai.max_completion_tokens, budgets
+        client,
+        settings.openai.model,
+        settings.openai.max_completion_tokens,
+        budgets,
+        prompting=settings.openai.prompt,
     )
 
 
@@ -220,6 +225,9 @@ def _add_api_counters(
     stats.openai_calls = llm.calls
     stats.prompt_tokens = llm.prompt_tokens
     stats.completion_tokens = llm.completion_tokens
+    stats.completion_budget = llm.completion_budget
+    if extractor is not None and (tokens := extractor.budgets.server_view()[0]) is not None:
+        stats.server_tokens = round(tokens.charged)
     stats.rate_limited, stats.throttled_seconds = _pressure(front, extractor)
 
 
@@ -251,16 +259,28 @@ def advances_watermark(request: ScanRequest) -> bool:
 
 
 def _bound(settings: Settings, front: FrontClient, extractor: OpenAIExtractor | None) -> float:
-    """DESIGN §4: the fastest this run could have gone under its rate limits and latency."""
+    """DESIGN §4: the fastest this run could have gone under its rate limits and latency.
+
+    The OpenAI terms count what the server charged, read from its headers
+    (`ServerMeter`), less what it had free when the run began: a bucket that starts
+    full admits that much at once. Without headers, what frontscan reserved stands in.
+    """
     front_rpm = front.budgets.limit or front.budgets.company.per_minute
     llm = extractor.counters if extractor else ApiCounters()
     openai = extractor.budgets if extractor else OpenAIBudgets(settings.openai.rpm, 1)
+    tokens, requests = openai.server_view()
+    llm_tokens = openai.tokens.stats.acquired
+    if tokens is not None:
+        llm_tokens = max(0.0, tokens.charged - tokens.free_at_start)
+    llm_calls = float(llm.calls)
+    if requests is not None:
+        llm_calls = max(0.0, requests.charged - requests.free_at_start)
     bound = bound_seconds(
         front_calls=front.counters.calls,
         front_rpm=front_rpm,
-        llm_calls=llm.calls,
+        llm_calls=round(llm_calls),
         openai_rpm=openai.requests.per_minute,
-        llm_tokens=int(openai.tokens.stats.acquired),
+        llm_tokens=round(llm_tokens),
         openai_tpm=openai.tokens.per_minute,
         conversations=1,
         latency_seconds=front.counters.http_seconds + llm.http_seconds,
