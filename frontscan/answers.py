@@ -33,10 +33,8 @@ LLM_UNKNOWN_FORMAT_CONFIDENCE = 0.5  # no known format at all
 
 # The prompt of evidence windows (the default): short, since every call pays for it.
 SYSTEM_PROMPT = """\
-Find parcel tracking numbers in support e-mails. Each message is in <message id="...">;
-long ones are cut to passages, [\u2026] marks text left out. Give each number exactly as
-written, its message id and carrier (ups, fedex, usps, dhl, amazon, ...) or null. Not
-order, invoice, reference, phone, card or postal numbers. Empty list if none."""
+List the parcel tracking numbers in these e-mails ([\u2026] = text left out): each as written,
+with its message id and carrier code or null. No order, invoice, phone or card numbers."""
 # The prompt of `openai.prompt = "whole"` (whole new text) and of the old design.
 WHOLE_SYSTEM_PROMPT = """\
 You find parcel tracking numbers in customer-support email threads.

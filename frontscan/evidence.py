@@ -31,8 +31,8 @@ from frontscan.detector.formats import (
 from frontscan.models import Candidate
 
 WHOLE_MESSAGE_CHARS = 400  # shorter than this, a message goes whole: windows would save little
-WINDOW_BEFORE = 90  # characters kept before an anchor: its label and the clause around it
-WINDOW_AFTER = 50
+WINDOW_BEFORE = 60  # characters kept before an anchor: its label and the clause around it
+WINDOW_AFTER = 30
 MERGE_GAP = 30  # windows closer than this are sent as one passage
 MIN_NUMBER_CHARS = 8  # no number the model may return is shorter (answers.validate)
 ELLIPSIS = "[…]"
@@ -98,11 +98,7 @@ def keyword_spans(text: str) -> list[tuple[int, int]]:
     `MIN_NUMBER_CHARS` characters with a digit, so only keywords near such a run count
     ("free shipping on orders over $50" does not).
     """
-    runs = [
-        m.span()
-        for m in _LOOSE.finditer(text)
-        if len(m.group().replace(" ", "").replace("-", "")) >= MIN_NUMBER_CHARS
-    ]
+    runs = _number_runs(text)
     out: list[tuple[int, int]] = []
     for match in _KEYWORD.finditer(text):
         low, high = match.start() - WINDOW_AFTER, match.end() + WINDOW_BEFORE
@@ -111,17 +107,29 @@ def keyword_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
+def _number_runs(text: str) -> list[tuple[int, int]]:
+    """Digit-bearing runs long enough to be a number the model may return."""
+    return [
+        m.span()
+        for m in _LOOSE.finditer(text)
+        if len(m.group().replace(" ", "").replace("-", "")) >= MIN_NUMBER_CHARS
+    ]
+
+
 def passages(text: str, candidates: Sequence[Candidate]) -> list[Passage]:
     """The windows to send for one message's new text, merged, in text order.
 
     Each anchor (candidate, hint, keyword with a digit near it) is widened by
     `WINDOW_BEFORE`/`WINDOW_AFTER` and snapped outward to whitespace so no word is cut.
-    A text shorter than `WHOLE_MESSAGE_CHARS` is one passage, the whole of it.
+    A text shorter than `WHOLE_MESSAGE_CHARS` is one passage, the whole of it, and a
+    text with no digit run long enough to be an answer is none at all.
     """
-    if len(text) <= WHOLE_MESSAGE_CHARS:
-        return [Passage(0, len(text))] if text.strip() else []
     anchors = [(c.start, c.end) for c in candidates]
     anchors += hints(text, candidates) + keyword_spans(text)
+    if not anchors and not _number_runs(text):
+        return []  # nothing here could be an answer: validation needs 8+ characters, a digit
+    if len(text) <= WHOLE_MESSAGE_CHARS:
+        return [Passage(0, len(text))]
     windows = sorted(
         (_snap_left(text, s - WINDOW_BEFORE), _snap_right(text, e + WINDOW_AFTER))
         for s, e in anchors

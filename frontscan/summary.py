@@ -50,11 +50,26 @@ class Summary:
     throttled_seconds: float
     stop_reason: str | None
     dry_run: bool
+    model_calls_avoided: int = 0  # conversations stored from the detector alone
+    completion_budget: int = 0  # max_completion_tokens asked for, all calls
+    server_tokens: int | None = None  # TPM the server charged (its headers), None if unknown
 
     @property
     def ratio_to_bound(self) -> float:
         """bound / wall: 1.0 means the run went as fast as the rate limits allow."""
         return self.bound_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    @property
+    def tokens_per_call(self) -> float:
+        """Prompt plus completion tokens (usage) per OpenAI call."""
+        total = self.prompt_tokens + self.completion_tokens
+        return total / self.openai_calls if self.openai_calls else 0.0
+
+    @property
+    def cost_per_1000(self) -> float:
+        """Estimated OpenAI cost per 1,000 conversations scanned (USD)."""
+        done = self.scanned + self.failed
+        return 1000 * self.cost_usd / done if done else 0.0
 
     def to_json(self) -> str:
         """One line, keys in field order; floats rounded so diffs and dashboards stay quiet."""
@@ -63,6 +78,8 @@ class Summary:
         for key in ("wall_seconds", "bound_seconds", "throttled_seconds"):
             data[key] = round(data[key], 3)
         data["ratio_to_bound"] = round(self.ratio_to_bound, 3)
+        data["tokens_per_call"] = round(self.tokens_per_call, 1)
+        data["cost_per_1000"] = round(self.cost_per_1000, 6)
         return json.dumps(data)
 
 
@@ -88,9 +105,10 @@ def summary_table(summary: Summary) -> Table:
         ("tracking numbers found", f"{s.numbers_found:,}"),
         ("failed", f"{s.failed:,}"),
         ("Front calls", f"{s.front_calls:,}"),
-        ("OpenAI calls", f"{s.openai_calls:,}"),
+        ("OpenAI calls", f"{s.openai_calls:,} ({s.model_calls_avoided:,} avoided: detector sure)"),
         ("tokens", f"{s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion"),
-        ("estimated cost", f"${s.cost_usd:,.4f}"),
+        ("tokens per call", f"{s.tokens_per_call:,.0f}"),
+        ("estimated cost", f"${s.cost_usd:,.4f} (${s.cost_per_1000:,.4f} per 1,000 conversations)"),
         ("wall time", _duration(s.wall_seconds)),
         ("throughput", speed if s.bound_seconds > 0 else "n/a"),
         ("429s", f"{s.rate_limited:,}"),
@@ -222,4 +240,7 @@ def summarize(
         throttled_seconds=stats.throttled_seconds,
         stop_reason=pipeline.stop_reason,
         dry_run=dry_run,
+        model_calls_avoided=stats.model_calls_avoided,
+        completion_budget=completion if dry_run else stats.completion_budget,
+        server_tokens=stats.server_tokens,
     )

@@ -35,12 +35,17 @@ def found(mid: str, number: str, carrier: str | None = "ups") -> FoundNumber:
 def test_the_prompt_holds_only_new_text_in_message_blocks() -> None:
     first = prepare(message("msg_1", f"Your UPS tracking number is {UPS}.", 1.0))
     reply = prepare(message("msg_2", "Thanks!\n\nOn Tue, 3 Feb 2026, Shop wrote:\n> " + UPS, 2.0))
+    whole = build_prompt("Re: parcel", [first, reply], "whole")[1]["content"]
+    assert '<message id="msg_1">' in whole
+    assert '<message id="msg_2">' in whole
+    assert whole.count(UPS) == 1  # the quoted repeat is not sent again
     prompt = build_prompt("Re: parcel", [first, reply])
     user = prompt[1]["content"]
     assert prompt[0]["role"] == "system"
+    assert user.startswith("Subject: Re: parcel")
     assert '<message id="msg_1">' in user
-    assert '<message id="msg_2">' in user
-    assert user.count(UPS) == 1  # the quoted repeat is not sent again
+    assert '<message id="msg_2">' not in user  # "Thanks!" holds nothing that could be a number
+    assert user.count(UPS) == 1
 
 
 def test_auto_asks_the_model_only_where_there_is_something_to_ask() -> None:

@@ -38,11 +38,14 @@ def long_notice(middle: str) -> str:
     return f"{GREETING}\n\n{middle}\n\n{FOOTER}"
 
 
-def test_a_short_message_goes_whole() -> None:
+def test_a_short_message_goes_whole_unless_nothing_in_it_could_be_a_number() -> None:
     text = f"hey did u get my parcel? tracking is {UPS}"
     assert len(text) < WHOLE_MESSAGE_CHARS
     assert evidence(text, find_candidates(text)) == text
+    odd = "hi, the code on the box says QQ7781 2345"  # no keyword, but 10 characters, digits
+    assert evidence(odd, find_candidates(odd)) == odd
     assert passages("   ", []) == []
+    assert passages("ok thanks! call me at 9 tomorrow", []) == []
 
 
 def test_a_long_message_keeps_only_the_window_around_its_number() -> None:
