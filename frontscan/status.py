@@ -29,7 +29,8 @@ SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
        extract(epoch FROM window_after)::float8 AS window_after,
        extract(epoch FROM window_before)::float8 AS window_before,
        conversations_scanned, conversations_skipped, conversations_failed, numbers_found,
-       front_calls, openai_calls, cost_usd::float8 AS cost_usd, error
+       front_calls, openai_calls, cost_usd::float8 AS cost_usd, error,
+       model_calls_avoided, prompt_tokens, completion_tokens
 FROM frontscan.runs ORDER BY id DESC LIMIT %s"""
 _TOTALS = """
 SELECT count(*) AS conversations, (SELECT count(*) FROM frontscan.messages) AS messages,
@@ -61,6 +62,20 @@ class RunRow:
     openai_calls: int
     cost_usd: float
     error: str | None
+    model_calls_avoided: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens_per_call(self) -> float | None:
+        calls = self.openai_calls
+        return (self.prompt_tokens + self.completion_tokens) / calls if calls else None
+
+    @property
+    def cost_per_1000(self) -> float | None:
+        """USD per 1,000 conversations scanned (None when none was)."""
+        done = self.conversations_scanned + self.conversations_failed
+        return 1000 * self.cost_usd / done if done else None
 
     @property
     def duration_seconds(self) -> float | None:
@@ -143,6 +158,8 @@ def to_json(report: StatusReport) -> dict[str, Any]:
             | {
                 "duration_seconds": _rounded(r.duration_seconds),
                 "throughput_per_second": _rounded(r.throughput),
+                "tokens_per_call": _rounded(r.tokens_per_call),
+                "cost_per_1000": _rounded(r.cost_per_1000),
             }
             for r in report.runs
         ],
@@ -210,12 +227,13 @@ def _table(title: str, *headers: str) -> Table:
     return table
 
 
-def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
+def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table, Table]:
     """Two narrow tables rather than one wide one, so both read in 80 columns."""
     timing = _table("Recent runs (newest first)", "run", "started (UTC)", "took", "status",
                     "window", "conv/s", "cost")  # fmt: skip
     counts = _table("Run counters", "run", "scanned", "skipped", "failed", "numbers",
                     "Front calls", "OpenAI calls")  # fmt: skip
+    spend = _table("OpenAI spend", "run", "calls", "avoided", "tokens/call", "$/1000 conv")
     for r in runs:
         timing.add_row(
             str(r.id),
@@ -229,7 +247,14 @@ def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
         numbers = (r.conversations_scanned, r.conversations_skipped, r.conversations_failed,
                    r.numbers_found, r.front_calls, r.openai_calls)  # fmt: skip
         counts.add_row(str(r.id), *(f"{n:,}" for n in numbers))
-    return timing, counts
+        spend.add_row(
+            str(r.id),
+            f"{r.openai_calls:,}",
+            f"{r.model_calls_avoided:,}",
+            "-" if r.tokens_per_call is None else f"{r.tokens_per_call:,.0f}",
+            "-" if r.cost_per_1000 is None else f"${r.cost_per_1000:,.4f}",
+        )
+    return timing, counts, spend
 
 
 def _when(seconds: float | None) -> str:

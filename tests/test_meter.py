@@ -29,14 +29,16 @@ def test_the_drop_in_remaining_plus_the_refill_is_what_the_server_charged() -> N
     assert reading.free_at_start == pytest.approx(LIMIT)
 
 
-def test_a_full_bucket_does_not_refill_past_its_limit() -> None:
+def test_a_bucket_that_may_have_filled_up_teaches_nothing() -> None:
     meter = ServerMeter()
     meter.seen(0.0, LIMIT, LIMIT)
-    meter.sent(100, 50)
-    meter.seen(30.0, LIMIT - 150, LIMIT)  # 30 s idle at full: no refill to count
+    for step in range(1, 3 * WINDOW_CALLS):
+        meter.sent(1000, 100)
+        meter.seen(step * 30.0, LIMIT - 150, LIMIT)  # idle at full: refills hide the charge
     reading = meter.reading()
     assert reading is not None
-    assert reading.charged == pytest.approx(150)
+    assert reading.scale is None
+    assert reading.charged == pytest.approx(1100 * (3 * WINDOW_CALLS - 1))  # at face value
 
 
 def test_a_nonsense_header_is_ignored() -> None:

@@ -235,6 +235,7 @@ class Store:
                 " conversations_skipped = %s, conversations_failed = %s,"
                 " messages_processed = %s, numbers_found = %s, front_calls = %s,"
                 " openai_calls = %s, prompt_tokens = %s, completion_tokens = %s,"
+                " model_calls_avoided = %s, completion_budget = %s, server_tokens = %s,"
                 " cost_usd = %s, error = %s WHERE id = %s",
                 (
                     status,
@@ -248,6 +249,9 @@ class Store:
                     stats.openai_calls,
                     stats.prompt_tokens,
                     stats.completion_tokens,
+                    stats.model_calls_avoided,
+                    stats.completion_budget,
+                    stats.server_tokens,
                     round(cost_usd, 6),
                     error,
                     run_id,

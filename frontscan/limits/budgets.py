@@ -40,6 +40,7 @@ from frontscan.limits.retry import (
 FRONT_STARTER_RPM = 50  # Front's smallest plan: the safe guess until headers say more
 FRONT_SEARCH_SHARE = 0.4  # "proportional rate limiting at 40% of your company's rate limit"
 FRONT_MIN_DELAY = 0.5  # never retry Front sooner than this (front-api.md §4)
+SYNC_MARGIN = 0.02  # share of an OpenAI limit never re-synced into (calls in flight)
 OPENAI_MIN_DELAY = 0.25  # OpenAI hints can be 12 ms; a pause that short just re-trips it
 
 
@@ -288,7 +289,8 @@ class OpenAIBudgets:
                 self._tighten(budget, limit)
             if limit is not None and (per_minute or remaining >= limit):
                 meter.seen(now, remaining, limit)
-            share = max(0.0, remaining - (limit or 0.0) * self.headroom)
+            # A response's `remaining` predates calls sent since: keep a margin for them.
+            share = max(0.0, remaining - (limit or 0.0) * (self.headroom + SYNC_MARGIN))
             budget.sync_remaining(share, reset, continuous=True, both_ways=both_ways and per_minute)
 
     def on_429(self, kind: str | None, message: str, headers: Mapping[str, str]) -> float:

@@ -34,26 +34,26 @@ class ServerMeter:
 
     `sent` is called once per admitted call with the prompt part (what frontscan
     estimated) and the fixed part (the completion budget, or 1 for a request), `seen`
-    with each response's `remaining` and `limit`. Between two readings the server charged
-    `min(limit, previous + refill) - remaining`; the sum over the run is its spend.
-    Calls sent before the first reading are valued at the learned scale.
+    with each response's `remaining` and `limit`. Between two readings in which the
+    bucket cannot have reached its limit, the server charged exactly
+    `previous + refill - remaining`; set against what was sent meanwhile, that gives
+    the scale. A bucket that may have filled up meanwhile forgot part of the charges,
+    so such a stretch teaches nothing. The run's spend is then what was sent, valued at
+    the scale (at face value until one is learned).
     """
 
     def __init__(self) -> None:
-        self._charged = 0.0
-        self._last: tuple[float, float, float] | None = None  # (at, remaining, limit)
+        self._last: tuple[float, float] | None = None  # (at, remaining)
         self._first_free: float | None = None
         self._before_first = (0.0, 0.0)  # (prompt, fixed) sent before the first reading
-        self._sent_prompt = 0.0
-        self._sent_fixed = 0.0
-        self._calls = 0
-        self._mark: tuple[float, float, float, float, int] | None = None
+        self._sent = (0.0, 0.0)  # (prompt, fixed), the whole run
+        self._since = (0.0, 0.0, 0)  # (prompt, fixed, calls) since the last reading
+        self._learning = (0.0, 0.0, 0.0, 0, 0.0)  # (drop, prompt, fixed, calls, seconds)
         self.scale: float | None = None
 
     def sent(self, prompt: float, fixed: float) -> None:
-        self._sent_prompt += prompt
-        self._sent_fixed += fixed
-        self._calls += 1
+        self._sent = (self._sent[0] + prompt, self._sent[1] + fixed)
+        self._since = (self._since[0] + prompt, self._since[1] + fixed, self._since[2] + 1)
         if self._last is None:
             before = self._before_first
             self._before_first = (before[0] + prompt, before[1] + fixed)
@@ -65,25 +65,30 @@ class ServerMeter:
         if self._last is None:
             self._first_free = remaining
         else:
-            last_at, last_remaining, _ = self._last
-            refilled = last_remaining + limit / 60.0 * max(0.0, at - last_at)
-            self._charged += min(limit, refilled) - remaining
-        self._last = (at, remaining, limit)
-        self._learn(at)
+            last_at, last_remaining = self._last
+            elapsed = max(0.0, at - last_at)
+            refilled = last_remaining + limit / 60.0 * elapsed
+            if refilled < limit:  # never full meanwhile: the drop is the whole charge
+                drop, prompt, fixed, calls, seconds = self._learning
+                self._learning = (
+                    drop + refilled - remaining,
+                    prompt + self._since[0],
+                    fixed + self._since[1],
+                    calls + self._since[2],
+                    seconds + elapsed,
+                )
+                self._learn()
+        self._last = (at, remaining)
+        self._since = (0.0, 0.0, 0)
 
-    def _learn(self, at: float) -> None:
-        here = (at, self._charged, self._sent_prompt, self._sent_fixed, self._calls)
-        if self._mark is None:
-            self._mark = here
+    def _learn(self) -> None:
+        drop, prompt, fixed, calls, seconds = self._learning
+        if calls < WINDOW_CALLS or seconds < WINDOW_SECONDS:
             return
-        start, charged, prompt, fixed, calls = self._mark
-        if self._calls - calls < WINDOW_CALLS or at - start < WINDOW_SECONDS:
+        self._learning = (0.0, 0.0, 0.0, 0, 0.0)
+        if prompt <= 0:
             return
-        self._mark = here
-        spent_prompt = self._sent_prompt - prompt
-        if spent_prompt <= 0:
-            return
-        scale = (self._charged - charged - (self._sent_fixed - fixed)) / spent_prompt
+        scale = (drop - fixed) / prompt
         if SCALE_RANGE[0] <= scale <= SCALE_RANGE[1]:
             self.scale = scale if self.scale is None else 0.5 * (self.scale + scale)
 
@@ -91,10 +96,10 @@ class ServerMeter:
         """The run so far, or None when no response carried the header."""
         if self._first_free is None:
             return None
+        scale = self.scale if self.scale is not None else 1.0
         prompt, fixed = self._before_first
-        early = prompt * (self.scale if self.scale is not None else 1.0) + fixed
         return MeterReading(
-            charged=max(0.0, self._charged) + early,
-            free_at_start=self._first_free + early,
+            charged=self._sent[0] * scale + self._sent[1],
+            free_at_start=self._first_free + prompt * scale + fixed,
             scale=self.scale,
         )
