@@ -13,7 +13,8 @@ no number, quoted threads several replies deep), each strategy gets a fresh simu
 
 Reported per strategy, all from the simulator's own counters (what the server saw):
 model calls, prompt / completion tokens per conversation, TPM charged per conversation,
-cost per 1,000 conversations, recall and precision, wall time, and two ratios to the
+cost per 1,000 conversations (for the old design: per conversation it did not lose to a
+429), recall and precision, wall time, and two ratios to the
 TPM bound: `server` = (TPM the server charged, less what its bucket held at the start)
 / TPM, over the wall time, and frontscan's own summary figure (computed from the headers).
 
@@ -161,7 +162,7 @@ async def old_row(sim: RunningSimulator, args: argparse.Namespace) -> Row:
     stats = sim.openai_stats
     return Row(
         "old",
-        result.conversations,
+        result.conversations - result.failed,  # per conversation it actually scanned
         result.seconds,
         stats.total_requests,
         stats.prompt_tokens,
@@ -192,11 +193,12 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
     tokens.set_xticks(list(xs), names)
     tokens.set_ylabel("tokens per conversation")
     tokens.legend()
-    speed.bar(names, [r.conversations / r.seconds for r in rows], color="tab:green")
-    speed.set_ylabel("conversations per second")
+    good = [r.conversations * r.recall / r.seconds for r in rows]
+    speed.bar(names, good, color="tab:green")
+    speed.set_ylabel("conversations scanned correctly per second")
     for x, row in enumerate(rows):
-        speed.annotate(f"{row.server_ratio:.2f}x bound", (x, row.conversations / row.seconds),
-                       ha="center", va="bottom")  # fmt: skip
+        label = f"{row.server_ratio:.2f} of TPM bound" if row.server_ratio else "not TPM-bound"
+        speed.annotate(label, (x, good[x]), ha="center", va="bottom")
     fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
