@@ -57,7 +57,7 @@ _LABEL = re.compile(
 _LOOSE = re.compile(r"[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ \-][A-Za-z0-9]*\d[A-Za-z0-9]*)*")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Passage:
     """One window of a message's new text, by character offsets into that text."""
 
@@ -129,7 +129,7 @@ def passages(text: str, candidates: Sequence[Candidate]) -> list[Passage]:
     if not anchors and not _number_runs(text):
         return []  # nothing here could be an answer: validation needs 8+ characters, a digit
     if len(text) <= WHOLE_MESSAGE_CHARS:
-        return [Passage(0, len(text))]
+        return [Passage(start=0, end=len(text))]
     windows = sorted(
         (_snap_left(text, s - WINDOW_BEFORE), _snap_right(text, e + WINDOW_AFTER))
         for s, e in anchors
@@ -140,7 +140,7 @@ def passages(text: str, candidates: Sequence[Candidate]) -> list[Passage]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
             merged.append([start, end])
-    return [Passage(s, e) for s, e in merged]
+    return [Passage(start=s, end=e) for s, e in merged]
 
 
 def evidence(text: str, candidates: Sequence[Candidate]) -> str:
@@ -211,6 +211,8 @@ def detector_is_sure(text: str, candidates: Sequence[Candidate]) -> bool:
 
 
 def expected_numbers(texts_and_candidates: Sequence[tuple[str, Sequence[Candidate]]]) -> int:
-    """How many numbers a call may hold: candidates plus unexplained hints, all messages."""
-    return sum(sum(c.storable for c in cands) + len(hints(text, cands))
-               for text, cands in texts_and_candidates)  # fmt: skip
+    """How many numbers a call may hold: storable candidates plus hints, all messages."""
+    total = 0
+    for text, candidates in texts_and_candidates:
+        total += sum(c.storable for c in candidates) + len(hints(text, candidates))
+    return total

@@ -120,3 +120,17 @@ def test_token_estimate_charges_the_whole_output_budget_and_costs_follow_the_pri
     assert price_of("gpt-4o-mini-2024-07-18") == price_of("gpt-4o-mini") == (0.15, 0.60)
     assert price_of("gpt-4o") == (2.50, 10.00)
     assert cost_usd("gpt-4o-mini", 1_000_000, 1_000_000) == 0.75
+
+
+def test_answers_are_checked_against_the_full_text_not_only_the_passages_sent() -> None:
+    filler = "We value your custom and hope to see you again soon. " * 20
+    text = f"Your UPS tracking number is {UPS}.\n\n{filler}\n\nRef code QX82 1744 0093 5512 end."
+    prepared = [prepare(message("msg_1", text, 1.0))]
+    sent = build_prompt("s", prepared)[1]["content"]
+    assert UPS in sent
+    assert "QX82" not in sent  # no keyword near it: not a window
+    finds, dropped = validate(
+        Extraction(numbers=[found("msg_1", "QX82174400935512", None)]), prepared
+    )
+    assert [f.number for f in finds] == ["QX82174400935512"]  # it is in the message all the same
+    assert dropped == 0

@@ -169,8 +169,11 @@ def test_bound_ignores_terms_without_a_rate() -> None:
 
 def test_summary_json_round_trips_with_every_key() -> None:
     data = json.loads(summary().to_json())
-    expected = [f.name for f in fields(Summary)] + ["ratio_to_bound"]
+    expected = [f.name for f in fields(Summary)]
+    expected += ["ratio_to_bound", "tokens_per_call", "cost_per_1000"]
     assert list(data) == expected
+    assert data["tokens_per_call"] == round((91_234 + 4_321) / 60, 1)
+    assert data["cost_per_1000"] == round(1000 * 0.0123456789 / 125, 6)  # scanned + failed
     assert data["run_id"] == 12
     assert data["window_before"] is None
     assert data["cost_usd"] == 0.012346
@@ -186,7 +189,7 @@ def test_ratio_to_bound_is_zero_for_a_run_that_took_no_time() -> None:
 
 def test_summary_table_has_the_operator_rows() -> None:
     console = Console(file=io.StringIO(), width=120)
-    console.print(summary_table(summary(stop_reason="max-cost")))
+    console.print(summary_table(summary(stop_reason="max-cost", model_calls_avoided=7)))
     text = console.file.getvalue()  # type: ignore[attr-defined]
     for label in ("scanned", "skipped as up to date", "OpenAI calls", "429s", "max-cost"):
         assert label in text
@@ -194,6 +197,8 @@ def test_summary_table_has_the_operator_rows() -> None:
     assert "91,234 prompt + 4,321 completion" in text
     assert "$0.0123" in text
     assert "1 m 40 s" in text
+    assert "60 (7 avoided: detector sure)" in text
+    assert "per 1,000 conversations" in text
 
 
 def test_print_summary_json_goes_to_stdout_only() -> None:
