@@ -177,7 +177,7 @@ async def test_rpm_429_counts_and_has_no_retry_after() -> None:
     assert headers["x-ratelimit-limit-requests"] == "3"
     assert headers["x-ratelimit-remaining-requests"] == "0"
     assert GO_DURATION.match(headers["x-ratelimit-reset-requests"])
-    assert int(headers["x-ratelimit-remaining-tokens"]) < int(headers["x-ratelimit-limit-tokens"])
+    assert int(headers["x-ratelimit-remaining-tokens"]) <= int(headers["x-ratelimit-limit-tokens"])
 
 
 async def test_the_server_charges_prompt_bytes_over_four_plus_the_whole_budget() -> None:
