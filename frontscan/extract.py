@@ -35,7 +35,7 @@ from frontscan.errors import (
     TransientError,
 )
 from frontscan.evidence import retry_budget
-from frontscan.limits.budgets import OpenAIBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters
 

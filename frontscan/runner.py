@@ -24,7 +24,8 @@ from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
 from frontscan.limits.bound import bound_seconds
-from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
+from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Planned, SearchPage
 from frontscan.pipeline import Pipeline, Plan
 from frontscan.report import ScanReporter

@@ -15,7 +15,8 @@ import pytest
 from aiolimiter import AsyncLimiter
 
 from frontscan.limits.bucket import Budget
-from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets, estimate_prompt_tokens
+from frontscan.limits.budgets import FrontBudgets, estimate_prompt_tokens
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from tests.virtual_time import virtual_time
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from frontscan.limits.bucket import Budget
-from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.meter import WINDOW_CALLS, ServerMeter
+from frontscan.limits.openai_budgets import OpenAIBudgets
 
 LIMIT = 120_000.0
 

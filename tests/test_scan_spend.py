@@ -8,7 +8,7 @@ import pytest
 
 from frontscan.errors import ItemError
 from frontscan.extract import OpenAIExtractor
-from frontscan.limits.budgets import OpenAIBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.models import Message
 from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.openai_model import MistakeRates
