@@ -74,6 +74,12 @@ class Row:
     server_ratio: float
     summary_ratio: float | None = None
     avoided: int | None = None
+    total: int = 0  # every conversation in the window, lost ones included
+
+    @property
+    def good_per_second(self) -> float:
+        """Conversations scanned correctly per second: recall times all conversations."""
+        return (self.total or self.conversations) * self.recall / self.seconds
 
     def per_conversation(self, value: int) -> float:
         return value / self.conversations if self.conversations else 0.0
@@ -172,6 +178,7 @@ async def old_row(sim: RunningSimulator, args: argparse.Namespace) -> Row:
         precision,
         sum(stats.rate_limited.values()),
         server_ratio(sim, args.openai_tpm, result.seconds),
+        total=result.conversations,
     )
 
 
@@ -193,7 +200,7 @@ def plot(rows: list[Row], path: Path, title: str) -> None:
     tokens.set_xticks(list(xs), names)
     tokens.set_ylabel("tokens per conversation")
     tokens.legend()
-    good = [r.conversations * r.recall / r.seconds for r in rows]
+    good = [r.good_per_second for r in rows]
     speed.bar(names, good, color="tab:green")
     speed.set_ylabel("conversations scanned correctly per second")
     for x, row in enumerate(rows):
