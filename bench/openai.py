@@ -44,10 +44,11 @@ from dataclasses import dataclass, replace  # noqa: E402
 import pgserver  # noqa: E402
 
 from bench.throughput import END, START, stored_pairs, truth_pairs  # noqa: E402
-from frontscan.answers import Prompting, cost_usd  # noqa: E402
 from frontscan.config import ScanSettings, Settings  # noqa: E402
+from frontscan.models import Prompting, ScanRequest  # noqa: E402
+from frontscan.prompt import cost_usd  # noqa: E402
 from frontscan.report import make_reporter  # noqa: E402
-from frontscan.runner import ScanRequest, scan  # noqa: E402
+from frontscan.runner import scan  # noqa: E402
 from frontscan.simulator.baseline import run_baseline  # noqa: E402
 from frontscan.simulator.runtime import (  # noqa: E402
     RunningSimulator,
@@ -126,7 +127,7 @@ async def frontscan_row(
         base, sim, openai_rpm=args.openai_rpm, openai_tpm=args.openai_tpm, database_url=dsn
     )
     settings = replace(settings, openai=replace(settings.openai, prompt=prompting))
-    with make_reporter(tty=False, json_mode=True, stream=io.StringIO()) as reporter:
+    with make_reporter(tty=False, stream=io.StringIO()) as reporter:
         result = await scan(
             settings,
             ScanRequest(
@@ -139,7 +140,7 @@ async def frontscan_row(
     stats = sim.openai_stats
     return Row(
         prompting,
-        s.scanned + s.failed,
+        s.stats.conversations_scanned + s.stats.conversations_failed,
         s.wall_seconds,
         stats.total_requests,
         stats.prompt_tokens,
@@ -150,7 +151,7 @@ async def frontscan_row(
         sum(stats.rate_limited.values()),
         server_ratio(sim, args.openai_tpm, s.wall_seconds),
         s.ratio_to_bound,
-        s.model_calls_avoided,
+        s.stats.model_calls_avoided,
     )
 
 

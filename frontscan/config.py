@@ -18,14 +18,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 
 from frontscan.errors import ConfigError
 from frontscan.ledger.dsn import redact_dsn
-
-LlmMode = Literal["auto", "always", "never"]
+from frontscan.models import LlmMode, Prompting
 
 DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 
@@ -73,7 +72,7 @@ class OpenAISettings:
     rpm: int = 500
     tpm: int = 200_000
     max_completion_tokens: int = 400  # the ceiling; each call's budget is sized to its answer
-    prompt: Literal["evidence", "whole"] = "evidence"  # "whole": full new text, as before
+    prompt: Prompting = "evidence"  # "whole": the full new text of each message, as before
 
 
 @dataclass(frozen=True)

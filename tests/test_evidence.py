@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from frontscan.answers import prepare
 from frontscan.detector.carriers import find_candidates
 from frontscan.evidence import (
     COMPLETION_BASE,
@@ -18,6 +17,7 @@ from frontscan.evidence import (
     retry_budget,
 )
 from frontscan.models import Message
+from frontscan.prompt import prepare
 
 UPS = "1Z999AA10123456784"  # the reference's valid UPS number
 USPS_GROUPED = "9400 1000 0000 0000 0000 00"  # not checked here: only its shape matters
@@ -138,7 +138,16 @@ def test_every_planted_number_of_a_realistic_notice_survives_the_windows() -> No
         f'<tr><td>UPS</td><td><a href="https://track.example.com/ups?n={UPS}">{UPS}</a></td>'
         f"</tr></table><p>{FOOTER}</p></div></body></html>"
     )
-    msg = Message("msg_1", "cnv_1", 1.0, "email", True, "Your order has shipped", html, None)
+    msg = Message(
+        id="msg_1",
+        conversation_id="cnv_1",
+        created_at=1.0,
+        type="email",
+        is_inbound=True,
+        subject="Your order has shipped",
+        body=html,
+        text=None,
+    )
     prepared = prepare(msg)
     sent = evidence(prepared.text, prepared.candidates)
     assert UPS in sent
