@@ -18,8 +18,7 @@ from rich.table import Table
 
 from frontscan.errors import FrontscanError, Interrupted, ItemError
 from frontscan.models import Planned, RunStats, Window
-from frontscan.report import duration
-from frontscan.window import iso
+from frontscan.window import duration, iso
 
 Status = Literal["succeeded", "partial", "failed", "interrupted"]
 
