@@ -24,7 +24,8 @@ from frontscan.event_groups import usable_body
 from frontscan.extract import open_extractor
 from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store, shown_dsn
-from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
+from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 
 Verdict = Literal["ok", "warn", "fail"]
 

@@ -24,7 +24,8 @@ from frontscan.front_sources import choose_source, events_line
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
 from frontscan.limits.bound import ApiUsage, usage_bound, with_usage
-from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets
+from frontscan.limits.budgets import FrontBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.models import ConversationRef, Plan, Planned, ScanRequest, Window
 from frontscan.pipeline import Pipeline
 from frontscan.prompt import cost_usd
@@ -142,6 +143,7 @@ async def _plan(store: Store, settings: Settings, request: ScanRequest) -> tuple
         llm=settings.scan.llm,
         model=settings.openai.model,
         max_completion_tokens=settings.openai.max_completion_tokens,
+        prompting=settings.openai.prompt,
         slices=slices,
         retry_refs=retry_refs,
         concurrency=settings.scan.concurrency,

@@ -54,6 +54,10 @@ def simulate(
         float,
         typer.Option(min=0.0, max=1.0, help="Share of event messages served without a body."),
     ] = 0.0,
+    realistic: Annotated[
+        bool,
+        typer.Option(help="Mail as it really arrives: long HTML, newsletters, deep threads."),
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     front_port: Annotated[int, typer.Option(min=0, help="Front port (0 = any free port).")] = 0,
     openai_port: Annotated[int, typer.Option(min=0, help="OpenAI port (0 = any free port).")] = 0,
@@ -82,6 +86,7 @@ def simulate(
         azure_mode=azure,
         front_scopes=tuple(s for s in FULL_SCOPES if not (no_events_scope and "events" in s)),
         event_body_drop_rate=event_body_drop,
+        realistic=realistic,
         host=host,
         front_port=front_port,
         openai_port=openai_port,
