@@ -18,9 +18,16 @@ import aiohttp
 from yarl import URL
 
 from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
-from frontscan.limits.budgets import FrontBudgets
+from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
 from frontscan.limits.retry import with_retries
-from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
+from frontscan.models import (
+    ApiCounters,
+    ApiUsage,
+    ConversationMessages,
+    ConversationRef,
+    Message,
+    SearchPage,
+)
 
 PAGE_LIMIT = 100
 
@@ -101,6 +108,19 @@ class FrontClient:
         self.budgets = budgets
         self._attempts = attempts
         self.counters = ApiCounters()
+
+    def usage(self) -> ApiUsage:
+        """What this client has spent so far, and the rate limit it ran under."""
+        c = self.counters
+        return ApiUsage(
+            calls=c.calls,
+            rate_limited=c.rate_limited,
+            throttled_seconds=c.throttled_seconds,
+            http_seconds=c.http_seconds,
+            requests_per_minute=self.budgets.limit or self.budgets.company.per_minute,
+            search_calls=self.budgets.search.stats.calls,
+            search_share=FRONT_SEARCH_SHARE,
+        )
 
     async def check_auth(self) -> str:
         """`GET /me`: a cheap probe that fails fast on a bad token and teaches the budget."""

@@ -8,8 +8,9 @@ Both write to stderr only, so `--json` keeps stdout for the single summary objec
 from __future__ import annotations
 
 import sys
+import time
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Self, TextIO
 
 from rich.console import Console
@@ -17,10 +18,22 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from frontscan.models import BatchTiming, Outcome
+from frontscan.window import iso
 
 
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+def duration(seconds: float | None) -> str:
+    """The one way frontscan shows a length of time: `4.2 s`, `3 m 05 s`, `2 h 07 m`."""
+    if seconds is None:
+        return "-"  # still running, or the process died before closing the run
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m {secs:02d} s"
 
 
 def batch_line(timing: BatchTiming) -> str:
@@ -106,7 +119,7 @@ class PlainReporter(ScanReporter):
         self._stream = stream
 
     def _emit(self, line: str) -> None:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = iso(float(int(time.time())))  # to the second: cron logs stay narrow
         self._stream.write(f"{stamp} {line}\n")
         self._stream.flush()
 
@@ -175,13 +188,11 @@ class RichReporter(ScanReporter):
         self._progress.console.print(line, markup=False)
 
 
-def make_reporter(*, tty: bool, json_mode: bool, stream: TextIO | None = None) -> ScanReporter:
+def make_reporter(*, tty: bool, stream: TextIO | None = None) -> ScanReporter:
     """The reporter for this terminal, always on `stream` (default stderr).
 
-    `json_mode` changes nothing here on purpose: stdout must stay clean for the JSON
-    summary, and no reporter ever writes to stdout.
+    Never stdout, `--json` or not: stdout stays clean for the JSON summary.
     """
-    del json_mode
     if tty:
         return RichReporter(Console(file=stream, stderr=True, force_terminal=True))
     return PlainReporter(stream if stream is not None else sys.stderr)

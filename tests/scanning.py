@@ -72,7 +72,7 @@ def settings_for(
 
 async def run_scan(settings: Settings, **request: object) -> ScanResult:
     log = io.StringIO()
-    with make_reporter(tty=False, json_mode=True, stream=log) as reporter:
+    with make_reporter(tty=False, stream=log) as reporter:
         return await scan(settings, ScanRequest(**request), reporter)  # type: ignore[arg-type]
 
 

@@ -78,10 +78,10 @@ async def test_status_after_real_scans_matches_the_ledger(database_url: str) -> 
     assert [r["id"] for r in data["runs"]] == [cron.summary.run_id, first.summary.run_id]
     newest, oldest = data["runs"]
     assert oldest["status"] == newest["status"] == "succeeded"
-    assert oldest["conversations_scanned"] == first.summary.scanned == 30
-    assert oldest["numbers_found"] == first.summary.numbers_found > 0
-    assert oldest["front_calls"] == first.summary.front_calls
-    assert oldest["openai_calls"] == first.summary.openai_calls
+    assert oldest["conversations_scanned"] == first.summary.stats.conversations_scanned == 30
+    assert oldest["numbers_found"] == first.summary.stats.numbers_found > 0
+    assert oldest["front_calls"] == first.summary.stats.front_calls
+    assert oldest["openai_calls"] == first.summary.stats.openai_calls
     assert oldest["cost_usd"] == round(first.summary.cost_usd, 6)
     assert iso_time(oldest["window_after"]) == START
     assert oldest["window_before"] is None

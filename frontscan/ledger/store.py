@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from importlib import resources
 from typing import Any
 
@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from frontscan.errors import DatabaseError, LockHeldError
-from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats
+from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats, Window
 
 SCHEMA = "frontscan"
 # Any constant works as long as every frontscan process agrees on it.
@@ -174,7 +174,16 @@ class Store:
                 (list(ids),),
             )
             rows = await cursor.fetchall()
-        return {row[0]: LedgerEntry(row[0], _ms(row[1]), row[2], row[3], row[4]) for row in rows}
+        return {
+            row[0]: LedgerEntry(
+                id=row[0],
+                scanned_through=_ms(row[1]),
+                last_message_id=row[2],
+                status=row[3],
+                attempts=row[4],
+            )
+            for row in rows
+        }
 
     async def failed_conversations(self) -> list[ConversationRef]:
         """Conversations whose last attempt failed, whatever their dates (--retry-failed).
@@ -187,7 +196,10 @@ class Store:
                 " ORDER BY id"
             )
             rows = await cursor.fetchall()
-        return [ConversationRef(row[0], row[1], None, None) for row in rows]
+        return [
+            ConversationRef(id=row[0], subject=row[1], last_message_id=None, updated_at=None)
+            for row in rows
+        ]
 
     # -- recording outcomes ---------------------------------------------------------------
 
@@ -212,14 +224,12 @@ class Store:
 
     # -- runs -----------------------------------------------------------------------------
 
-    async def start_run(
-        self, window_after: float | None, window_before: float | None, options: Mapping[str, Any]
-    ) -> int:
+    async def start_run(self, window: Window, options: Mapping[str, Any]) -> int:
         async with self._transaction() as conn:
             cursor = await conn.execute(
                 f"INSERT INTO {SCHEMA}.runs (window_after, window_before, options)"
                 " VALUES (to_timestamp(%s), to_timestamp(%s), %s) RETURNING id",
-                (window_after, window_before, json.dumps(dict(options))),
+                (window.after, window.before, json.dumps(dict(options))),
             )
             row = await cursor.fetchone()
         assert row is not None
@@ -228,30 +238,18 @@ class Store:
     async def finish_run(
         self, run_id: int, status: str, stats: RunStats, cost_usd: float, error: str | None
     ) -> None:
+        """Close the run row: every `RunStats` counter goes to the column of its name."""
         async with self._transaction() as conn:
             await conn.execute(
                 f"UPDATE {SCHEMA}.runs SET finished_at = now(), status = %s,"
                 " conversations_seen = %s, conversations_scanned = %s,"
                 " conversations_skipped = %s, conversations_failed = %s,"
-                " messages_processed = %s, numbers_found = %s, front_calls = %s,"
-                " openai_calls = %s, prompt_tokens = %s, completion_tokens = %s,"
+                " messages_processed = %s, numbers_found = %s, llm_dropped = %s, batches = %s,"
+                " front_calls = %s, openai_calls = %s, prompt_tokens = %s,"
+                " completion_tokens = %s, rate_limited = %s, throttled_seconds = %s,"
                 " cost_usd = %s, error = %s WHERE id = %s",
-                (
-                    status,
-                    stats.conversations_seen,
-                    stats.conversations_scanned,
-                    stats.conversations_skipped,
-                    stats.conversations_failed,
-                    stats.messages_processed,
-                    stats.numbers_found,
-                    stats.front_calls,
-                    stats.openai_calls,
-                    stats.prompt_tokens,
-                    stats.completion_tokens,
-                    round(cost_usd, 6),
-                    error,
-                    run_id,
-                ),
+                # astuple keeps RunStats field order, the order of the columns above
+                (status, *astuple(stats), round(cost_usd, 6), error, run_id),
             )
 
     async def forget(self, conversation_ids: Sequence[str]) -> None:
