@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import astuple, dataclass
 from importlib import resources
 from typing import Any
@@ -208,19 +208,12 @@ class Store:
         if not outcomes:
             return 0
         async with self._transaction() as conn:
-            await conn.execute(
-                _QUERIES["upsert_conversations"], _conversation_columns(outcomes, run_id)
-            )
-            messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
-            if messages:
-                await conn.execute(_QUERIES["upsert_messages"], _message_columns(messages))
-            numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
-            if not numbers:
-                return 0
-            cursor = await conn.execute(
-                _QUERIES["insert_numbers"], _number_columns(numbers, run_id)
-            )
-            return len(await cursor.fetchall())
+            return await record_in(conn, outcomes, run_id)
+
+    def transaction(self) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """One transaction, errors translated, for a caller that must write several things
+        atomically (batch collection: results and "collected" together)."""
+        return self._transaction()
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -326,6 +319,28 @@ class Store:
         except psycopg.Error as error:
             message = scrub(str(error), _password_of(self._dsn))
             raise DatabaseError(f"database error: {message}") from None
+
+
+async def record_in(
+    conn: psycopg.AsyncConnection[Any], outcomes: Sequence[Outcome], run_id: int | None
+) -> int:
+    """Write outcomes inside the caller's transaction; returns how many new numbers."""
+    if not outcomes:
+        return 0
+    await conn.execute(_QUERIES["upsert_conversations"], _conversation_columns(outcomes, run_id))
+    messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
+    if messages:
+        await conn.execute(_QUERIES["upsert_messages"], _message_columns(messages))
+    numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
+    if not numbers:
+        return 0
+    cursor = await conn.execute(_QUERIES["insert_numbers"], _number_columns(numbers, run_id))
+    return len(await cursor.fetchall())
+
+
+def query(name: str) -> str:
+    """A named query of `sql/queries.sql`."""
+    return _QUERIES[name]
 
 
 def _ms(value: float | None) -> float | None:
