@@ -5,9 +5,9 @@ imports openai. A Batch API line carries the very request `parse` sends (`batch_
 and its answer goes through the same parsing and checks (`claims_from_batch`).
 
 The SDK runs with `max_retries=0` so that frontscan's own policy (`limits.with_retries`)
-is the one layer that retries, and every retry re-acquires the RPM and TPM budgets. SDK errors become FrontscanErrors here:
-quota and billing stop the run, 401 stops the run, "request too large" fails the item,
-429/5xx/timeouts and unusable answers are retried.
+is the one layer that retries, and every retry re-acquires the RPM and TPM budgets.
+SDK errors become FrontscanErrors here: quota and billing stop the run, 401 stops the
+run, "request too large" fails the item, 429/5xx/timeouts and unusable answers are retried.
 """
 
 from __future__ import annotations
