@@ -8,10 +8,10 @@ pipeline decides when and how many of these run; this module decides what each o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from frontscan.answers import EXTRACTOR_VERSION, merge, validate
+from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
 from frontscan.errors import ConfigError, ItemError
 from frontscan.models import (
     ConversationRef,
@@ -22,8 +22,16 @@ from frontscan.models import (
     Plan,
     Planned,
 )
-from frontscan.ports import Extractor, Source
-from frontscan.prompt import cost_usd, model_call, needs_model, prepare, worst_cost_usd
+from frontscan.ports import BatchRoute, Extractor, Source
+from frontscan.prompt import (
+    PreparedMessage,
+    cost_usd,
+    model_call,
+    needs_model,
+    prepare,
+    worst_batch_cost_usd,
+    worst_cost_usd,
+)
 
 
 class OverBudget(Exception):
@@ -42,6 +50,18 @@ class Spending:
         self._model = model
         self._limit = limit
         self._reserved = 0.0
+        self.batch_usd = 0.0  # worst case of the lines put in batches by this run
+
+    def commit_batch(self, call: ModelCall) -> None:
+        """Count a batch line at its worst case (half price); it is paid when it runs."""
+        worst = worst_batch_cost_usd(call)
+        if self._over(worst):
+            raise OverBudget
+        self.batch_usd += worst
+
+    def _over(self, worst: float) -> bool:
+        spent = self.spent_usd + self.batch_usd + self._reserved
+        return self._limit is not None and spent + worst > self._limit
 
     @property
     def spent_usd(self) -> float:
@@ -53,7 +73,7 @@ class Spending:
     @contextmanager
     def reserve(self, call: ModelCall) -> Iterator[None]:
         worst = worst_cost_usd(call)
-        if self._limit is not None and self.spent_usd + self._reserved + worst > self._limit:
+        if self._over(worst):
             raise OverBudget
         self._reserved += worst
         try:
@@ -73,16 +93,25 @@ class ConversationScanner:
     """Turns one conversation ref into its `Outcome` (dry runs: also a `Planned`)."""
 
     def __init__(
-        self, source: Source, extractor: Extractor | None, plan: Plan, spending: Spending
+        self,
+        source: Source,
+        extractor: Extractor | None,
+        plan: Plan,
+        spending: Spending,
+        batch: BatchRoute | None = None,
     ) -> None:
         self._source = source
         self._extractor = extractor
         self._plan = plan
         self._spending = spending
+        self._batch = batch
         self.planned: list[Planned] = []  # dry runs only, in the order they were decided
 
-    async def scan(self, ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:
-        """The outcome to record. Raises `OverBudget`, and fatal errors as they come.
+    async def scan(
+        self, ref: ConversationRef, entry: LedgerEntry | None, *, may_batch: bool = True
+    ) -> Outcome | None:
+        """The outcome to record, or None when the call went into a batch (`--openai-batch`:
+        recorded when the batch is collected). Raises `OverBudget`, and fatal errors.
 
         An `ItemError` (this conversation only) becomes a failed outcome.
         """
@@ -102,8 +131,20 @@ class ConversationScanner:
                     max_completion_tokens=plan.max_completion_tokens,
                 )
             finds, dropped = None, 0
+            batched = (
+                call is not None
+                and may_batch
+                and self._batch is not None
+                and self._batch.takes(prepared, call)
+            )
             if request.dry_run:
-                self.planned.append(Planned(ref=ref, new_messages=len(prepared), call=call))
+                self.planned.append(
+                    Planned(ref=ref, new_messages=len(prepared), call=call, via_batch=batched)
+                )
+            elif batched and call is not None and self._batch is not None:
+                self._spending.commit_batch(call)
+                await self._batch.add(ref, prepared, call)
+                return None
             elif call is not None:
                 if self._extractor is None:
                     raise ConfigError("the model is needed but no OpenAI client was configured")
@@ -112,27 +153,36 @@ class ConversationScanner:
                 finds, dropped = validate(claims, prepared)
         except ItemError as error:
             return failed(ref, str(error))
-        newest = prepared[-1].message if prepared else None
-        return Outcome(
-            conversation=ref,
-            status="done",
-            scanned_through=newest.created_at
-            if newest
-            else (entry.scanned_through if entry else None),
-            last_message_id=newest.id if newest else ref.last_message_id,
-            messages=tuple(
-                MessageRecord(
-                    id=p.message.id,
-                    created_at=p.message.created_at,
-                    content_hash=p.content_hash,
-                    status="done",
-                    extractor_version=EXTRACTOR_VERSION,
-                )
-                for p in prepared
-            ),
-            numbers=merge(ref.id, prepared, finds),
-            llm_dropped=dropped,
-        )
+        return done(ref, entry, prepared, finds, dropped)
+
+
+def done(
+    ref: ConversationRef,
+    entry: LedgerEntry | None,
+    prepared: Sequence[PreparedMessage],
+    finds: Sequence[ModelFind] | None,
+    dropped: int,
+) -> Outcome:
+    """A processed conversation's outcome; batch answers are recorded through this too."""
+    newest = prepared[-1].message if prepared else None
+    return Outcome(
+        conversation=ref,
+        status="done",
+        scanned_through=newest.created_at if newest else (entry.scanned_through if entry else None),
+        last_message_id=newest.id if newest else ref.last_message_id,
+        messages=tuple(
+            MessageRecord(
+                id=p.message.id,
+                created_at=p.message.created_at,
+                content_hash=p.content_hash,
+                status="done",
+                extractor_version=EXTRACTOR_VERSION,
+            )
+            for p in prepared
+        ),
+        numbers=merge(ref.id, prepared, finds),
+        llm_dropped=dropped,
+    )
 
 
 def _merged(ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:

@@ -39,6 +39,7 @@ class OpenBatch:
     status: str
     requests: int
     estimated_usd: float
+    estimated_tokens: int
     submitted_at: float
 
 
@@ -74,13 +75,21 @@ class BatchLedger:
         run_id: int | None,
         model: str,
         estimated_usd: float,
+        estimated_tokens: int,
         requests: Sequence[NewRequest],
     ) -> int:
         """Record a batch and its requests before `batches.create` is called."""
         async with self._store.transaction() as conn:
             cursor = await conn.execute(
                 query("batch_insert"),
-                (input_file_id, run_id, model, len(requests), round(estimated_usd, 6)),
+                (
+                    input_file_id,
+                    run_id,
+                    model,
+                    len(requests),
+                    round(estimated_usd, 6),
+                    estimated_tokens,
+                ),
             )
             row = await cursor.fetchone()
             assert row is not None

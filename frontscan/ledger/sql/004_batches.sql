@@ -12,6 +12,7 @@ CREATE TABLE frontscan.batches (
     status             text NOT NULL DEFAULT 'submitting',
     requests           integer NOT NULL CHECK (requests > 0),
     estimated_usd      numeric(12, 6) NOT NULL DEFAULT 0,
+    estimated_tokens   bigint NOT NULL DEFAULT 0,
     submitted_at       timestamptz NOT NULL DEFAULT now(),
     checked_at         timestamptz,
     collected_at       timestamptz,

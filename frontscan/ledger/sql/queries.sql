@@ -54,8 +54,9 @@ ON CONFLICT (message_id, tracking_number) DO NOTHING
 RETURNING id;
 
 -- name: batch_insert
-INSERT INTO frontscan.batches (input_file_id, run_id, model, requests, estimated_usd)
-VALUES (%s, %s, %s, %s, %s)
+INSERT INTO frontscan.batches
+    (input_file_id, run_id, model, requests, estimated_usd, estimated_tokens)
+VALUES (%s, %s, %s, %s, %s, %s)
 RETURNING id;
 
 -- name: batch_requests_insert
@@ -76,7 +77,7 @@ WHERE id = %s AND collected_at IS NULL;
 
 -- name: batches_open
 SELECT id, openai_batch_id, input_file_id, model, status, requests,
-       estimated_usd::float8 AS estimated_usd,
+       estimated_usd::float8 AS estimated_usd, estimated_tokens,
        extract(epoch FROM submitted_at)::float8 AS submitted_at
 FROM frontscan.batches WHERE collected_at IS NULL ORDER BY id;
 
