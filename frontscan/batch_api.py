@@ -9,7 +9,8 @@ consume the per-minute budgets, so nothing here touches the RPM/TPM buckets.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -135,6 +136,14 @@ class BatchClient:
             log.warning("batch.retry %s in %.1f s: %s", what, delay, error)
 
         return await with_retries(once, attempts=self._attempts, on_retry=retrying)
+
+
+@asynccontextmanager
+async def opened(api_key: str, base_url: str | None) -> AsyncIterator[BatchClient]:
+    """A client of its own (`frontscan batches`): no SDK retries, long timeouts for files."""
+    client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=120.0)
+    async with client:
+        yield BatchClient(client)
 
 
 def _translate(what: str, error: openai.OpenAIError) -> FrontscanError:

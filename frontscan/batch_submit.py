@@ -45,6 +45,7 @@ DAY = 86_400.0
 class BatchPolicy:
     """Which calls may wait: old enough, and within the limits of one batch file."""
 
+    enabled: bool  # False: nothing goes to a batch, but waiting ones are still held back
     older_than_days: float
     now: float
     limits: Limits
@@ -88,7 +89,9 @@ class BatchSubmitter:
 
     def takes(self, prepared: Sequence[PreparedMessage], call: ModelCall) -> bool:
         """Decide for a batch, reserving the call's prompt tokens under the enqueued cap."""
-        if not self._policy.old_enough(prepared) or call.prompt_tokens > self._tokens_left:
+        if not self._policy.enabled or not self._policy.old_enough(prepared):
+            return False
+        if call.prompt_tokens > self._tokens_left:
             return False
         self._tokens_left -= call.prompt_tokens
         return True

@@ -17,6 +17,8 @@ from dataclasses import asdict, dataclass
 import aiohttp
 from openai import AsyncOpenAI
 
+from frontscan.batch_api import BatchClient
+from frontscan.batch_scan import BatchSide
 from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
 from frontscan.extract import OpenAIExtractor
@@ -38,7 +40,7 @@ from frontscan.models import (
 from frontscan.pipeline import Pipeline
 from frontscan.prompt import cost_usd
 from frontscan.report import ScanReporter
-from frontscan.summary import Summary, dry_run_stats, run_status
+from frontscan.summary import Summary, dry_run_cost, dry_run_stats, run_status
 from frontscan.window import check_order, resolve_window, split_window
 
 __all__ = ["ScanRequest", "ScanResult", "scan"]
@@ -92,10 +94,13 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         store = await _open_ledger(stack, settings, reporter, lock=not request.dry_run)
         plan, window = await _plan(store, settings, request)
         front = await _open_front(stack, settings, front_token)
-        extractor = _open_extractor(stack, settings, openai_key)
+        client = _open_openai(stack, settings, openai_key)
+        extractor = _open_extractor(settings, client)
         run_id = None
         if not request.dry_run:
             run_id = await store.start_run(window, _options(settings, request))
+        batches = BatchSide(settings, store, BatchClient(client) if client else None, run_id)
+        await batches.collect()  # earlier batches' answers first: nothing is asked twice
         pipeline = Pipeline(
             plan,
             _WindowSearch(front, request.inbox, request.query),
@@ -104,18 +109,28 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             reporter,
             run_id=run_id,
             pressure=lambda: _pressure(front, extractor),
+            batch=await batches.route(plan),
         )
         error = await _run(pipeline, reporter)
+        try:
+            batch_stats = await batches.finish()
+        except FrontscanError as failure:
+            error, batch_stats = error or failure, None
         front_usage, llm_usage = front.usage(), _usage(extractor)
         stats = pipeline.stats.with_usage(front_usage, llm_usage)
+        cost = cost_usd(settings.openai.model, stats.prompt_tokens, stats.completion_tokens)
         if request.dry_run:
             stats = dry_run_stats(stats, pipeline.planned)
+            cost = dry_run_cost(pipeline.planned)
+        elif batch_stats is not None:
+            cost += batch_stats.cost_usd
         summary = Summary(
             run_id=run_id,
             status=run_status(pipeline.stop_reason, stats, error),
             window=window,
             stats=stats,
-            cost_usd=cost_usd(settings.openai.model, stats.prompt_tokens, stats.completion_tokens),
+            batch=batch_stats,
+            cost_usd=cost,
             wall_seconds=time.monotonic() - started,
             bound_seconds=_bound(settings, front_usage, llm_usage),
             stop_reason=pipeline.stop_reason,
@@ -181,16 +196,20 @@ async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> 
     return front
 
 
-def _open_extractor(
-    stack: AsyncExitStack, settings: Settings, key: str | None
-) -> OpenAIExtractor | None:
-    """The model client, or None when this run asks no model (`--llm never`, dry runs)."""
+def _open_openai(stack: AsyncExitStack, settings: Settings, key: str | None) -> AsyncOpenAI | None:
+    """The OpenAI client, or None when this run asks no model (`--llm never`, dry runs)."""
     if key is None:
         return None
     client = AsyncOpenAI(
         api_key=key, base_url=settings.openai.base_url, max_retries=0, timeout=60.0
     )
     stack.push_async_callback(client.close)
+    return client
+
+
+def _open_extractor(settings: Settings, client: AsyncOpenAI | None) -> OpenAIExtractor | None:
+    if client is None:
+        return None
     return OpenAIExtractor(client, OpenAIBudgets(settings.openai.rpm, settings.openai.tpm))
 
 
@@ -223,6 +242,8 @@ def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
         "model": settings.openai.model,
         "concurrency": settings.scan.concurrency,
         "batch_size": settings.scan.batch_size,
+        "openai_batch": settings.openai.batch,
+        "batch_older_than_days": settings.openai.batch_older_than_days,
         "advances_watermark": request.advances_watermark,
     }
 
