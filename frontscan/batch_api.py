@@ -82,16 +82,27 @@ class BatchClient:
         return uploaded.id
 
     async def create(self, input_file_id: str, metadata: Mapping[str, str]) -> RemoteBatch:
-        created = await self._call(
-            "create",
-            lambda: self._client.batches.create(
+        """Create a batch once: a create whose answer was lost may still have happened, so
+        before trying again the batch is looked for by its input file (never two)."""
+
+        async def once() -> RemoteBatch:
+            if (found := await self.find_by_input(input_file_id)) is not None:
+                return found
+            return _remote(await self._sent("create", create))
+
+        async def create() -> Batch:
+            return await self._client.batches.create(
                 input_file_id=input_file_id,
                 endpoint="/v1/chat/completions",
                 completion_window="24h",
                 metadata=dict(metadata),
-            ),
-        )
-        return _remote(created)
+            )
+
+        try:
+            return _remote(await self._sent("create", create))
+        except TransientError as error:
+            log.warning("batch.create_unanswered %s: %s", input_file_id, error)
+        return await with_retries(once, attempts=self._attempts, on_retry=self._retrying("create"))
 
     async def retrieve(self, batch_id: str) -> RemoteBatch:
         return _remote(
@@ -125,17 +136,26 @@ class BatchClient:
         return _remote(await self._call("cancel", lambda: self._client.batches.cancel(batch_id)))
 
     async def _call(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
-        async def once() -> T:
-            self.calls += 1
-            try:
-                return await operation()
-            except openai.OpenAIError as error:
-                raise _translate(what, error) from None
+        return await with_retries(
+            lambda: self._sent(what, operation),
+            attempts=self._attempts,
+            on_retry=self._retrying(what),
+        )
 
+    async def _sent(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """One request, its error translated."""
+        self.calls += 1
+        try:
+            return await operation()
+        except openai.OpenAIError as error:
+            raise _translate(what, error) from None
+
+    @staticmethod
+    def _retrying(what: str) -> Callable[[TransientError, float], None]:
         def retrying(error: TransientError, delay: float) -> None:
             log.warning("batch.retry %s in %.1f s: %s", what, delay, error)
 
-        return await with_retries(once, attempts=self._attempts, on_retry=retrying)
+        return retrying
 
 
 @asynccontextmanager

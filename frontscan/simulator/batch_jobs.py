@@ -36,6 +36,7 @@ class BatchOptions:
     line_fault_rate: float = 0.0  # lines answered with a 500 in the error file
     download_delay_ms: float = 0.0  # real milliseconds added to every content download
     error_file_resets: int = 0  # the first N error-file downloads lose their connection
+    create_resets: int = 0  # the first N creates succeed but their answer is lost
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ against it until they finish. Output lines come in no particular order (seeded s
 HTTP-level failures go to the error file, lines the window did not reach become
 `batch_expired` error lines, and a batch whose every line failed completes with
 `output_file_id: null`. Lines a cancelled batch never reached appear in neither file.
+Faults: `create_resets` creates a batch and then drops the connection, as a lost answer.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class BatchSimulator:
         self._answer = answer
         self._stats = stats
         self._rng = random.Random(seed + 13)
+        self._create_resets_left = options.create_resets
 
     # -- the status machine ---------------------------------------------------------------
 
@@ -216,6 +218,12 @@ class BatchSimulator:
             self.options,
         )
         self.jobs[job.id] = job
+        if self._create_resets_left > 0:  # created, but the client never hears of it
+            self._create_resets_left -= 1
+            self._stats.faults["create_reset"] += 1
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response(status=500)
         return web.json_response(job.body())
 
     async def retrieve(self, request: web.Request) -> web.StreamResponse:
