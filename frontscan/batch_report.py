@@ -3,13 +3,44 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from rich.table import Table
 
 from frontscan.models import BatchStats
+from frontscan.prompt import BATCH_PRICE_FACTOR
 from frontscan.window import iso
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchTotals:
+    """`status`: every batch the ledger knows, what waits, what they cost and saved."""
+
+    batches: int
+    open_batches: int
+    waiting: int
+    answered: int
+    returned: int
+    cost_usd: float
+
+    @property
+    def saved_usd(self) -> float:
+        """What the same tokens would have cost online, less what the batches cost."""
+        return self.cost_usd / BATCH_PRICE_FACTOR - self.cost_usd
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self) | {
+            "cost_usd": round(self.cost_usd, 6),
+            "saved_usd": round(self.saved_usd, 6),
+        }
+
+    def line(self) -> str:
+        return (
+            f"{self.batches:,} submitted, {self.open_batches:,} open with {self.waiting:,} "
+            f"conversations waiting; {self.answered:,} answered, {self.returned:,} back to the "
+            f"queue; cost ${self.cost_usd:,.4f}, saved ${self.saved_usd:,.4f} vs online"
+        )
 
 
 def batch_json(stats: BatchStats | None) -> dict[str, Any] | None:

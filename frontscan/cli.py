@@ -41,6 +41,11 @@ T = TypeVar("T")
 _debug = False
 
 
+def _note(text: str) -> None:
+    """A progress line on stderr; data in it (ids, errors) is not rich markup."""
+    err_console.print(text, markup=False)
+
+
 def run_guarded(action: Callable[[], T]) -> T:
     """Run a command body; turn FrontscanError and Ctrl-C into a one-line message + exit code."""
     try:
@@ -370,9 +375,7 @@ def batches(
 
     def body() -> None:
         report = asyncio.run(
-            batches_module.collect(
-                _settings(config), wait=wait, poll_seconds=poll, note=err_console.print
-            )
+            batches_module.collect(_settings(config), wait=wait, poll_seconds=poll, note=_note)
         )
         batches_module.render(report, json_mode=as_json, console=Console())
 

@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from frontscan.batch_report import BatchTotals
 from frontscan.config import Settings
+from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store
 from frontscan.window import CRON_OVERLAP_SECONDS, iso
 
@@ -97,6 +99,7 @@ class StatusReport:
     totals: Totals
     failed: tuple[FailedConversation, ...]  # newest failure first, at most FAILED_SHOWN
     last_completed_run_start: float | None  # the cron watermark (None: no completed run)
+    batches: BatchTotals | None = None  # OpenAI Batch API backfills, when there were any
 
     @property
     def next_cron_after(self) -> float | None:
@@ -116,11 +119,13 @@ async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
         carriers = await store.fetch(_BY_CARRIER)
         failed = await store.fetch(_FAILED, (FAILED_SHOWN,))
         last_start = await store.last_completed_run_start()
+        batch_totals = BatchTotals(**await BatchLedger(store).totals())
     return StatusReport(
         runs=tuple(RunRow(**row) for row in run_rows),
         totals=Totals(**counts, by_carrier=tuple((r["carrier"], r["numbers"]) for r in carriers)),
         failed=tuple(FailedConversation(**row) for row in failed),
         last_completed_run_start=last_start,
+        batches=batch_totals if batch_totals.batches else None,
     )
 
 
@@ -159,6 +164,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         },
         "failed_conversations": [_plain(f) for f in report.failed],
         "failed_conversations_not_shown": report.failed_not_shown,
+        "batches": None if report.batches is None else report.batches.to_json(),
     }
 
 
@@ -185,6 +191,8 @@ def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
         f"the next cron run scans after {_when(report.next_cron_after)}.",
         highlight=False,
     )
+    if report.batches is not None:
+        console.print(f"OpenAI batches: {report.batches.line()}", highlight=False)
     if report.failed:
         title = "Failed conversations (scan --retry-failed retries them)"
         failed = _table(title, "conversation", "subject", "attempts", "last error", "when")

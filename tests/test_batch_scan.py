@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -16,6 +18,8 @@ from frontscan.simulator.runtime import RunningSimulator, running_simulator
 from tests.scanning import (
     END,
     START,
+    clean_env,
+    cli_env,
     fast_options,
     requests_to,
     run_scan,
@@ -23,6 +27,7 @@ from tests.scanning import (
     stored,
     truth_in_window,
 )
+from tests.test_cli_scan import frontscan
 
 AFTER = START.timestamp()
 
@@ -159,3 +164,34 @@ async def test_max_cost_counts_batch_spend(database_url: str) -> None:
     assert result.summary.stop_reason == "max-cost"
     assert result.summary.batch is not None
     assert 0 < result.summary.batch.estimated_usd <= limit
+
+
+async def test_command_line_backfill_batches_and_status(database_url: str, tmp_path: Path) -> None:
+    async with running_simulator(fast_options(60)) as sim:
+        env = cli_env(sim, database_url, tmp_path)
+        code, out, _ = await frontscan(
+            "scan", "--after", "2026-01-01", "--openai-batch", "--json", env=env, cwd=tmp_path
+        )
+        assert code == 0
+        scanned = json.loads(out)
+        code, out, _ = await frontscan(
+            "batches", "--wait", "--poll", "0.1", "--json", env=env, cwd=tmp_path
+        )
+        assert code == 0
+        collected = json.loads(out)
+        code, out, _ = await frontscan("status", "--json", env=env, cwd=tmp_path)
+        status = json.loads(out)
+        code, _, err = await frontscan("batches", env=clean_env(tmp_path), cwd=tmp_path)
+        rows = await stored(database_url)
+        expected = truth_in_window(sim, AFTER)
+    assert scanned["batch"]["submitted"] == scanned["batch"]["waiting"] > 0
+    assert collected["collected"]["answered"] == scanned["batch"]["submitted"]
+    assert collected["batches"][0]["status"] == "completed"
+    assert status["batches"]["waiting"] == 0
+    assert status["batches"]["answered"] == scanned["batch"]["submitted"]
+    assert status["batches"]["saved_usd"] == pytest.approx(status["batches"]["cost_usd"])
+    assert set(rows) == expected
+    assert code == 2
+    assert err.strip() == (
+        "frontscan: OPENAI_API_KEY is not set: export it to collect OpenAI batches"
+    )
