@@ -83,6 +83,7 @@ class BatchSubmitter:
         self._lines: list[_Line] = []
         self._bytes = 0
         self._lock = asyncio.Lock()
+        self._added: set[str] = set()  # conversations put in this run's batches
         self.submitted = 0
         self.batches_created = 0
         self.estimated_usd = 0.0
@@ -97,11 +98,17 @@ class BatchSubmitter:
         return True
 
     async def held(self, ids: Sequence[str]) -> tuple[set[str], set[str]]:
-        return await self._ledger.waiting_among(ids), await self._ledger.returned_among(ids)
+        """Waiting: in an open batch, or in one this run is filling (a conversation found
+        again in a later search slice must not be a duplicate `custom_id`)."""
+        waiting = await self._ledger.waiting_among(ids) | (self._added & set(ids))
+        return waiting, await self._ledger.returned_among(ids)
 
     async def add(
         self, ref: ConversationRef, prepared: Sequence[PreparedMessage], call: ModelCall
     ) -> None:
+        if ref.id in self._added:
+            return
+        self._added.add(ref.id)
         digest = "".join(p.content_hash for p in prepared)
         custom = custom_id(ref.id, _short_hash(digest))
         request = BatchRequest(

@@ -184,7 +184,7 @@ def test_summary_json_round_trips_with_every_key() -> None:
     data = json.loads(summary().to_json())
     head = ["run_id", "status", "window_after", "window_before"]
     tail = ["cost_usd", "wall_seconds", "bound_seconds", "stop_reason", "dry_run"]
-    expected = [*head, *(f.name for f in fields(RunStats)), *tail, "ratio_to_bound"]
+    expected = [*head, *(f.name for f in fields(RunStats)), *tail, "ratio_to_bound", "batch"]
     assert list(data) == expected
     assert data["run_id"] == 12
     assert data["window_after"] == "2026-11-01T00:00:00Z"

@@ -97,7 +97,8 @@ class BatchJob:
     def counts(self) -> dict[str, int]:
         shown = self.results[: self.done] if self.status not in TERMINAL else self.results
         ok = sum(r.ok for r in shown)
-        return {"total": len(self.lines), "completed": ok, "failed": len(shown) - ok}
+        total = 0 if self.status == "failed" else len(self.lines)
+        return {"total": total, "completed": ok, "failed": len(shown) - ok}
 
     def usage(self) -> dict[str, Any]:
         prompt = sum(r.prompt_tokens for r in self.results)
