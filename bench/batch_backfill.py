@@ -52,7 +52,7 @@ async def one_mode(sim: RunningSimulator, dsn: str, args: argparse.Namespace, ba
     )
     settings = replace(settings, openai=replace(settings.openai, batch=batch))
     started = time.monotonic()
-    with make_reporter(tty=False, json_mode=True, stream=io.StringIO()) as reporter:
+    with make_reporter(tty=False, stream=io.StringIO()) as reporter:
         result = await scan(settings, ScanRequest(after=START.timestamp()), reporter)
     scanned = time.monotonic() - started
     collect = 0.0
