@@ -20,7 +20,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import pgserver  # type: ignore[import-untyped]
+import pgserver
 import psycopg
 
 from frontscan import batches

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -156,6 +156,13 @@ class BatchClient:
             log.warning("batch.retry %s in %.1f s: %s", what, delay, error)
 
         return retrying
+
+
+def open_batch_client(stack: AsyncExitStack, api_key: str, base_url: str | None) -> BatchClient:
+    """A scan's Files/Batches client, closed by `stack`; no SDK retries, long timeouts."""
+    client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=120.0)
+    stack.push_async_callback(client.close)
+    return BatchClient(client)
 
 
 @asynccontextmanager

@@ -97,13 +97,12 @@ class ConversationScanner:
         source: Source,
         extractor: Extractor | None,
         plan: Plan,
-        spending: Spending,
         batch: BatchRoute | None = None,
     ) -> None:
         self._source = source
         self._extractor = extractor
         self._plan = plan
-        self._spending = spending
+        self._spending = Spending(extractor, plan.model, plan.request.max_cost)
         self._batch = batch
         self.planned: list[Planned] = []  # dry runs only, in the order they were decided
 
@@ -115,45 +114,54 @@ class ConversationScanner:
 
         An `ItemError` (this conversation only) becomes a failed outcome.
         """
-        plan, request = self._plan, self._plan.request
-        since = None if request.rescan or entry is None else entry.scanned_through
+        since = None if self._plan.request.rescan or entry is None else entry.scanned_through
         try:
             fetched = await self._source.messages_since(ref.id, since)
             if fetched.merged_into is not None:
                 return _merged(ref, entry)
             prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
-            call = None
-            if needs_model(prepared, plan.llm):
-                call = model_call(
-                    ref.subject,
-                    prepared,
-                    model=plan.model,
-                    max_completion_tokens=plan.max_completion_tokens,
-                )
-            finds, dropped = None, 0
-            batched = (
-                call is not None
-                and may_batch
-                and self._batch is not None
-                and self._batch.takes(prepared, call)
-            )
-            if request.dry_run:
-                self.planned.append(
-                    Planned(ref=ref, new_messages=len(prepared), call=call, via_batch=batched)
-                )
-            elif batched and call is not None and self._batch is not None:
-                self._spending.commit_batch(call)
-                await self._batch.add(ref, prepared, call)
+            answered = await self._model_finds(ref, prepared, may_batch)
+            if answered is None:
                 return None
-            elif call is not None:
-                if self._extractor is None:
-                    raise ConfigError("the model is needed but no OpenAI client was configured")
-                with self._spending.reserve(call):
-                    claims = await self._extractor.extract(call)
-                finds, dropped = validate(claims, prepared)
+            finds, dropped = answered
         except ItemError as error:
             return failed(ref, str(error))
         return done(ref, entry, prepared, finds, dropped)
+
+    async def _model_finds(
+        self, ref: ConversationRef, prepared: list[PreparedMessage], may_batch: bool
+    ) -> tuple[list[ModelFind] | None, int] | None:
+        """The model's validated finds and how many claims were dropped (finds None: not
+        asked); None when the call went into a batch instead."""
+        plan = self._plan
+        call = None
+        if needs_model(prepared, plan.llm):
+            call = model_call(
+                ref.subject,
+                prepared,
+                model=plan.model,
+                max_completion_tokens=plan.max_completion_tokens,
+            )
+        batch = self._batch
+        batched = (
+            call is not None and may_batch and batch is not None and batch.takes(prepared, call)
+        )
+        if plan.request.dry_run:
+            self.planned.append(
+                Planned(ref=ref, new_messages=len(prepared), call=call, via_batch=batched)
+            )
+            return None, 0
+        if call is None:
+            return None, 0
+        if batched and batch is not None:
+            self._spending.commit_batch(call)
+            await batch.add(ref, prepared, call)
+            return None
+        if self._extractor is None:
+            raise ConfigError("the model is needed but no OpenAI client was configured")
+        with self._spending.reserve(call):
+            claims = await self._extractor.extract(call)
+        return validate(claims, prepared)
 
 
 def done(
@@ -163,7 +171,9 @@ def done(
     finds: Sequence[ModelFind] | None,
     dropped: int,
 ) -> Outcome:
-    """A processed conversation's outcome; batch answers are recorded through this too."""
+    """Every new message recorded, the numbers merged, the watermark at the newest message.
+
+    Batch answers are recorded through this too (`batch_collect.py`)."""
     newest = prepared[-1].message if prepared else None
     return Outcome(
         conversation=ref,

@@ -12,8 +12,10 @@ run, "request too large" fails the item, 429/5xx/timeouts and unusable answers a
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Mapping
+from contextlib import AsyncExitStack
 from typing import Any
 
 import openai
@@ -32,9 +34,19 @@ from frontscan.errors import (
     QuotaError,
     TransientError,
 )
+from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
-from frontscan.models import ApiCounters, ApiUsage, Claim, ModelCall
+from frontscan.models import Claim, ModelCall
+
+
+def open_extractor(
+    stack: AsyncExitStack, api_key: str, base_url: str | None, budgets: OpenAIBudgets
+) -> OpenAIExtractor:
+    """The SDK client, closed by `stack`; it never retries (`with_retries` is the one layer)."""
+    client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=60.0)
+    stack.push_async_callback(client.close)
+    return OpenAIExtractor(client, budgets)
 
 
 class FoundNumber(BaseModel):
@@ -53,6 +65,16 @@ class Extraction(BaseModel):
     numbers: list[FoundNumber]
 
 
+logger = logging.getLogger(__name__)
+
+
+def _log_retry(error: TransientError, delay: float) -> None:
+    logger.info(
+        "retrying in %.2f s: %s", delay, error,
+        extra={"event": "openai.retry", "delay": round(delay, 3), "cause": str(error)},
+    )  # fmt: skip
+
+
 class OpenAIExtractor:
     """Sends a conversation's `ModelCall` and returns the model's claims as frontscan values."""
 
@@ -64,21 +86,16 @@ class OpenAIExtractor:
 
     def usage(self) -> ApiUsage:
         """What this client has spent so far, and the RPM/TPM limits it ran under."""
-        c = self._counters
-        return ApiUsage(
-            calls=c.calls,
-            rate_limited=c.rate_limited,
-            throttled_seconds=c.throttled_seconds,
-            http_seconds=c.http_seconds,
-            prompt_tokens=c.prompt_tokens,
-            completion_tokens=c.completion_tokens,
+        return self._counters.usage(
             requests_per_minute=self._budgets.requests.per_minute,
             tokens_per_minute=self._budgets.tokens.per_minute,
             tokens_charged=int(self._budgets.tokens.stats.acquired),
         )
 
     async def extract(self, call: ModelCall) -> tuple[Claim, ...]:
-        answer = await with_retries(lambda: self._once(call), attempts=self._attempts)
+        answer = await with_retries(
+            lambda: self._once(call), attempts=self._attempts, on_retry=_log_retry
+        )
         return _claims(answer)
 
     async def _once(self, call: ModelCall) -> Extraction:
@@ -96,6 +113,8 @@ class OpenAIExtractor:
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
                 self._count_usage(error.completion.usage, charged)
+            # Not chained: the SDK error holds the response body and request, and a 401
+            # body echoes part of the key ("Incorrect API key provided: sk-...").
             raise self._translate(error, call) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None

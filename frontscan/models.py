@@ -6,7 +6,7 @@ with plain values and no I/O.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Literal
 
 Source = Literal["pattern", "llm", "both"]
@@ -132,46 +132,13 @@ class LedgerEntry:
     attempts: int
 
 
-@dataclass(slots=True)
-class ApiCounters:
-    """What one API client has spent so far; mutable, owned and updated by that client."""
-
-    calls: int = 0
-    rate_limited: int = 0
-    throttled_seconds: float = 0.0
-    http_seconds: float = 0.0  # time inside requests, budget waits excluded
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ApiUsage:
-    """A client's counters frozen at one moment, with the rate limits it ran under.
-
-    The runner reads only this (`FrontClient.usage()`, `OpenAIExtractor.usage()`), never
-    the clients' budgets, to fill `RunStats` and to compute the rate-limit bound.
-    """
-
-    calls: int = 0
-    rate_limited: int = 0
-    throttled_seconds: float = 0.0
-    http_seconds: float = 0.0
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    requests_per_minute: float = 0.0  # the limit the server reported, else the configured one
-    tokens_per_minute: float = 0.0  # OpenAI only
-    tokens_charged: int = 0  # OpenAI: tokens reserved against the TPM budget, reconciled
-    search_calls: int = 0  # Front only: calls under the search sub-limit
-    search_share: float = 1.0  # Front only: the part of the budget search may use
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunStats:
     """The counters of one run, one vocabulary everywhere.
 
     These field names are the keys of `scan --json`, the columns of the `runs` table and
     the keys of each run in `status --json`. The pipeline counts the conversation side,
-    the API side comes from the clients' `ApiUsage` (`with_usage`).
+    the API side comes from the clients' `ApiUsage` (`limits.bound.with_usage`).
     """
 
     conversations_seen: int = 0
@@ -188,18 +155,6 @@ class RunStats:
     completion_tokens: int = 0
     rate_limited: int = 0
     throttled_seconds: float = 0.0
-
-    def with_usage(self, front: ApiUsage, openai: ApiUsage) -> RunStats:
-        """These conversation counters plus what both API clients reported."""
-        return replace(
-            self,
-            front_calls=front.calls,
-            openai_calls=openai.calls,
-            prompt_tokens=openai.prompt_tokens,
-            completion_tokens=openai.completion_tokens,
-            rate_limited=front.rate_limited + openai.rate_limited,
-            throttled_seconds=front.throttled_seconds + openai.throttled_seconds,
-        )
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,11 +15,12 @@ recorded because a conversation is only written as a whole outcome.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
-from frontscan.conversation import ConversationScanner, OverBudget, Spending, failed
+from frontscan.conversation import ConversationScanner, OverBudget, failed
 from frontscan.errors import AuthError, ConfigError, QuotaError
 from frontscan.models import (
     BatchTiming,
@@ -33,6 +34,7 @@ from frontscan.models import (
 )
 from frontscan.ports import BatchRoute, Extractor, Ledger, Reporter, Source
 
+logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0  # commit a partial batch after this long, so slow runs still checkpoint
 FATAL = (AuthError, QuotaError, ConfigError)
 
@@ -93,9 +95,8 @@ class Pipeline:
         self._run_id = run_id
         self._pressure = pressure  # (429s so far, seconds waited for rate budgets so far)
         self._flush_seconds = flush_seconds
-        self.spending = Spending(extractor, plan.model, plan.request.max_cost)
         self._batch = batch
-        self._conversation = ConversationScanner(source, extractor, plan, self.spending, batch)
+        self._conversation = ConversationScanner(source, extractor, plan, batch)
         self.batch_waiting = 0  # conversations skipped because they wait in a batch
         self.stats = RunStats()  # the conversation side; the runner adds the clients' usage
         self.fatal: BaseException | None = None
@@ -126,6 +127,15 @@ class Pipeline:
         self.stop()
         for worker in self._workers:
             worker.cancel()
+        self._discard_queued()  # nobody will take them now; `run()` may wait for the room
+
+    def _discard_queued(self) -> None:
+        """Drop queued conversations (never started, so simply not recorded), keep sentinels."""
+        sentinels = 0
+        while not self._queue.empty():
+            sentinels += self._queue.get_nowait() is None
+        for _ in range(sentinels):
+            self._queue.put_nowait(None)
 
     async def run(self) -> RunStats:
         writer = asyncio.create_task(self._write())
@@ -134,9 +144,8 @@ class Pipeline:
         await asyncio.wait([self._producer])
         if not self._producer.cancelled() and (error := self._producer.exception()) is not None:
             self._fail(error)
-        if self.stop_reason is not None:  # queued but never started: simply not recorded
-            while not self._queue.empty():
-                self._queue.get_nowait()
+        if self.stop_reason is not None:
+            self._discard_queued()
         for _ in self._workers:
             await self._queue.put(None)
         await asyncio.wait(self._workers)
@@ -207,6 +216,9 @@ class Pipeline:
 
     async def _work(self) -> None:
         while (item := await self._queue.get()) is not None:
+            if self.stop_reason is not None:  # stopped while queued: not started, not recorded
+                self._in_flight.discard(item.ref.id)
+                continue
             started = time.monotonic()
             try:
                 outcome = await self._conversation.scan(
@@ -219,6 +231,7 @@ class Pipeline:
                 self._fail(error)
                 continue
             except Exception as error:  # a bug must cost one conversation, not a worker
+                logger.exception("bug in %s", item.ref.id, extra={"event": "conversation.bug"})
                 outcome = failed(item.ref, f"internal error: {type(error).__name__}: {error}")
             finally:
                 self._in_flight.discard(item.ref.id)

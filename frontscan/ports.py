@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from typing import Protocol
 
+from frontscan.limits.bound import ApiUsage
 from frontscan.models import (
-    ApiUsage,
     BatchTiming,
     Claim,
     ConversationMessages,

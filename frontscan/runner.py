@@ -15,20 +15,18 @@ from contextlib import AsyncExitStack
 from dataclasses import asdict, dataclass
 
 import aiohttp
-from openai import AsyncOpenAI
 
-from frontscan.batch_api import BatchClient
+from frontscan.batch_api import BatchClient, open_batch_client
 from frontscan.batch_scan import BatchSide
 from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
-from frontscan.extract import OpenAIExtractor
+from frontscan.extract import OpenAIExtractor, open_extractor
 from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
-from frontscan.limits.bound import bound_seconds
+from frontscan.limits.bound import ApiUsage, usage_bound, with_usage
 from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets
 from frontscan.models import (
-    ApiUsage,
     ConversationMessages,
     ConversationRef,
     Plan,
@@ -94,12 +92,12 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         store = await _open_ledger(stack, settings, reporter, lock=not request.dry_run)
         plan, window = await _plan(store, settings, request)
         front = await _open_front(stack, settings, front_token)
-        client = _open_openai(stack, settings, openai_key)
-        extractor = _open_extractor(settings, client)
+        extractor = _open_extractor(stack, settings, openai_key)
         run_id = None
         if not request.dry_run:
             run_id = await store.start_run(window, _options(settings, request))
-        batches = BatchSide(settings, store, BatchClient(client) if client else None, run_id)
+        batch_client = _open_batches(stack, settings, openai_key)
+        batches = BatchSide(settings, store, batch_client, run_id)
         await batches.collect()  # earlier batches' answers first: nothing is asked twice
         pipeline = Pipeline(
             plan,
@@ -117,7 +115,8 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         except FrontscanError as failure:
             error, batch_stats = error or failure, None
         front_usage, llm_usage = front.usage(), _usage(extractor)
-        stats = pipeline.stats.with_usage(front_usage, llm_usage)
+        stats = with_usage(pipeline.stats, front_usage, llm_usage)
+        bound = usage_bound(front_usage, llm_usage, concurrency=settings.scan.concurrency)
         cost = cost_usd(settings.openai.model, stats.prompt_tokens, stats.completion_tokens)
         if request.dry_run:
             stats = dry_run_stats(stats, pipeline.planned)
@@ -132,7 +131,7 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             batch=batch_stats,
             cost_usd=cost,
             wall_seconds=time.monotonic() - started,
-            bound_seconds=_bound(settings, front_usage, llm_usage),
+            bound_seconds=bound,
             stop_reason=pipeline.stop_reason,
             dry_run=request.dry_run,
             max_cost=request.max_cost,
@@ -196,21 +195,19 @@ async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> 
     return front
 
 
-def _open_openai(stack: AsyncExitStack, settings: Settings, key: str | None) -> AsyncOpenAI | None:
-    """The OpenAI client, or None when this run asks no model (`--llm never`, dry runs)."""
+def _open_extractor(
+    stack: AsyncExitStack, settings: Settings, key: str | None
+) -> OpenAIExtractor | None:
+    """The model client, or None when this run asks no model (`--llm never`, dry runs)."""
     if key is None:
         return None
-    client = AsyncOpenAI(
-        api_key=key, base_url=settings.openai.base_url, max_retries=0, timeout=60.0
-    )
-    stack.push_async_callback(client.close)
-    return client
+    budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
+    return open_extractor(stack, key, settings.openai.base_url, budgets)
 
 
-def _open_extractor(settings: Settings, client: AsyncOpenAI | None) -> OpenAIExtractor | None:
-    if client is None:
-        return None
-    return OpenAIExtractor(client, OpenAIBudgets(settings.openai.rpm, settings.openai.tpm))
+def _open_batches(stack: AsyncExitStack, settings: Settings, key: str | None) -> BatchClient | None:
+    """The Files/Batches client (collection and `--openai-batch`), when a key is used."""
+    return None if key is None else open_batch_client(stack, key, settings.openai.base_url)
 
 
 async def _run(pipeline: Pipeline, reporter: ScanReporter) -> FrontscanError | None:
@@ -246,23 +243,6 @@ def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
         "batch_older_than_days": settings.openai.batch_older_than_days,
         "advances_watermark": request.advances_watermark,
     }
-
-
-def _bound(settings: Settings, front: ApiUsage, llm: ApiUsage) -> float:
-    """DESIGN §4: the fastest this run could have gone under its rate limits and latency."""
-    bound = bound_seconds(
-        front_calls=front.calls,
-        front_rpm=front.requests_per_minute,
-        llm_calls=llm.calls,
-        openai_rpm=llm.requests_per_minute or settings.openai.rpm,
-        llm_tokens=llm.tokens_charged,
-        openai_tpm=llm.tokens_per_minute or 1,
-        conversations=1,
-        latency_seconds=front.http_seconds + llm.http_seconds,
-        concurrency=settings.scan.concurrency,
-    )
-    search_rpm = front.requests_per_minute * front.search_share
-    return max(bound, 60.0 * front.search_calls / search_rpm)
 
 
 class _signals:

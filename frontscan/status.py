@@ -9,7 +9,7 @@ failed conversations, with their last error, are what `--retry-failed` would pic
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from rich import box
@@ -21,76 +21,11 @@ from frontscan.batch_report import BatchTotals
 from frontscan.config import Settings
 from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store
+from frontscan.ledger.rows import FailedConversation, RunRow, Totals
+from frontscan.report import duration
 from frontscan.window import CRON_OVERLAP_SECONDS, iso
 
 FAILED_SHOWN = 50  # a long failure list is a symptom; the count says how big it is
-
-_RUNS = """
-SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
-       extract(epoch FROM finished_at)::float8 AS finished_at, status,
-       extract(epoch FROM window_after)::float8 AS window_after,
-       extract(epoch FROM window_before)::float8 AS window_before,
-       conversations_scanned, conversations_skipped, conversations_failed, numbers_found,
-       front_calls, openai_calls, cost_usd::float8 AS cost_usd, error
-FROM frontscan.runs ORDER BY id DESC LIMIT %s"""
-_TOTALS = """
-SELECT count(*) AS conversations, (SELECT count(*) FROM frontscan.messages) AS messages,
-       (SELECT count(*) FROM frontscan.tracking_numbers) AS tracking_numbers,
-       count(*) FILTER (WHERE status = 'failed') AS failed_conversations
-FROM frontscan.conversations"""
-_BY_CARRIER = """SELECT carrier, count(*) AS numbers FROM frontscan.tracking_numbers
-GROUP BY carrier ORDER BY count(*) DESC, carrier"""
-_FAILED = """
-SELECT id, subject, attempts, last_error, extract(epoch FROM updated_at)::float8 AS updated_at
-FROM frontscan.conversations WHERE status = 'failed' ORDER BY updated_at DESC, id LIMIT %s"""
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    """One run as recorded by `finish_run`; counters stay 0 until the run finishes."""
-
-    id: int
-    started_at: float
-    finished_at: float | None
-    status: str
-    window_after: float | None
-    window_before: float | None
-    conversations_scanned: int
-    conversations_skipped: int
-    conversations_failed: int
-    numbers_found: int
-    front_calls: int
-    openai_calls: int
-    cost_usd: float
-    error: str | None
-
-    @property
-    def duration_seconds(self) -> float | None:
-        return None if self.finished_at is None else max(0.0, self.finished_at - self.started_at)
-
-    @property
-    def throughput(self) -> float | None:
-        """Conversations scanned per second of wall time (None for unfinished runs)."""
-        duration = self.duration_seconds
-        return self.conversations_scanned / duration if duration else None
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    conversations: int
-    messages: int
-    tracking_numbers: int
-    failed_conversations: int
-    by_carrier: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FailedConversation:
-    id: str
-    subject: str
-    attempts: int
-    last_error: str | None
-    updated_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,28 +49,36 @@ class StatusReport:
 async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
     """Read the report from the ledger (read-only queries, besides pending migrations)."""
     async with open_store(settings) as store:
-        run_rows = await store.fetch(_RUNS, (max(0, runs),))
-        counts = (await store.fetch(_TOTALS))[0]
-        carriers = await store.fetch(_BY_CARRIER)
-        failed = await store.fetch(_FAILED, (FAILED_SHOWN,))
-        last_start = await store.last_completed_run_start()
         batch_totals = BatchTotals(**await BatchLedger(store).totals())
-    return StatusReport(
-        runs=tuple(RunRow(**row) for row in run_rows),
-        totals=Totals(**counts, by_carrier=tuple((r["carrier"], r["numbers"]) for r in carriers)),
-        failed=tuple(FailedConversation(**row) for row in failed),
-        last_completed_run_start=last_start,
-        batches=batch_totals if batch_totals.batches else None,
-    )
+        return StatusReport(
+            runs=tuple(await store.recent_runs(runs)),
+            totals=await store.totals(),
+            failed=tuple(await store.failed_shown(FAILED_SHOWN)),
+            last_completed_run_start=await store.last_completed_run_start(),
+            batches=batch_totals if batch_totals.batches else None,
+        )
 
 
-_TIMES = frozenset({"started_at", "finished_at", "window_after", "window_before", "updated_at"})
-
-
-def _plain(item: RunRow | FailedConversation) -> dict[str, Any]:
+def _run(run: RunRow) -> dict[str, Any]:
+    """A run for `--json`: the counters under the names `scan --json` uses too."""
     return {
-        f.name: iso(getattr(item, f.name)) if f.name in _TIMES else getattr(item, f.name)
-        for f in fields(item)
+        "id": run.id,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "status": run.status,
+        "window_after": iso(run.window.after),
+        "window_before": iso(run.window.before),
+        **asdict(run.stats),
+        "cost_usd": run.cost_usd,
+        "error": run.error,
+        "duration_seconds": _rounded(run.duration_seconds),
+        "throughput_per_second": _rounded(run.throughput),
+    }
+
+
+def _failed(item: FailedConversation) -> dict[str, Any]:
+    return {f.name: getattr(item, f.name) for f in fields(item)} | {
+        "updated_at": iso(item.updated_at)
     }
 
 
@@ -143,14 +86,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
     """The `--json` object: ISO 8601 UTC times, stable keys, no rich markup."""
     t = report.totals
     return {
-        "runs": [
-            _plain(r)
-            | {
-                "duration_seconds": _rounded(r.duration_seconds),
-                "throughput_per_second": _rounded(r.throughput),
-            }
-            for r in report.runs
-        ],
+        "runs": [_run(r) for r in report.runs],
         "totals": {
             "conversations": t.conversations,
             "messages": t.messages,
@@ -162,7 +98,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
             "last_completed_run_start": iso(report.last_completed_run_start),
             "next_cron_after": iso(report.next_cron_after),
         },
-        "failed_conversations": [_plain(f) for f in report.failed],
+        "failed_conversations": [_failed(f) for f in report.failed],
         "failed_conversations_not_shown": report.failed_not_shown,
         "batches": None if report.batches is None else report.batches.to_json(),
     }
@@ -228,14 +164,15 @@ def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
         timing.add_row(
             str(r.id),
             _when(r.started_at),
-            _duration(r.duration_seconds),
+            duration(r.duration_seconds),
             r.status,
-            f"{_when(r.window_after) or '…'} → {_when(r.window_before) or 'now'}",
+            f"{_when(r.window.after) or '…'} → {_when(r.window.before) or 'now'}",
             "" if r.throughput is None else f"{r.throughput:,.1f}",
             f"${r.cost_usd:,.4f}",
         )
-        numbers = (r.conversations_scanned, r.conversations_skipped, r.conversations_failed,
-                   r.numbers_found, r.front_calls, r.openai_calls)  # fmt: skip
+        n = r.stats
+        numbers = (n.conversations_scanned, n.conversations_skipped, n.conversations_failed,
+                   n.numbers_found, n.front_calls, n.openai_calls)  # fmt: skip
         counts.add_row(str(r.id), *(f"{n:,}" for n in numbers))
     return timing, counts
 
@@ -244,12 +181,6 @@ def _when(seconds: float | None) -> str:
     """A compact UTC time for tables, to the minute (the JSON keeps full ISO 8601)."""
     text = iso(seconds)
     return "" if text is None else text[:16].replace("T", " ")
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"  # still running, or the process died before closing the run
-    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds) // 60}m{int(seconds) % 60:02d}s"
 
 
 def _rounded(value: float | None) -> float | None:

@@ -34,11 +34,16 @@ def parse_when(value: str, flag: str) -> float:
     return moment.timestamp()
 
 
-def iso(seconds: float | None) -> str | None:
-    """The one ISO 8601 form frontscan shows: UTC with a `Z` (None stays None)."""
-    if seconds is None:
+def iso(moment: float | datetime | None) -> str | None:
+    """The one ISO 8601 form frontscan shows: UTC with a `Z` (None stays None).
+
+    Takes Unix seconds, or a database `timestamptz` as psycopg returns it.
+    """
+    if moment is None:
         return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def check_order(after: float | None, before: float | None) -> None:

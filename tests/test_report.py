@@ -15,7 +15,7 @@ import pytest
 from rich.console import Console
 
 from frontscan.errors import Interrupted, ItemError
-from frontscan.limits.bound import bound_seconds
+from frontscan.limits.bound import ApiUsage, bound_seconds, usage_bound
 from frontscan.models import BatchTiming, ConversationRef, Outcome, RunStats, Window
 from frontscan.ports import Reporter
 from frontscan.report import (
@@ -95,7 +95,7 @@ def summary(**overrides: object) -> Summary:
         "dry_run": False,
     }
     values.update(overrides)
-    return Summary(**values)  # type: ignore[arg-type]
+    return Summary(**values)  # type: ignore[arg-type]  # field overrides, checked on init
 
 
 # -- batch_line -------------------------------------------------------------------------
@@ -206,7 +206,7 @@ def test_ratio_to_bound_is_zero_for_a_run_that_took_no_time() -> None:
 def test_summary_table_has_the_operator_rows() -> None:
     console = Console(file=io.StringIO(), width=120)
     console.print(summary_table(summary(stop_reason="max-cost")))
-    text = console.file.getvalue()  # type: ignore[attr-defined]
+    text = console.file.getvalue()  # type: ignore[attr-defined]  # the file is a StringIO
     for label in ("scanned", "skipped as up to date", "OpenAI calls", "429s", "max-cost"):
         assert label in text
     assert "85% of the rate-limit bound" in text
@@ -288,7 +288,7 @@ def test_rich_reporter_survives_a_whole_run_and_keeps_the_batch_lines(
     console = Console(file=io.StringIO(), force_terminal=True, width=160)
     reporter = RichReporter(console)
     drive(reporter)
-    plain = without_ansi(console.file.getvalue())  # type: ignore[attr-defined]
+    plain = without_ansi(console.file.getvalue())  # type: ignore[attr-defined]  # a StringIO
     assert "batch 1: 2 conversations in 3.1 s" in plain
     assert "batch 2: 2 conversations in 3.1 s" in plain
     assert "using embedded PostgreSQL at /tmp/x [test]" in plain  # not eaten as markup
@@ -323,3 +323,11 @@ def test_the_exit_code_is_a_property_of_the_summary() -> None:
     interrupted = summary(stop_reason="interrupted")
     assert isinstance(interrupted.problem, Interrupted)
     assert interrupted.exit_code == 130
+
+
+def test_a_runs_bound_counts_searches_against_their_share_of_the_front_budget() -> None:
+    # 10 calls at 60/min = 10 s, but all 10 are searches, which may use half: 20 s.
+    front = ApiUsage(calls=10, requests_per_minute=60, search_calls=10, search_share=0.5)
+    assert usage_bound(front, ApiUsage(), concurrency=4) == pytest.approx(20.0)
+    without_search = ApiUsage(calls=10, requests_per_minute=60, search_share=0.5)
+    assert usage_bound(without_search, ApiUsage(), concurrency=4) == pytest.approx(10.0)

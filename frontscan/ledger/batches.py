@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from frontscan.ledger.store import Store, query, record_in
+from frontscan.ledger.statements import QUERIES
+from frontscan.ledger.store import Store, record_in
 from frontscan.models import ConversationRef, Outcome
 
 RequestState = Literal["answered", "returned"]
@@ -79,9 +80,9 @@ class BatchLedger:
         requests: Sequence[NewRequest],
     ) -> int:
         """Record a batch and its requests before `batches.create` is called."""
-        async with self._store.transaction() as conn:
+        async with self._store.transaction("cannot record a new batch") as conn:
             cursor = await conn.execute(
-                query("batch_insert"),
+                QUERIES["batch_insert"],
                 (
                     input_file_id,
                     run_id,
@@ -95,7 +96,7 @@ class BatchLedger:
             assert row is not None
             batch = int(row[0])
             await conn.execute(
-                query("batch_requests_insert"),
+                QUERIES["batch_requests_insert"],
                 (
                     batch,
                     [r.custom_id for r in requests],
@@ -109,19 +110,19 @@ class BatchLedger:
         return batch
 
     async def set_remote(self, batch: int, openai_batch_id: str, status: str) -> None:
-        async with self._store.transaction() as conn:
-            await conn.execute(query("batch_set_remote"), (openai_batch_id, status, batch))
+        async with self._store.transaction("cannot record a created batch") as conn:
+            await conn.execute(QUERIES["batch_set_remote"], (openai_batch_id, status, batch))
 
     async def set_status(self, batch: int, status: str, error: str | None = None) -> None:
-        async with self._store.transaction() as conn:
-            await conn.execute(query("batch_set_status"), (status, error, batch))
+        async with self._store.transaction("cannot record a batch's status") as conn:
+            await conn.execute(QUERIES["batch_set_status"], (status, error, batch))
 
     async def open_batches(self) -> list[OpenBatch]:
-        rows = await self._store.fetch(query("batches_open"))
+        rows = await self._store.rows("batches_open")
         return [OpenBatch(**row) for row in rows]
 
     async def waiting_requests(self, batch: int) -> list[WaitingRequest]:
-        rows = await self._store.fetch(query("batch_requests_waiting"), (batch,))
+        rows = await self._store.rows("batch_requests_waiting", (batch,))
         return [
             WaitingRequest(
                 custom_id=row["custom_id"],
@@ -140,9 +141,9 @@ class BatchLedger:
         """Commit a collection; None when another collection already did (nothing added)."""
         c = collected
         answered = sum(state == "answered" for _, state, _ in c.marks)
-        async with self._store.transaction() as conn:
+        async with self._store.transaction("cannot record a collected batch") as conn:
             cursor = await conn.execute(
-                query("batch_claim"),
+                QUERIES["batch_claim"],
                 (
                     c.status,
                     answered,
@@ -159,7 +160,7 @@ class BatchLedger:
             stored = await record_in(conn, c.outcomes, run_id)
             if c.marks:
                 await conn.execute(
-                    query("batch_requests_mark"),
+                    QUERIES["batch_requests_mark"],
                     (
                         [m[0] for m in c.marks],
                         [m[1] for m in c.marks],
@@ -180,14 +181,14 @@ class BatchLedger:
     async def _ids(self, name: str, conversation_ids: Sequence[str]) -> set[str]:
         if not conversation_ids:
             return set()
-        rows = await self._store.fetch(query(name), (list(conversation_ids),))
+        rows = await self._store.rows(name, (list(conversation_ids),))
         return {row["conversation_id"] for row in rows}
 
     async def recent(self, limit: int) -> list[dict[str, Any]]:
-        return await self._store.fetch(query("batches_recent"), (limit,))
+        return await self._store.rows("batches_recent", (limit,))
 
     async def totals(self) -> dict[str, Any]:
-        rows = await self._store.fetch(query("batch_totals"))
+        rows = await self._store.rows("batch_totals")
         return rows[0]
 
 
