@@ -25,17 +25,6 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-def duration(seconds: float | None) -> str:
-    """The one way frontscan shows a length of time: `4.2 s`, `3 m 05 s`, `2 h 07 m`."""
-    if seconds is None:
-        return "-"  # still running, or the process died before closing the run
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m {secs:02d} s"
-
-
 def batch_line(timing: BatchTiming) -> str:
     """One batch's timing, worded the same on a terminal and in a cron log so both grep alike."""
     return (

@@ -22,8 +22,7 @@ from frontscan.config import Settings
 from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.rows import FailedConversation, RunRow, Totals
-from frontscan.report import duration
-from frontscan.window import CRON_OVERLAP_SECONDS, iso
+from frontscan.window import CRON_OVERLAP_SECONDS, duration, iso
 
 FAILED_SHOWN = 50  # a long failure list is a symptom; the count says how big it is
 

@@ -20,8 +20,7 @@ from frontscan.batch_report import batch_json, batch_rows
 from frontscan.errors import FrontscanError, Interrupted, ItemError
 from frontscan.models import BatchStats, Planned, RunStats, Window
 from frontscan.prompt import BATCH_PRICE_FACTOR, worst_cost_usd
-from frontscan.report import duration
-from frontscan.window import iso
+from frontscan.window import duration, iso
 
 Status = Literal["succeeded", "partial", "failed", "interrupted"]
 

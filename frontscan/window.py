@@ -1,5 +1,7 @@
 """Scan windows: parse `--after`/`--before`, continue cron runs, split long backfills.
 
+Also the one way frontscan writes a time (`iso`) and a length of time (`duration`).
+
 Pure functions: they get plain unit tests and raise `UsageError` with a message that
 says how to write the value.
 """
@@ -44,6 +46,17 @@ def iso(moment: float | datetime | None) -> str | None:
     if not isinstance(moment, datetime):
         moment = datetime.fromtimestamp(moment, UTC)
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def duration(seconds: float | None) -> str:
+    """The one way frontscan shows a length of time: `4.2 s`, `3 m 05 s`, `2 h 07 m`."""
+    if seconds is None:
+        return "-"  # still running, or the process died before closing the run
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m {secs:02d} s"
 
 
 def check_order(after: float | None, before: float | None) -> None:

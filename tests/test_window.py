@@ -11,6 +11,7 @@ from frontscan.models import ConversationRef, LedgerEntry, Window
 from frontscan.pipeline import needs_work, p95
 from frontscan.window import (
     CRON_OVERLAP_SECONDS,
+    duration,
     iso,
     parse_when,
     resolve_window,
@@ -98,3 +99,10 @@ def test_failed_conversations_out_of_attempts_wait_for_retry_failed() -> None:
 def test_p95() -> None:
     assert p95([]) == 0.0
     assert p95([float(i) for i in range(1, 101)]) == 95.0
+
+
+def test_one_duration_form_for_tables_and_summaries() -> None:
+    assert duration(None) == "-"
+    assert duration(4.24) == "4.2 s"
+    assert duration(185.0) == "3 m 05 s"
+    assert duration(7_620.0) == "2 h 07 m"
