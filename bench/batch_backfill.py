@@ -23,7 +23,7 @@ from pathlib import Path
 import pgserver
 import psycopg
 
-from frontscan import batches
+from frontscan.batch import command as batches
 from frontscan.config import ScanSettings, Settings
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, scan

@@ -427,7 +427,7 @@ def batches(
     would and records them; expired or failed lines go back to the normal queue. Every
     scan collects too. Needs OPENAI_API_KEY; reads DATABASE_URL (else the embedded one).
     """
-    from frontscan import batches as batches_module
+    from frontscan.batch import command as batches_module
 
     def body() -> None:
         report = asyncio.run(

@@ -173,7 +173,7 @@ def done(
 ) -> Outcome:
     """Every new message recorded, the numbers merged, the watermark at the newest message.
 
-    Batch answers are recorded through this too (`batch_collect.py`)."""
+    Batch answers are recorded through this too (`batch/collect.py`)."""
     newest = prepared[-1].message if prepared else None
     return Outcome(
         conversation=ref,

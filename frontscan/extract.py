@@ -1,6 +1,6 @@
 """The OpenAI call: one structured-output request per conversation with new text.
 
-Besides `batch_api.py` (the Files and Batches endpoints), this is the only module that
+Besides `batch/api.py` (the Files and Batches endpoints), this is the only module that
 imports openai. A Batch API line carries the very request `parse` sends (`batch_body`)
 and its answer goes through the same parsing and checks (`claims_from_batch`).
 

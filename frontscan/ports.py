@@ -41,7 +41,7 @@ class Extractor(Protocol):
 
 
 class BatchRoute(Protocol):
-    """Where a `--openai-batch` scan sends the calls that can wait (`batch_submit.py`)."""
+    """Where a `--openai-batch` scan sends the calls that can wait (`batch/submit.py`)."""
 
     def takes(self, prepared: Sequence[PreparedMessage], call: ModelCall) -> bool: ...
     async def add(

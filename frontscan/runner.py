@@ -16,8 +16,8 @@ from dataclasses import asdict, dataclass
 
 import aiohttp
 
-from frontscan.batch_api import BatchClient, open_batch_client
-from frontscan.batch_scan import BatchSide
+from frontscan.batch.api import BatchClient, open_batch_client
+from frontscan.batch.side import BatchSide
 from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
 from frontscan.extract import OpenAIExtractor, open_extractor

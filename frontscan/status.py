@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from frontscan.batch_report import BatchTotals
+from frontscan.batch.report import BatchTotals
 from frontscan.config import Settings
 from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store

@@ -16,7 +16,7 @@ from typing import Literal, TextIO
 from rich.console import Console
 from rich.table import Table
 
-from frontscan.batch_report import batch_json, batch_rows
+from frontscan.batch.report import batch_json, batch_rows
 from frontscan.errors import FrontscanError, Interrupted, ItemError
 from frontscan.models import BatchStats, Planned, RunStats, Window
 from frontscan.prompt import BATCH_PRICE_FACTOR, worst_cost_usd

@@ -14,10 +14,10 @@ import psycopg
 import pytest
 from openai import AsyncOpenAI
 
-from frontscan import batches
-from frontscan.batch_api import BatchClient
-from frontscan.batch_collect import Collector
-from frontscan.batchfile import BatchRequest, custom_id, jsonl, prepared_json, request_line
+from frontscan.batch import command as batches
+from frontscan.batch.api import BatchClient
+from frontscan.batch.collect import Collector
+from frontscan.batch.lines import BatchRequest, custom_id, jsonl, prepared_json, request_line
 from frontscan.config import Settings
 from frontscan.errors import TransientError
 from frontscan.extract import batch_body

@@ -11,7 +11,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from frontscan import batches
+from frontscan.batch import command as batches
 from frontscan.config import Settings
 from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.runtime import RunningSimulator, running_simulator

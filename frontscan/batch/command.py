@@ -1,6 +1,6 @@
 """`frontscan batches [--wait]`: show the submitted batches and collect the finished ones.
 
-Collection is the same as at the start of every scan (`batch_collect.Collector`): safe to
+Collection is the same as at the start of every scan (`batch.collect.Collector`): safe to
 run at any time, from cron too, beside a running scan (a batch is committed by whichever
 collector claims it first; the other adds nothing). With `--wait` it polls until no batch
 is open, collecting each as it finishes.
@@ -17,9 +17,9 @@ from typing import Any
 
 from rich.console import Console
 
-from frontscan.batch_api import opened
-from frontscan.batch_collect import Collector
-from frontscan.batch_report import batch_json, batches_table
+from frontscan.batch.api import opened
+from frontscan.batch.collect import Collector
+from frontscan.batch.report import batch_json, batches_table
 from frontscan.config import Settings
 from frontscan.errors import ConfigError
 from frontscan.ledger.batches import BatchLedger

@@ -18,8 +18,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from frontscan.answers import validate
-from frontscan.batch_api import BatchClient, RemoteBatch
-from frontscan.batchfile import LineResult, parse_results, prepared_from_json, usage_of
+from frontscan.batch.api import BatchClient, RemoteBatch
+from frontscan.batch.lines import LineResult, parse_results, prepared_from_json, usage_of
 from frontscan.conversation import done, failed
 from frontscan.errors import ItemError
 from frontscan.extract import claims_from_batch

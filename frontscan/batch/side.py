@@ -11,10 +11,10 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
-from frontscan.batch_api import BatchClient
-from frontscan.batch_collect import Collector
-from frontscan.batch_submit import BatchPolicy, BatchSubmitter
-from frontscan.batchfile import Limits
+from frontscan.batch.api import BatchClient
+from frontscan.batch.collect import Collector
+from frontscan.batch.lines import Limits
+from frontscan.batch.submit import BatchPolicy, BatchSubmitter
 from frontscan.config import Settings
 from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.store import Store

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from frontscan.batchfile import (
+from frontscan.batch.lines import (
     BatchRequest,
     Limits,
     conversation_of,

@@ -19,9 +19,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from frontscan.batch_api import BatchClient
-from frontscan.batch_collect import abandoned
-from frontscan.batchfile import (
+from frontscan.batch.api import BatchClient
+from frontscan.batch.collect import abandoned
+from frontscan.batch.lines import (
     BatchRequest,
     Limits,
     custom_id,
