@@ -169,14 +169,17 @@ async def test_max_cost_counts_batch_spend(database_url: str) -> None:
 async def test_command_line_backfill_batches_and_status(database_url: str, tmp_path: Path) -> None:
     async with running_simulator(fast_options(60)) as sim:
         env = cli_env(sim, database_url, tmp_path)
+        log = tmp_path / "log.jsonl"
         code, out, _ = await frontscan(
-            "scan", "--after", "2026-01-01", "--openai-batch", "--json", env=env, cwd=tmp_path
-        )
+            "--log-file", str(log), "scan", "--after", "2026-01-01", "--openai-batch", "--json",
+            env=env, cwd=tmp_path,
+        )  # fmt: skip
         assert code == 0
         scanned = json.loads(out)
         code, out, _ = await frontscan(
-            "batches", "--wait", "--poll", "0.1", "--json", env=env, cwd=tmp_path
-        )
+            "--log-file", str(log), "batches", "--wait", "--poll", "0.1", "--json",
+            env=env, cwd=tmp_path,
+        )  # fmt: skip
         assert code == 0
         collected = json.loads(out)
         code, out, _ = await frontscan("status", "--json", env=env, cwd=tmp_path)
@@ -191,6 +194,10 @@ async def test_command_line_backfill_batches_and_status(database_url: str, tmp_p
     assert status["batches"]["answered"] == scanned["batch"]["submitted"]
     assert status["batches"]["saved_usd"] == pytest.approx(status["batches"]["cost_usd"])
     assert set(rows) == expected
+    events = {line["event"]: line for line in map(json.loads, log.read_text().splitlines())}
+    assert events["batch.created"]["requests"] == scanned["batch"]["submitted"]
+    assert events["batch.collected"]["answered"] == scanned["batch"]["submitted"]
+    assert events["batch.collected"]["status"] == "completed"
     assert code == 2
     assert err.strip() == (
         "frontscan: OPENAI_API_KEY is not set: export it to collect OpenAI batches"

@@ -22,7 +22,7 @@ from openai.types import Batch
 from frontscan.errors import AuthError, FrontscanError, ItemError, QuotaError, TransientError
 from frontscan.limits.retry import with_retries
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 TERMINAL = frozenset({"completed", "failed", "expired", "cancelled"})
 FIND_PAGES = 10  # how far back `find_by_input` looks (100 batches a page)
@@ -101,7 +101,12 @@ class BatchClient:
         try:
             return _remote(await self._sent("create", create))
         except TransientError as error:
-            log.warning("batch.create_unanswered %s: %s", input_file_id, error)
+            logger.info(
+                "batch create for %s unanswered (%s): looking for it before trying again",
+                input_file_id, error,
+                extra={"event": "batch.create_unanswered", "input_file_id": input_file_id,
+                       "cause": str(error)},
+            )  # fmt: skip
         return await with_retries(once, attempts=self._attempts, on_retry=self._retrying("create"))
 
     async def retrieve(self, batch_id: str) -> RemoteBatch:
@@ -153,7 +158,11 @@ class BatchClient:
     @staticmethod
     def _retrying(what: str) -> Callable[[TransientError, float], None]:
         def retrying(error: TransientError, delay: float) -> None:
-            log.warning("batch.retry %s in %.1f s: %s", what, delay, error)
+            logger.info(
+                "retrying batch %s in %.2f s: %s", what, delay, error,
+                extra={"event": "batch.retry", "call": what, "delay": round(delay, 3),
+                       "cause": str(error)},
+            )  # fmt: skip
 
         return retrying
 

@@ -27,7 +27,7 @@ from frontscan.ledger.batches import BatchLedger, Collected, OpenBatch, RequestS
 from frontscan.models import BatchStats, ConversationRef, Outcome
 from frontscan.prompt import batch_cost_usd, cost_usd
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 def abandoned(batch: int, requests: Sequence[tuple[str, ConversationRef]], error: str) -> Collected:
@@ -105,7 +105,11 @@ class Collector:
                 await self._ledger.commit(abandoned(batch.id, requests, str(error)), self._run_id)
                 return None
         await self._ledger.set_remote(batch.id, remote.id, remote.status)
-        log.info("batch.resumed %s from input %s", remote.id, batch.input_file_id)
+        logger.info(
+            "batch %s resumed from input file %s", remote.id, batch.input_file_id,
+            extra={"event": "batch.resumed", "batch_id": remote.id,
+                   "input_file_id": batch.input_file_id},
+        )  # fmt: skip
         return remote
 
     async def _collect(self, batch: OpenBatch, remote: RemoteBatch) -> None:
@@ -135,7 +139,10 @@ class Collector:
         )
         stored = await self._ledger.commit(collected, self._run_id)
         if stored is None:
-            log.info("batch.already_collected %s", remote.id)
+            logger.info(
+                "batch %s was collected by another collector", remote.id,
+                extra={"event": "batch.already_collected", "batch_id": remote.id},
+            )  # fmt: skip
             return
         answered = sum(j.state == "answered" for j in judged)
         s = self.stats
@@ -150,14 +157,13 @@ class Collector:
             cost_usd=s.cost_usd + cost,
             saved_usd=s.saved_usd + cost_usd(batch.model, prompt, completion) - cost,
         )
-        log.info(
-            "batch.collected %s (%s): %d answered, %d back to the queue, %d new numbers",
-            remote.id,
-            remote.status,
-            answered,
-            len(judged) - answered,
-            stored,
-        )
+        logger.info(
+            "batch %s (%s) collected: %d answered, %d back to the queue, %d new numbers",
+            remote.id, remote.status, answered, len(judged) - answered, stored,
+            extra={"event": "batch.collected", "batch_id": remote.id, "status": remote.status,
+                   "answered": answered, "returned": len(judged) - answered,
+                   "numbers": stored, "cost_usd": round(cost, 6)},
+        )  # fmt: skip
 
     def _judge(
         self,

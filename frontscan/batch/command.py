@@ -26,7 +26,7 @@ from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store
 from frontscan.models import BatchStats
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 SHOWN = 20
 
 
@@ -59,12 +59,12 @@ async def collect(
         )
         stats = await collector.collect()
         while wait and stats.open_batches:
-            log.info(
-                "batch.waiting %d requests in %d batches; next look in %.0f s",
-                stats.waiting,
-                stats.open_batches,
-                poll_seconds,
-            )
+            logger.info(
+                "%d requests wait in %d batches; next look in %.0f s",
+                stats.waiting, stats.open_batches, poll_seconds,
+                extra={"event": "batch.waiting", "waiting": stats.waiting,
+                       "open_batches": stats.open_batches, "delay": poll_seconds},
+            )  # fmt: skip
             if note is not None:
                 note(f"waiting: {stats.waiting:,} requests in {stats.open_batches:,} batches")
             await asyncio.sleep(poll_seconds)

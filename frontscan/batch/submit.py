@@ -37,7 +37,7 @@ from frontscan.ledger.batches import BatchLedger, NewRequest
 from frontscan.models import ConversationRef, ModelCall
 from frontscan.prompt import PreparedMessage, worst_batch_cost_usd
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 DAY = 86_400.0
 
 
@@ -157,13 +157,21 @@ class BatchSubmitter:
         try:
             remote = await self._client.create(file_id, metadata)
         except ItemError as error:  # refused: its conversations go back to the queue
-            log.warning("batch.create_failed %s: %s", file_id, error)
+            logger.warning(
+                "batch from %s refused: %s; its conversations go back to the queue",
+                file_id, error,
+                extra={"event": "batch.refused", "input_file_id": file_id, "cause": str(error)},
+            )  # fmt: skip
             requests = [(line.new.custom_id, line.new.ref) for line in lines]
             await self._ledger.commit(abandoned(batch, requests, str(error)), self._run_id)
             return
         await self._ledger.set_remote(batch, remote.id, remote.status)
         self.batches_created += 1
-        log.info("batch.created %s: %d requests, at most $%.4f", remote.id, len(lines), worst)
+        logger.info(
+            "batch %s created: %d requests, at most $%.4f", remote.id, len(lines), worst,
+            extra={"event": "batch.created", "batch_id": remote.id, "requests": len(lines),
+                   "estimated_usd": round(worst, 6)},
+        )  # fmt: skip
 
 
 def _short_hash(text: str) -> str:
