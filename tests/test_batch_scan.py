@@ -202,3 +202,40 @@ async def test_command_line_backfill_batches_and_status(database_url: str, tmp_p
     assert err.strip() == (
         "frontscan: OPENAI_API_KEY is not set: export it to collect OpenAI batches"
     )
+
+
+async def test_a_failed_batch_sends_every_line_back_to_the_queue(database_url: str) -> None:
+    # The account's real cap is lower than configured: OpenAI fails the batch at validation.
+    capped = BatchOptions(enqueued_token_limit=1_000)
+    async with running_simulator(fast_options(60, batch=capped)) as sim:
+        settings = batch_settings(sim, database_url)
+        first = await run_scan(settings, after=AFTER)
+        report = await batches.collect(settings, wait=True, poll_seconds=0.05)
+        await run_scan(settings, after=AFTER)
+        online = chat_calls(sim)
+        rows = await stored(database_url)
+        expected = truth_in_window(sim, AFTER)
+    assert first.summary.batch is not None
+    assert report.collected.answered == 0
+    assert report.collected.returned == first.summary.batch.submitted
+    assert online == first.summary.batch.submitted
+    assert set(rows) == expected
+    errors = await ledger(database_url, "SELECT DISTINCT error FROM frontscan.batch_requests")
+    assert len(errors) == 1
+    assert "token_limit_exceeded" in errors[0][0]
+
+
+async def test_calls_past_the_enqueued_token_cap_go_online(database_url: str) -> None:
+    async with running_simulator(fast_options(60)) as sim:
+        settings = batch_settings(sim, database_url, batch_enqueued_tokens=4_000)
+        first = await run_scan(settings, after=AFTER)
+        online = chat_calls(sim)
+        await batches.collect(settings, wait=True, poll_seconds=0.05)
+        rows = await stored(database_url)
+        expected = truth_in_window(sim, AFTER)
+        enqueued = await ledger(database_url, "SELECT sum(estimated_tokens) FROM frontscan.batches")
+    assert first.summary.batch is not None
+    assert first.summary.batch.submitted > 0
+    assert online > 0
+    assert 0 < enqueued[0][0] <= 4_000
+    assert set(rows) == expected
