@@ -231,3 +231,20 @@ def _message(conversation_id: str, message: Any) -> Message:
         body=message.body,
         text=message.text,
     )
+
+
+async def test_two_collectors_at_once_commit_a_batch_once(database_url: str) -> None:
+    slow = BatchOptions(download_delay_ms=300.0)  # both are downloading at the same time
+    async with running_simulator(fast_options(40, batch=slow)) as sim:
+        settings = batch_settings(sim, database_url)
+        await run_scan(settings, after=AFTER)
+        await until_finished(sim)
+        one, two = await asyncio.gather(
+            collect_once(settings, attempts=1), collect_once(settings, attempts=1)
+        )
+        rows = await stored(database_url)
+        expected = truth_in_window(sim, AFTER)
+    assert one.collected_batches + two.collected_batches == 1
+    assert one.answered + two.answered > 0
+    assert set(rows) == expected
+    assert len(rows) == len(set(rows))

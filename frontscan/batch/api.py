@@ -65,7 +65,7 @@ def _remote(batch: Batch) -> RemoteBatch:
 
 
 class BatchClient:
-    """Upload, create, poll, find, download, cancel; each call retried as one operation."""
+    """Upload, create, poll, find, download; each call retried as one operation."""
 
     def __init__(self, client: AsyncOpenAI, *, attempts: int = 5) -> None:
         self._client = client
@@ -136,9 +136,6 @@ class BatchClient:
     async def download(self, file_id: str) -> bytes:
         content = await self._call("download", lambda: self._client.files.content(file_id))
         return content.content
-
-    async def cancel(self, batch_id: str) -> RemoteBatch:
-        return _remote(await self._call("cancel", lambda: self._client.batches.cancel(batch_id)))
 
     async def _call(self, what: str, operation: Callable[[], Awaitable[T]]) -> T:
         return await with_retries(
