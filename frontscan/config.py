@@ -24,7 +24,7 @@ import platformdirs
 
 from frontscan.errors import ConfigError
 from frontscan.ledger.dsn import redact_dsn
-from frontscan.models import LlmMode
+from frontscan.models import LlmMode, Prompting
 
 DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 
@@ -71,7 +71,8 @@ class OpenAISettings:
     model: str = "gpt-4o-mini"
     rpm: int = 500
     tpm: int = 200_000
-    max_completion_tokens: int = 400
+    max_completion_tokens: int = 400  # the ceiling; each call's budget is sized to its answer
+    prompt: Prompting = "evidence"  # "whole": the full new text of each message, as before
     batch: bool = False  # backfills through the Batch API (`scan --openai-batch`)
     batch_older_than_days: float = 0.0  # with batch: only conversations quiet this long
     batch_enqueued_tokens: int = 2_000_000  # the model's enqueued-token cap (tier 1 mini)
@@ -130,6 +131,7 @@ KEYS: Mapping[str, _Key] = {
     "openai.rpm": _int(1),
     "openai.tpm": _int(1),
     "openai.max_completion_tokens": _int(16, 16384),
+    "openai.prompt": _Key(str, lambda v: v in ("evidence", "whole"), "evidence or whole"),
     "openai.batch": _Key(bool, lambda v: True, "true or false"),
     "openai.batch_older_than_days": _Key(float, lambda v: v >= 0, "a number of days >= 0"),
     "openai.batch_enqueued_tokens": _int(1000),

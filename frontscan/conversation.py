@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 
 from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
 from frontscan.errors import ConfigError, ItemError
@@ -126,7 +127,15 @@ class ConversationScanner:
             finds, dropped = answered
         except ItemError as error:
             return failed(ref, str(error))
-        return done(ref, entry, prepared, finds, dropped)
+        outcome = done(ref, entry, prepared, finds, dropped)
+        return replace(outcome, model_call_avoided=self._avoided(prepared))
+
+    def _avoided(self, prepared: list[PreparedMessage]) -> bool:
+        """Not asked only because the detector was sure (`--llm auto`, evidence prompting)."""
+        plan = self._plan
+        return not needs_model(
+            prepared, plan.llm, trust_detector=plan.prompting == "evidence"
+        ) and needs_model(prepared, plan.llm, trust_detector=False)
 
     async def _model_finds(
         self, ref: ConversationRef, prepared: list[PreparedMessage], may_batch: bool
@@ -135,21 +144,27 @@ class ConversationScanner:
         asked); None when the call went into a batch instead."""
         plan = self._plan
         call = None
-        if needs_model(prepared, plan.llm):
+        if needs_model(prepared, plan.llm, trust_detector=plan.prompting == "evidence"):
             call = model_call(
                 ref.subject,
                 prepared,
                 model=plan.model,
                 max_completion_tokens=plan.max_completion_tokens,
+                prompting=plan.prompting,
             )
         batch = self._batch
         batched = (
             call is not None and may_batch and batch is not None and batch.takes(prepared, call)
         )
         if plan.request.dry_run:
-            self.planned.append(
-                Planned(ref=ref, new_messages=len(prepared), call=call, via_batch=batched)
+            planned = Planned(
+                ref=ref,
+                new_messages=len(prepared),
+                call=call,
+                avoided=self._avoided(prepared),
+                via_batch=batched,
             )
+            self.planned.append(planned)
             return None, 0
         if call is None:
             return None, 0

@@ -111,6 +111,7 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "openai.rpm": ("60", 60),
     "openai.tpm": ("90000", 90000),
     "openai.max_completion_tokens": ("16384", 16384),
+    "openai.prompt": ("whole", "whole"),
     "openai.batch": ("true", True),
     "openai.batch_older_than_days": ("2.5", 2.5),
     "openai.batch_enqueued_tokens": ("20000000", 20_000_000),
