@@ -6,7 +6,7 @@ the collection on the simulator's accelerated clock, where an hour passes each s
 chat-completion calls (what the per-minute limits see), Front calls, tokens and cost as
 the server billed them, and recall.
 
-    python bench/batch_backfill.py --conversations 500 --openai-tpm 200000
+    python -m bench.batch_backfill --conversations 500 --openai-tpm 200000
 """
 
 from __future__ import annotations
