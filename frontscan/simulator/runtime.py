@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.front_routes import FULL_SCOPES
 from frontscan.simulator.front_server import FrontOptions, create_front_app
 from frontscan.simulator.mailbox import Mailbox
@@ -59,6 +60,7 @@ class SimulatorOptions:
     openai_key: str = "sk-sim-openai-key"
     front_scopes: tuple[str, ...] = FULL_SCOPES  # what the Front token was granted
     event_body_drop_rate: float = 0.0  # share of event messages served without `body`
+    batch: BatchOptions = field(default_factory=BatchOptions)
 
     def window(self) -> tuple[datetime, datetime]:
         end = self.end or datetime.now(UTC).replace(microsecond=0)
@@ -91,6 +93,7 @@ class SimulatorOptions:
             quota_exhausted=self.quota_exhausted,
             azure_mode=self.azure_mode,
             seed=self.seed,
+            batch=self.batch,
         )
 
 
