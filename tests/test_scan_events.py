@@ -57,7 +57,7 @@ async def empty_ledger(dsn: str) -> None:
     async with await psycopg.AsyncConnection.connect(dsn) as conn:
         await conn.execute(
             "TRUNCATE frontscan.tracking_numbers, frontscan.messages,"
-            " frontscan.conversations, frontscan.runs"
+            " frontscan.conversations, frontscan.runs CASCADE"
         )
         await conn.commit()
 
