@@ -11,6 +11,7 @@ storable, a hint for the model, or noise. Everything is precompiled regex and ar
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -26,14 +27,20 @@ from frontscan.detector.formats import (
     TRACKING_WORDS,
     Format,
 )
+from frontscan.detector.links import inside, link_evidence, url_spans
 from frontscan.models import Candidate
 
-_RUN = re.compile(r"[A-Za-z0-9]+(?:[ \t\u00a0-][A-Za-z0-9]+)*")
+# A run: alphanumeric tokens with one separator between them (space, no-break space, tab,
+# hyphen, dot, or a single line break).
+_RUN = re.compile(r"[A-Za-z0-9]+(?:(?:[ \t\u00a0.\-]|\r?\n)[A-Za-z0-9]+)*")
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _DIGIT = re.compile(r"\d")
 _SEPARATORS = re.compile(r"[\s\-]+")
+_JOINERS = re.compile(r"[\s\-.]+")
+_FLAT = re.compile(r"(?<=[A-Za-z0-9])[\s\-.\u00a0]+(?=[A-Za-z0-9])")
 _MAX_GROUPS = 12
 _MAX_LENGTH = 42
+_LOOSE_MIN, _LOOSE_MAX, _LOOSE_DIGITS = 8, 40, 6
 _LAYOUTS: dict[tuple[int, ...], frozenset[str]] = {
     layout: frozenset(f.id for f in FORMATS if layout in f.layouts)
     for layout in {layout for f in FORMATS for layout in f.layouts}
@@ -41,18 +48,30 @@ _LAYOUTS: dict[tuple[int, ...], frozenset[str]] = {
 _LAYOUT_PREFIXES = frozenset(layout[:k] for layout in _LAYOUTS for k in range(2, len(layout) + 1))
 _NAMES = "|".join(re.escape(n) for n in sorted(CARRIER_NAMES, key=len, reverse=True))
 _KEYWORD = re.compile(
-    rf"\b(?:(?P<carrier>{_NAMES})|(?P<phone>{PHONE_WORDS})|(?P<card>{CARD_WORDS})"
-    rf"|(?P<label>{OTHER_LABELS}|usd|eur|gbp|cad|aud)|(?P<track>{TRACKING_WORDS}))\b",
+    rf"(?<![\w&])(?:(?P<carrier>{_NAMES})|(?P<phone>{PHONE_WORDS})|(?P<card>{CARD_WORDS})"
+    rf"|(?P<label>{OTHER_LABELS}|usd|eur|gbp|cad|aud|pln)|(?P<track>{TRACKING_WORDS}))(?![\w&])",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
 _CLAUSE_END = re.compile(r"[.!?](?=\s)|\n")
-_FILLER = re.compile(r"(?:[\s#:.()]|\b(?:no|nr|num|number|is|id)\b)*", re.IGNORECASE)
+_FILLER = re.compile(
+    r"(?:[\s#:.()\-]|\b(?:no|nr|num|number|numbers|nummer|numéro|número|numer|is|id|code|de"
+    r"|du|votre|ihre|lautet|est|es|ist|jest|to|your)\b)*",
+    re.IGNORECASE,
+)
 _BEFORE = re.compile(r"(?:\d[.:/-]|\+\s?|[$€£¥₹]\s?)$")
 _AFTER = re.compile(r"[.,]\d{1,2}(?![0-9A-Za-z])|:\d\d|[-/]\d")
 _TIMESTAMP = re.compile(
     r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?"
 )
+_DATE8 = re.compile(
+    r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])"
+    r"|(?:0[1-9]|[12]\d|3[01])(?:0[1-9]|1[0-2])(?:19|20)\d\d"
+)
+_PRINTED_DATE = re.compile(
+    r"\b(?:\d{1,2}[./-]\d{1,2}[./-](?:19|20)?\d\d|(?:19|20)\d\d[./-]\d{1,2}[./-]\d{1,2})\b"
+)
+_IPV4 = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
 _LOOSE = re.compile(r"[A-Za-z0-9]{10,}|\d{3,5}(?:[ -]\d{3,5}){2,}")
 
 
@@ -81,12 +100,29 @@ class _Context:
     phone: bool
     card: bool
     labelled: bool  # an order/ref/phone/card label stands right before the span
-    introduced: bool  # a tracking or carrier word stands right before the span
+    introduced: bool  # a tracking or carrier word (or a tracking link) introduces the span
+
+
+@dataclass(frozen=True, slots=True)
+class _Span:
+    """A piece of a run to try as one number: `kind` says how its tokens were joined."""
+
+    start: int
+    end: int
+    only: frozenset[str] | None  # the formats a carrier layout implies, or any
+    lengths: tuple[int, ...]
+    kind: str  # "token", "group" (equal groups or a carrier layout) or "printed"
 
 
 def normalize(number: str) -> str:
     """Upper case, without spaces or dashes: the form numbers are stored and compared in."""
     return _SEPARATORS.sub("", number).upper()
+
+
+def flatten(text: str) -> str:
+    """`text` with the separators between alphanumerics removed (spaces, dashes, dots), upper
+    case: a number printed in groups occurs in it exactly as its normalized form."""
+    return _FLAT.sub("", text).upper()
 
 
 def _matches(number: str, only: frozenset[str] | None = None) -> list[_Match]:
@@ -99,88 +135,140 @@ def _matches(number: str, only: frozenset[str] | None = None) -> list[_Match]:
     return found
 
 
-def _rank(match: _Match, carriers: frozenset[str] = frozenset()) -> tuple[int, int, int]:
+def _named(match: _Match, carriers: frozenset[str]) -> bool:
+    return match.carrier in carriers or any(c in carriers for c in match.fmt.also)
+
+
+def _credited(match: _Match, carriers: frozenset[str]) -> str:
+    """The carrier to store: the format's own, or one that prints it and is named nearby."""
+    if match.carrier in carriers:
+        return match.carrier
+    return next((c for c in match.fmt.also if c in carriers), match.carrier)
+
+
+def _rank(match: _Match, carriers: frozenset[str] = frozenset()) -> tuple[int, int, int, int, int]:
+    """Not failing its check, then named nearby, then checksum-backed, then priority.
+
+    A carrier named beside the number beats a checksum that passes by chance elsewhere
+    (a Hermes number that is also a valid Canada Post one); a format that needs its
+    brand ranks last when the brand is absent.
+    """
     validity = {True: 2, None: 1, False: 0}[match.valid]
-    return validity, int(match.carrier in carriers), match.fmt.priority
+    named = _named(match, carriers)
+    unbranded = match.fmt.needs_brand and not named
+    return (
+        int(match.valid is not False),
+        int(named),
+        int(not unbranded),
+        validity,
+        (match.fmt.priority),
+    )
 
 
-def classify(number: str) -> Classification | None:
+def classify(number: str, carriers: Iterable[str] = ()) -> Classification | None:
     """The best format a single string (say, a model's answer) fully matches, or None.
 
     Checksum-valid formats win over formats without a check digit, which win over a
     failing check; `checksum_valid` is False only when every format that fits the shape
     rejects the check digit, so a model answer with a wrong check digit can be refused.
+    `carriers` named near the number break ties (and admit formats that need a brand).
     """
     normalized = normalize(number.strip())
-    found = sorted(_matches(normalized), key=_rank, reverse=True)
+    named = frozenset(carriers)
+    found = sorted(_matches(normalized), key=lambda m: _rank(m, named), reverse=True)
     if not found:
         return None
     best = found[0]
     others = tuple(m.fmt.id for m in found[1:] if m.valid is not False)
-    return Classification(normalized, best.carrier, best.fmt.id, best.valid, others)
+    return Classification(normalized, _credited(best, named), best.fmt.id, best.valid, others)
 
 
-def find_candidates(text: str) -> list[Candidate]:
+def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
     """Every tracking-number-shaped match in `text`, non-overlapping, in text order.
 
     Storable candidates pass their check digit (and S10 country); formats without one,
     and DHL Express whose mod 7 passes one phone number in seven, are storable only with
     a tracking or carrier word in the same sentence. Other matches come back as hints
     (`storable=False`), including a failing check digit on a distinctive shape such as
-    `1Z…` (a likely typo the model may judge). Phones, cards, dates, money and labelled
-    order/invoice/reference numbers are never returned. The longest match wins; matches
-    overlapping a better one are dropped.
+    `1Z…` (a likely typo the model may judge), and a long digit-heavy token of no known
+    format right by a tracking word (format "unknown"). Phones, cards, dates, money,
+    labelled order/invoice/reference numbers and anything inside a URL are never
+    returned. `links` are the message's hrefs: a carrier tracking link that names a
+    number counts as a tracking word and a carrier name for it. The longest match wins;
+    matches overlapping a better one are dropped.
     """
+    urls = url_spans(text)
+    link_list = list(links)
+    evidence = link_evidence([text[s:e] for s, e in urls] + link_list) if urls or link_list else {}
     out: list[Candidate] = []
     for run in _RUN.finditer(text):
         if _DIGIT.search(run.group()) is None:
             continue
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, run.start(), run.end())]
         found: list[Candidate] = []
         blocked: list[tuple[int, int]] = []
-        for start, end, only, lengths in _spans(text, run):
-            number = normalize(text[start:end])
-            matches = _matches(number, only)
+        other: list[tuple[int, int]] = []
+        for span in _spans(text, tokens):
+            if urls and inside(urls, span.start, span.end):
+                continue
+            number = _JOINERS.sub("", text[span.start : span.end]).upper()
+            matches = _matches(number, span.only)
             if not matches:
                 continue
-            candidate = _judge(text, start, end, number, lengths, matches)
-            if candidate is None:
-                blocked.append((start, end))
-            else:
-                found.append(candidate)
-        out += _resolve(found, blocked) if len(found) > 1 or blocked else found
-    return out
+            verdict = _judge(text, span, number, matches, evidence)
+            if isinstance(verdict, Candidate):
+                found.append(verdict)
+            elif verdict != "none":
+                blocked.append((span.start, span.end))
+                if verdict == "other":
+                    other.append((span.start, span.end))
+        kept = _resolve(found, blocked) if len(found) > 1 or blocked else found
+        out += kept
+        out += _unknown_hints(text, tokens, kept, other, urls, evidence)
+    return sorted(out, key=lambda c: c.start)
 
 
-def _spans(
-    text: str, run: re.Match[str]
-) -> list[tuple[int, int, frozenset[str] | None, tuple[int, ...]]]:
-    """Every digit-bearing token, and every group of tokens that looks printed as one number.
+def _joinable(text: str, start: int, end: int) -> bool:
+    """Tokens a printed number may consist of: digit-bearing ones, and short capital
+    prefixes or suffixes such as `1Z`, `LX`, `CN`, `N` that are not words in their own right."""
+    token = text[start:end]
+    if _DIGIT.search(token) is not None:
+        return True
+    return end - start <= 4 and token.isupper() and _KEYWORD.fullmatch(token) is None
 
-    A group needs one kind of separator throughout and either equal groups of 3-5
-    characters (a shorter last one allowed) that no neighbouring digit group of the same
-    size extends, or the exact lengths of a layout some format is printed in (then only
-    those formats are tried).
+
+def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
+    """Every digit-bearing token, and every group of tokens that may be one printed number.
+
+    Groups of the first kind need one separator (not a line break) throughout and either
+    equal groups of 3-5 characters (a shorter last one allowed) that no neighbouring
+    digit group of the same size extends, or the exact lengths of a layout some format is
+    printed in (then only those formats are tried). Groups of the second kind are a whole
+    stretch of joinable tokens (optionally without a capital prefix or suffix): they are
+    kept only when the joined string passes a check digit or follows a tracking word.
     """
-    tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, run.start(), run.end())]
     digits = [_DIGIT.search(text, s, e) is not None for s, e in tokens]
-    dashes = [text[e] == "-" for _, e in tokens[:-1]]
+    seps = [text[e] if text[e] != "\r" else "\n" for _, e in tokens[:-1]]
+    seps = [" " if c in " \t\u00a0" else c for c in seps]
     count = len(tokens)
-    out: list[tuple[int, int, frozenset[str] | None, tuple[int, ...]]] = []
+    out: list[_Span] = []
     for i, (start, end) in enumerate(tokens):
         size = end - start
         if digits[i]:
-            out.append((start, end, None, (size,)))
+            out.append(_Span(start, end, None, (size,), "token"))
+        if i + 1 >= count or seps[i] == "\n":
+            continue
         lengths = [size]
         any_digit = digits[i]
         extends_left = (
             0 < i < count - 1
             and digits[i - 1]
-            and dashes[i - 1] == dashes[i]
+            and seps[i - 1] == seps[i]
             and tokens[i - 1][1] - tokens[i - 1][0] == size
         )
         equal = 3 <= size <= 5 and not extends_left
         for j in range(i + 1, min(count, i + _MAX_GROUPS)):
-            if dashes[j - 1] != dashes[i]:
+            if seps[j - 1] != seps[i]:
                 break
             length = tokens[j][1] - tokens[j][0]
             lengths.append(length)
@@ -190,53 +278,99 @@ def _spans(
             shape = tuple(lengths)
             if not equal and shape not in _LAYOUT_PREFIXES:
                 break
-            if equal and length <= size and any_digit and _ends_group(tokens, digits, dashes, i, j):
-                out.append((start, tokens[j][1], None, shape))
+            if equal and length <= size and any_digit and _ends_group(tokens, digits, seps, i, j):
+                out.append(_Span(start, tokens[j][1], None, shape, "group"))
             elif shape in _LAYOUTS and any_digit:
-                out.append((start, tokens[j][1], _LAYOUTS[shape], shape))
+                out.append(_Span(start, tokens[j][1], _LAYOUTS[shape], shape, "group"))
             equal = equal and length == size
+    out += _printed(text, tokens, digits, {(s.start, s.end) for s in out})
     return out
 
 
+def _printed(
+    text: str, tokens: list[tuple[int, int]], digits: list[bool], seen: set[tuple[int, int]]
+) -> list[_Span]:
+    """Whole stretches of joinable tokens (2 or more), and each without a letter-only end."""
+    out: list[_Span] = []
+    index = 0
+    count = len(tokens)
+    while index < count:
+        if not _joinable(text, *tokens[index]):
+            index += 1
+            continue
+        last = index
+        while last + 1 < count and _joinable(text, *tokens[last + 1]):
+            last += 1
+        if last > index and any(digits[index : last + 1]):
+            firsts = [index] + ([index + 1] if not digits[index] else [])
+            lasts = [last] + ([last - 1] if not digits[last] else [])
+            for a in firsts:
+                for b in lasts:
+                    start, end = tokens[a][0], tokens[b][1]
+                    if b <= a or (start, end) in seen or end - start > _MAX_LENGTH + 12:
+                        continue
+                    lengths = tuple(e - s for s, e in tokens[a : b + 1])
+                    fits = sum(lengths) in FORMATS_BY_LENGTH and sum(lengths) <= _MAX_LENGTH
+                    if fits and not _stitched(text, tokens[a : b + 1]):
+                        out.append(_Span(start, end, None, lengths, "printed"))
+        index = last + 1
+    return out
+
+
+def _stitched(text: str, tokens: list[tuple[int, int]]) -> bool:
+    """Two tokens that are each a valid number on their own: a list, not one number."""
+    valid = 0
+    for start, end in tokens:
+        if end - start >= 10 and any(m.valid for m in _matches(text[start:end].upper())):
+            valid += 1
+            if valid > 1:
+                return True
+    return False
+
+
 def _ends_group(
-    tokens: list[tuple[int, int]], digits: list[bool], dashes: list[bool], i: int, j: int
+    tokens: list[tuple[int, int]], digits: list[bool], seps: list[str], i: int, j: int
 ) -> bool:
     """False when token j is full-size and the next token would continue the same group."""
     size = tokens[i][1] - tokens[i][0]
     after = j + 1
     if tokens[j][1] - tokens[j][0] != size or after >= len(tokens) or not digits[after]:
         return True
-    return dashes[j] != dashes[i] or tokens[after][1] - tokens[after][0] > size
+    return seps[j] != seps[i] or tokens[after][1] - tokens[after][0] > size
 
 
 def _judge(
-    text: str,
-    start: int,
-    end: int,
-    number: str,
-    lengths: tuple[int, ...],
-    matches: list[_Match],
-) -> Candidate | None:
-    """Turn one span's format matches into a candidate, or None when it is something else."""
-    context = _context(text, start, end)
-    if context.labelled or _looks_like_something_else(text, start, end, number, lengths, context):
-        return None
-    best = max(matches, key=lambda m: _rank(m, context.carriers))
+    text: str, span: _Span, number: str, matches: list[_Match], evidence: dict[str, str]
+) -> Candidate | str:
+    """One span's format matches as a candidate, or why not: "other" when the span is
+    something else (a phone, a labelled order number…), "failed" when its check digit
+    fails (both block shorter matches inside it), "none" when it is merely no number."""
+    context = _context(text, span.start, span.end, evidence.get(number))
+    if context.labelled or _looks_like_something_else(text, span, number, context):
+        return "other"
+    usable = [m for m in matches if not m.fmt.needs_brand or _named(m, context.carriers)]
+    if not usable:
+        return "none"
+    strong = any(m.valid is True and not m.fmt.needs_keyword for m in usable)
+    if span.kind == "printed" and not context.introduced and not strong:
+        return "none"
+    best = max(usable, key=lambda m: _rank(m, context.carriers))
     if best.valid is False and not best.fmt.fail_hint:
-        return None
+        return "failed"
     storable = best.valid is not False and (
         context.tracking or (best.valid is True and not best.fmt.needs_keyword)
     )
+    carrier = _credited(best, context.carriers)
     if best.valid is False:
         confidence = 0.2
     elif not storable:
         confidence = 0.3
     else:
         confidence = _strength(best.fmt, number) + 0.05 * context.tracking
-        confidence += 0.02 * (best.carrier in context.carriers)
+        confidence += 0.02 * (carrier in context.carriers)
     return Candidate(
-        number, best.carrier, best.fmt.id, best.valid, round(min(confidence, 0.99), 2),
-        start, end, storable,
+        number, carrier, best.fmt.id, best.valid, round(min(confidence, 0.99), 2),
+        span.start, span.end, storable,
     )  # fmt: skip
 
 
@@ -248,8 +382,11 @@ def _strength(fmt: Format, number: str) -> float:
     return 0.9 if fmt.fail_hint or len(number) >= 15 else 0.75
 
 
-def _context(text: str, start: int, end: int) -> _Context:
-    """Keywords on the span's line (or the line above, if the span starts its line) and after."""
+def _context(text: str, start: int, end: int, linked: str | None = None) -> _Context:
+    """Keywords on the span's line (or the line above, if the span starts its line) and after.
+
+    `linked` is the carrier of a tracking link that names this number, if any.
+    """
     head, _, before = text[max(0, start - 120) : start].rpartition("\n")
     if not before.strip():
         above = [line for line in head.split("\n") if line.strip()]
@@ -266,33 +403,86 @@ def _context(text: str, start: int, end: int) -> _Context:
     introduced = adjacent and last is not None and last.lastgroup in ("track", "carrier")
     hits += _KEYWORD.finditer(after)
     kinds = {h.lastgroup for h in hits}
-    names = frozenset(CARRIER_NAMES[h.group().lower()] for h in hits if h.lastgroup == "carrier")
+    names = {
+        CARRIER_NAMES[" ".join(h.group().lower().split())] for h in hits if h.lastgroup == "carrier"
+    }
+    if linked is not None:
+        names.add(linked)
     return _Context(
-        bool(kinds & {"track", "carrier"}),
-        names,
+        bool(kinds & {"track", "carrier"}) or linked is not None,
+        frozenset(names),
         "phone" in kinds,
         "card" in kinds,
-        labelled,
-        introduced,
+        labelled and linked is None,
+        introduced or linked is not None,
     )
 
 
-def _looks_like_something_else(
-    text: str, start: int, end: int, number: str, lengths: tuple[int, ...], context: _Context
-) -> bool:
-    """Phones, cards, timestamps, money and pieces of longer numeric expressions."""
+def _looks_like_something_else(text: str, span: _Span, number: str, context: _Context) -> bool:
+    """Phones, cards, timestamps, dates, money, IP addresses and pieces of longer numeric
+    expressions; for numbers printed in groups also anything laid out like a phone number."""
+    start, end, lengths = span.start, span.end, span.lengths
     if _BEFORE.search(text, max(0, start - 3), start) or _AFTER.match(text, end):
         return True
+    grouped = len(lengths) > 1
+    if grouped and not context.introduced:
+        printed = text[start:end]
+        if _PRINTED_DATE.search(printed) or _IPV4.fullmatch(printed):
+            return True
     if not number.isdigit():
         return False
     if 10 <= len(number) <= 12 and context.phone:
         return True
+    if grouped and not context.introduced:
+        equal = all(n == lengths[0] for n in lengths[:-1]) and lengths[-1] <= lengths[0]
+        if len(number) <= 12 and not equal:
+            return True  # 3-3-4, 1-3-3-4, 5-6: the way phone numbers are written
+        if lengths[0] == 8 and _DATE8.fullmatch(number[:8]):
+            return True  # a date, then a time or a counter
     if len(number) in (12, 14) and _TIMESTAMP.fullmatch(number) and not context.introduced:
         return True  # a date and time, unless "tracking number:" stands right before it
     if 13 <= len(number) <= 19 and luhn_valid(number):
-        in_fours = len(lengths) > 1 and lengths[0] == 4
+        in_fours = grouped and lengths[0] == 4
         return context.card or (in_fours and not context.tracking)
     return False
+
+
+def _unknown_hints(
+    text: str,
+    tokens: list[tuple[int, int]],
+    kept: list[Candidate],
+    blocked: list[tuple[int, int]],
+    urls: list[tuple[int, int]],
+    evidence: dict[str, str],
+) -> list[Candidate]:
+    """Tokens of no known format that look like tracking numbers: 8-40 characters, at least
+    6 of them digits, by a tracking word, a carrier name or a tracking link. The model
+    judges them; the detector never stores them."""
+    out: list[Candidate] = []
+    for start, end in tokens:
+        if not _LOOSE_MIN <= end - start <= _LOOSE_MAX:
+            continue
+        token = text[start:end]
+        if sum(c.isdigit() for c in token) < _LOOSE_DIGITS:
+            continue
+        if any(k.start < end and start < k.end for k in kept) or any(
+            s <= start and end <= e for s, e in blocked
+        ):
+            continue
+        if urls and inside(urls, start, end):
+            continue
+        number = token.upper()
+        context = _context(text, start, end, evidence.get(number))
+        span = _Span(start, end, None, (end - start,), "token")
+        if not context.tracking or context.labelled:
+            continue
+        if _looks_like_something_else(text, span, number, context):
+            continue
+        if context.phone and number.isdigit() and len(number) <= 13:
+            continue
+        carrier = min(context.carriers) if len(context.carriers) == 1 else "unknown"
+        out.append(Candidate(number, carrier, "unknown", None, 0.1, start, end, False))
+    return out
 
 
 def _resolve(found: list[Candidate], blocked: list[tuple[int, int]]) -> list[Candidate]:

@@ -176,7 +176,7 @@ class FakeModel:
                         }
                     )
         if mistake == "invented" and first_id:
-            number = samples.valid_number(self.rng.choice(samples.SAMPLE_FORMATS), self.rng)
+            number = samples.valid_number(self.rng.choice(samples.BASE_SAMPLE_FORMATS), self.rng)
             kind = carriers.classify(number)
             found.append(
                 {

@@ -72,7 +72,7 @@ class Writer:
         """`count` fresh valid numbers; about a third printed in groups of four."""
         planted: list[Planted] = []
         while len(planted) < count:
-            number = samples.valid_number(self.rng.choice(samples.SAMPLE_FORMATS), self.rng)
+            number = samples.valid_number(self.rng.choice(samples.BASE_SAMPLE_FORMATS), self.rng)
             found = carriers.classify(number)
             if found is None or number in self.used_numbers:
                 continue
