@@ -13,7 +13,14 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict
 
-from frontscan.detector.carriers import classify, find_candidates, has_tracking_hint, normalize
+from frontscan.detector.carriers import (
+    find_candidates,
+    flatten,
+    has_tracking_hint,
+    normalize,
+    reading_of_model_number,
+)
+from frontscan.detector.links import without_urls
 from frontscan.detector.text import clean_message
 from frontscan.limits.budgets import estimate_prompt_tokens
 from frontscan.models import Candidate, LlmMode, Message, TrackingNumber
@@ -81,7 +88,8 @@ class ModelFind:
 def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMessage:
     cleaned = clean_message(message.body, message.text, max_chars=max_chars)
     digest = hashlib.sha256(cleaned.new.encode("utf-8")).hexdigest()
-    return PreparedMessage(message, cleaned.new, digest, tuple(find_candidates(cleaned.new)))
+    candidates = find_candidates(cleaned.new, cleaned.links)
+    return PreparedMessage(message, cleaned.new, digest, tuple(candidates))
 
 
 def needs_model(prepared: Sequence[PreparedMessage], mode: LlmMode) -> bool:
@@ -111,9 +119,14 @@ def validate(
     """Keep answers that occur in a message's text and pass their checksum; count the rest.
 
     A number is attached to the oldest sent message whose text contains it, whatever
-    message id the model cited, so a number is never credited to a later repeat.
+    message id the model cited, so a number is never credited to a later repeat; one
+    that occurs only inside a URL does not count. Its
+    format and carrier are read as the detector reads that text
+    (`reading_of_model_number`): a carrier named beside it decides between formats, and
+    a number no format of the model's carrier fits is kept with the model's carrier.
     """
-    haystacks = [(p.message.id, normalize(p.text)) for p in prepared]
+    texts = {p.message.id: p.text for p in prepared}
+    haystacks = [(p.message.id, flatten(without_urls(p.text))) for p in prepared]
     accepted: list[ModelFind] = []
     dropped = 0
     for found in answer.numbers:
@@ -122,8 +135,11 @@ def validate(
             dropped += 1
             continue
         owner = next((mid for mid, text in haystacks if number in text), None)
-        verdict = classify(number)
-        if owner is None or (verdict is not None and verdict.checksum_valid is False):
+        if owner is None:
+            dropped += 1
+            continue
+        verdict = reading_of_model_number(texts[owner], number, found.carrier)
+        if verdict is not None and verdict.checksum_valid is False:
             dropped += 1
             continue
         if verdict is None:

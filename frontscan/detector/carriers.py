@@ -183,6 +183,32 @@ def classify(number: str, carriers: Iterable[str] = ()) -> Classification | None
     return Classification(normalized, _credited(best, named), best.fmt.id, best.valid, others)
 
 
+def reading_of_model_number(
+    text: str, number: str, model_carrier: str | None
+) -> Classification | None:
+    """How the detector reads a number the model found in `text`; None for "no format".
+
+    Where the detector itself finds the number, its reading (format, carrier named
+    nearby) stands. Otherwise the carriers named around the number's occurrence break
+    ties. A number whose every fitting format fails its check is still read as no
+    format when the model names a carrier none of those formats belongs to (a carrier
+    with a numbering of its own), so the caller keeps it with the model's carrier.
+    """
+    normalized = normalize(number)
+    for cand in find_candidates(text):
+        if cand.number == normalized and cand.format != "unknown":
+            return Classification(normalized, cand.carrier, cand.format, cand.checksum_valid)
+    pattern = r"[\s\-.\u00a0]*".join(re.escape(ch) for ch in normalized)
+    found = re.search(pattern, text, re.IGNORECASE) if normalized else None
+    named = _context(text, *found.span()).carriers if found else frozenset()
+    verdict = classify(normalized, named)
+    if verdict is None or verdict.checksum_valid is not False:
+        return verdict
+    code = "_".join((model_carrier or "").lower().split())
+    fitting = {c for m in _matches(normalized) for c in (m.carrier, *m.fmt.also)}
+    return None if code and code != "unknown" and code not in fitting else verdict
+
+
 def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
     """Every tracking-number-shaped match in `text`, non-overlapping, in text order.
 

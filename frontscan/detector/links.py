@@ -32,6 +32,19 @@ def url_spans(text: str) -> list[tuple[int, int]]:
     return [m.span() for m in _URL.finditer(text)]
 
 
+def without_urls(text: str) -> str:
+    """`text` with every URL replaced by a space: what a number must occur in to count."""
+    spans = url_spans(text)
+    if not spans:
+        return text
+    pieces: list[str] = []
+    last = 0
+    for start, end in spans:
+        pieces += [text[last:start], " "]
+        last = end
+    return "".join(pieces) + text[last:]
+
+
 def inside(spans: list[tuple[int, int]], start: int, end: int) -> bool:
     """True when [start, end) overlaps one of the sorted, disjoint `spans`."""
     if not spans:
