@@ -244,6 +244,8 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
             verdict = _judge(text, span, number, matches, evidence)
             if isinstance(verdict, Candidate):
                 found.append(verdict)
+                if verdict.checksum_valid is False:
+                    blocked.append((span.start, span.end))  # no shorter number inside it
             elif verdict != "none":
                 blocked.append((span.start, span.end))
                 if verdict == "other":
@@ -309,7 +311,7 @@ def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
             elif shape in _LAYOUTS and any_digit:
                 out.append(_Span(start, tokens[j][1], _LAYOUTS[shape], shape, "group"))
             equal = equal and length == size
-    out += _printed(text, tokens, digits, {(s.start, s.end) for s in out})
+    out += _printed(text, tokens, digits, {(s.start, s.end) for s in out if s.only is None})
     return out
 
 
@@ -413,10 +415,12 @@ def _context(text: str, start: int, end: int, linked: str | None = None) -> _Con
 
     `linked` is the carrier of a tracking link that names this number, if any.
     """
-    head, _, before = text[max(0, start - 120) : start].rpartition("\n")
+    head, _, before = text[max(0, start - 160) : start].rpartition("\n")
+    above = [line for line in head.split("\n") if line.strip()]
     if not before.strip():
-        above = [line for line in head.split("\n") if line.strip()]
         before = above[-1] if above else ""
+        above = above[:-1]
+    heading = above[-1] if above else ""  # a table's "Carrier: GLS" row above the number
     cuts = [m.end() for m in _SENTENCE_END.finditer(before)]
     before = before[cuts[-1] :] if cuts else before
     after = text[end : end + 40]
@@ -428,6 +432,8 @@ def _context(text: str, start: int, end: int, linked: str | None = None) -> _Con
     labelled = adjacent and last is not None and last.lastgroup in ("label", "phone", "card")
     introduced = adjacent and last is not None and last.lastgroup in ("track", "carrier")
     hits += _KEYWORD.finditer(after)
+    if heading and len(heading) < 80 and sum(c.isdigit() for c in heading) < 4:
+        hits += (h for h in _KEYWORD.finditer(heading) if h.lastgroup == "carrier")
     kinds = {h.lastgroup for h in hits}
     names = {
         CARRIER_NAMES[" ".join(h.group().lower().split())] for h in hits if h.lastgroup == "carrier"

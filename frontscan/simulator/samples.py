@@ -132,3 +132,31 @@ def valid_number(format_id: str, rng: random.Random) -> str:
 def printed_groups(number: str) -> str:
     """The number as carriers print it: groups of four separated by single spaces."""
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def layout(number: str, lengths: tuple[int, ...], separator: str = " ") -> str:
+    """`number` cut into groups of `lengths` (the rest, if any, as one last group)."""
+    groups: list[str] = []
+    at = 0
+    for size in lengths:
+        if at >= len(number):
+            break
+        groups.append(number[at : at + size])
+        at += size
+    if at < len(number):
+        groups.append(number[at:])
+    return separator.join(groups)
+
+
+def printed_forms(number: str, format_id: str) -> list[str]:
+    """Every way the tests and the simulator print `number`: as is, in fours and threes,
+    in the carrier's own layouts, with no-break spaces, hyphens, dots and a line break."""
+    fmt = FORMATS_BY_ID[format_id]
+    fours = printed_groups(number)
+    forms = [number, fours, layout(number, (3,) * 14)]
+    forms += [layout(number, lengths) for lengths in fmt.layouts]
+    forms += [fours.replace(" ", sep) for sep in ("\u00a0", "-", ".")]
+    middle = fours.count(" ") // 2
+    if middle:
+        forms.append(fours.replace(" ", "\n", middle).replace("\n", " ", middle - 1))
+    return list(dict.fromkeys(forms))
