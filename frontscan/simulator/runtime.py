@@ -13,10 +13,12 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from frontscan.simulator.corpus import load_corpus
 from frontscan.simulator.front_server import FrontOptions, create_front_app
 from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.openai_model import MistakeRates
@@ -34,6 +36,8 @@ class SimulatorOptions:
 
     `start`/`end` bound the mailbox's activity; None means the 30 days before now (the
     only wall-clock use, so a CLI demo has recent mail). Pass both for a reproducible mailbox.
+    `corpus` is a directory of `.eml` files with an `expected.json`: served instead of the
+    generated mailbox (see `simulator.corpus`).
     """
 
     conversations: int = 500
@@ -55,6 +59,7 @@ class SimulatorOptions:
     host: str = "127.0.0.1"
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
+    corpus: Path | None = None
 
     def window(self) -> tuple[datetime, datetime]:
         end = self.end or datetime.now(UTC).replace(microsecond=0)
@@ -138,7 +143,10 @@ async def serving(
 async def running_simulator(options: SimulatorOptions) -> AsyncIterator[RunningSimulator]:
     """Serve the fake Front and OpenAI until the block exits."""
     start, end = options.window()
-    mailbox = Mailbox.generate(options.conversations, options.seed, start, end)
+    if options.corpus is not None:
+        mailbox = load_corpus(options.corpus)
+    else:
+        mailbox = Mailbox.generate(options.conversations, options.seed, start, end)
     front_stats, openai_stats = SimStats(), SimStats()
     front_app = create_front_app(mailbox, options.front(), front_stats)
     openai_app = create_openai_app(mailbox, options.openai(), openai_stats)
