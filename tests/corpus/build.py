@@ -16,9 +16,9 @@ import html
 import json
 import random
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
 from pathlib import Path
 
 from frontscan.simulator.samples import layout, printed_groups, valid_number
@@ -36,8 +36,10 @@ class Parcel:
     via: str = "detector"
 
 
-def parcel(fmt: str, carrier: str, name: str, seed: int, style: str, link: str | None,
-           number: str | None = None, via: str = "detector", country: str = "") -> Parcel:  # fmt: skip
+def parcel(
+    fmt: str, carrier: str, name: str, seed: int, style: str, link: str | None,
+    number: str | None = None, via: str = "detector", country: str = "",
+) -> Parcel:  # fmt: skip
     value = number or valid_number(fmt, random.Random(seed))
     if country:
         value = value[:-2] + country  # the S10 check digit does not cover the country
@@ -116,7 +118,8 @@ class Mail:
 
 def _order(rng: random.Random, lang: str) -> str:
     if lang == "en":
-        return f"{rng.randint(100, 999)}-{rng.randint(10**6, 10**7 - 1)}-{rng.randint(10**6, 10**7 - 1)}"
+        middle, last = rng.randint(10**6, 10**7 - 1), rng.randint(10**6, 10**7 - 1)
+        return f"{rng.randint(100, 999)}-{middle}-{last}"
     return str(rng.randint(10**9, 10**10 - 1))
 
 
@@ -156,7 +159,8 @@ def render(mail: Mail, index: int) -> tuple[EmailMessage, list[dict[str, str]]]:
                 f'<tr><td style="padding:4px"><img src="https://cdn.mail.example.net/logo/{p.carrier}.png"'
                 f' alt="" width="40"> {html.escape(p.name)}</td>'
                 f'<td style="padding:4px">{_number_html(p, mail.tags)}</td>'
-                f'<td style="padding:4px"><a href="{html.escape(p.link or browser_link)}">{html.escape(track)}</a></td></tr>'
+                f'<td style="padding:4px"><a href="{html.escape(p.link or browser_link)}">'
+                f"{html.escape(track)}</a></td></tr>"
             )
         lines.append(f"{carrier_word}: {p.name}\n{label}: {p.printed}")
         if p.link:
@@ -164,18 +168,21 @@ def render(mail: Mail, index: int) -> tuple[EmailMessage, list[dict[str, str]]]:
     table = (
         f"<ul>{''.join(rows)}</ul>" if mail.tags == "list" else
         f'<table role="presentation" cellpadding="0" cellspacing="0" width="100%">'
-        f'<tr><th align="left">{html.escape(carrier_word)}</th><th align="left">{html.escape(label)}</th><th></th></tr>'
+        f'<tr><th align="left">{html.escape(carrier_word)}</th>'
+        f'<th align="left">{html.escape(label)}</th><th></th></tr>'
         f"{''.join(rows)}</table>"
     )  # fmt: skip
     prose = f"<p>{html.escape(mail.prose)}</p>" if mail.prose else ""
     body = (
         '<!DOCTYPE html><html><head><meta charset="utf-8"><style>td{font-size:14px}</style></head>'
         f'<body><div style="display:none">{html.escape(subject)} &zwnj;&nbsp;</div>'
-        f'<table width="600" align="center"><tr><td><a href="{browser_link}">{html.escape(browser)}</a></td></tr>'
+        f'<table width="600" align="center"><tr><td><a href="{browser_link}">'
+        f"{html.escape(browser)}</a></td></tr>"
         f'<tr><td><h1 style="font-size:20px">{html.escape(mail.shop)}</h1>'
         f"<p>{html.escape(subject)}! {html.escape(order_word)} #{order}</p>{prose}{table}"
         f'<p style="font-size:11px;color:#777">{html.escape(call)} {PHONES[mail.lang]}.<br>'
-        f'{html.escape(mail.shop)} · {rng.randint(1, 99)} Market Street · {rng.randint(10000, 99999)}<br>'
+        f"{html.escape(mail.shop)} · {rng.randint(1, 99)} Market Street · "
+        f"{rng.randint(10000, 99999)}<br>"
         f'<a href="https://mail.example.net/unsub/{campaign}/{stamp}">{html.escape(footer)}</a></p>'
         f'<img src="{pixel}" width="1" height="1" alt=""></td></tr></table></body></html>'
     )  # fmt: skip
@@ -188,16 +195,17 @@ def render(mail: Mail, index: int) -> tuple[EmailMessage, list[dict[str, str]]]:
     message = EmailMessage()
     message["From"] = f"{mail.shop} <{mail.sender}>"
     message["To"] = "Dana Ortiz <dana.ortiz@example.org>"
-    message["Subject"] = f"{subject} – {order_word} #{order}"
+    message["Subject"] = f"{subject} - {order_word} #{order}"
     sent = datetime(2026, 1, 5, 9, 30, tzinfo=UTC) + timedelta(hours=7 * index)
     message["Date"] = format_datetime(sent)
-    message["Message-ID"] = make_msgid(idstring=f"corpus{index}", domain="mail.example.net")
+    message["Message-ID"] = f"<corpus.{index}.{campaign}@mail.example.net>"
     if mail.plain == "none":
         message.set_content(body, subtype="html")
     else:
         stub = f"{browser}: {browser_link}\n\n{footer}\n"
         message.set_content(plain_full if mail.plain == "full" else stub)
         message.add_alternative(body, subtype="html")
+        message.set_boundary(f"=_corpus_{index}_{campaign}")
     expected = [
         {"tracking_number": p.number, "carrier": p.carrier, "via": p.via} for p in mail.parcels
     ]
@@ -358,7 +366,7 @@ def mails() -> list[Mail]:
             "Gartenwelt Shop",
             "info@gartenwelt.example",
             (P("gls", "gls", "GLS", 20, "plain", GLS, number="364123734778"),),
-            prose="Ihr Paket wird von GLS zugestellt. Zustellung am 12.01.2026 zwischen 9 und 13 Uhr.",
+            prose="Ihr Paket wird von GLS zugestellt. Zustellung am 12.01.2026, 9 bis 13 Uhr.",
         ),
         Mail(
             "16-hermes-de",
