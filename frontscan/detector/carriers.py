@@ -30,9 +30,28 @@ from frontscan.detector.formats import (
 from frontscan.detector.links import inside, link_evidence, url_spans
 from frontscan.models import Candidate
 
-# A run: alphanumeric tokens with one separator between them (space, no-break space, tab,
-# hyphen, dot, or a single line break).
-_RUN = re.compile(r"[A-Za-z0-9]+(?:(?:[ \t\u00a0.\-]|\r?\n)[A-Za-z0-9]+)*")
+# Tokens of a printed number have one separator between them: a space, no-break space,
+# tab, hyphen, dot or a single line break.
+_SEP = r"(?:[ \t\u00a0.\-]|\r?\n)"
+_DIGIT_TOKEN = r"(?<![A-Za-z0-9])[A-Za-z]*\d[A-Za-z0-9]*"
+_REGION = re.compile(
+    rf"{_DIGIT_TOKEN}(?:{_SEP}(?:[A-Za-z]{{1,5}}{_SEP}){{0,2}}[A-Za-z]*\d[A-Za-z0-9]*)*"
+)
+_LEFT = re.compile(rf"(?<![A-Za-z0-9])(?:[A-Za-z]{{1,5}}{_SEP}){{1,2}}\Z")
+_RIGHT = re.compile(rf"(?:{_SEP}[A-Za-z]{{1,5}}(?![A-Za-z0-9])){{1,2}}")
+_WORD = re.compile(r"[^\W_]+(?:[&.-][^\W_]+)*")
+_LENGTHS = frozenset(n for n, formats in FORMATS_BY_LENGTH.items() if formats)
+_MIN_LENGTH = min(_LENGTHS)
+# Formats that need their brand are tried only once the context names one of its carriers.
+_UNBRANDED = {n: tuple(f for f in fs if not f.needs_brand) for n, fs in FORMATS_BY_LENGTH.items()}
+_BRANDED = {n: tuple(f for f in fs if f.needs_brand) for n, fs in FORMATS_BY_LENGTH.items()}
+_BRAND_CARRIERS = {
+    n: frozenset(c for f in fs for c in (f.carrier, *f.also)) for n, fs in _BRANDED.items()
+}
+_BRAND_NAMES = {
+    n: tuple(name for name, code in CARRIER_NAMES.items() if code in carriers)
+    for n, carriers in _BRAND_CARRIERS.items()
+}
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _DIGIT = re.compile(r"\d")
 _SEPARATORS = re.compile(r"[\s\-]+")
@@ -125,9 +144,13 @@ def flatten(text: str) -> str:
     return _FLAT.sub("", text).upper()
 
 
-def _matches(number: str, only: frozenset[str] | None = None) -> list[_Match]:
+def _matches(
+    number: str,
+    only: frozenset[str] | None = None,
+    table: dict[int, tuple[Format, ...]] = (FORMATS_BY_LENGTH),
+) -> list[_Match]:
     found: list[_Match] = []
-    for fmt in FORMATS_BY_LENGTH.get(len(number), ()):
+    for fmt in table.get(len(number), ()):
         if only is None or fmt.id in only:
             result = fmt.check(number)
             if result is not None:
@@ -227,10 +250,12 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
     link_list = list(links)
     evidence = link_evidence([text[s:e] for s, e in urls] + link_list) if urls or link_list else {}
     out: list[Candidate] = []
-    for run in _RUN.finditer(text):
-        if _DIGIT.search(run.group()) is None:
-            continue
-        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, run.start(), run.end())]
+    contexts: dict[tuple[int, int], _Context] = {}
+    for region_start, region_end in _regions(text):
+        tokens = [(m.start(), m.end()) for m in _TOKEN.finditer(text, region_start, region_end)]
+        sizes = [e - s for s, e in tokens]
+        if sum(sizes) < _MIN_LENGTH and max(sizes) < _LOOSE_MIN:
+            continue  # too short for any format and for a hint: "$49.99", "2026-01-05"
         found: list[Candidate] = []
         blocked: list[tuple[int, int]] = []
         other: list[tuple[int, int]] = []
@@ -238,10 +263,10 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
             if urls and inside(urls, span.start, span.end):
                 continue
             number = _JOINERS.sub("", text[span.start : span.end]).upper()
-            matches = _matches(number, span.only)
-            if not matches:
+            matches = _matches(number, span.only, _UNBRANDED)
+            if not matches and not (span.only is None and _brand_nearby(text, span, number)):
                 continue
-            verdict = _judge(text, span, number, matches, evidence)
+            verdict = _judge(text, span, number, matches, evidence, contexts)
             if isinstance(verdict, Candidate):
                 found.append(verdict)
                 if verdict.checksum_valid is False:
@@ -252,8 +277,28 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
                     other.append((span.start, span.end))
         kept = _resolve(found, blocked) if len(found) > 1 or blocked else found
         out += kept
-        out += _unknown_hints(text, tokens, kept, other, urls, evidence)
+        out += _unknown_hints(text, tokens, kept, other, urls, evidence, contexts)
     return sorted(out, key=lambda c: c.start)
+
+
+def _regions(text: str) -> list[tuple[int, int]]:
+    """Stretches of text a number can lie in: digit-bearing tokens, the short tokens
+    between them (one separator each side) and up to two short tokens either side.
+
+    Prose words longer than five letters are never part of a printed number, so the
+    detector looks only at these stretches instead of whole sentences.
+    """
+    return [
+        _widen(text, m.start(), m.end())
+        for m in _REGION.finditer(text)
+        if m.end() - m.start() >= 7  # shorter stretches are dates, times, prices, counts
+    ]
+
+
+def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+    before = _LEFT.search(text, max(0, start - 13), start)
+    after = _RIGHT.match(text, end)
+    return (before.start() if before else start), (after.end() if after else end)
 
 
 def _joinable(text: str, start: int, end: int) -> bool:
@@ -282,7 +327,7 @@ def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
     out: list[_Span] = []
     for i, (start, end) in enumerate(tokens):
         size = end - start
-        if digits[i]:
+        if digits[i] and size in _LENGTHS:
             out.append(_Span(start, end, None, (size,), "token"))
         if i + 1 >= count or seps[i] == "\n":
             continue
@@ -306,7 +351,14 @@ def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
             shape = tuple(lengths)
             if not equal and shape not in _LAYOUT_PREFIXES:
                 break
-            if equal and length <= size and any_digit and _ends_group(tokens, digits, seps, i, j):
+            total = sum(shape)
+            if (
+                equal
+                and length <= size
+                and any_digit
+                and total in _LENGTHS
+                and _ends_group(tokens, digits, seps, i, j)
+            ):
                 out.append(_Span(start, tokens[j][1], None, shape, "group"))
             elif shape in _LAYOUTS and any_digit:
                 out.append(_Span(start, tokens[j][1], _LAYOUTS[shape], shape, "group"))
@@ -338,7 +390,7 @@ def _printed(
                     if b <= a or (start, end) in seen or end - start > _MAX_LENGTH + 12:
                         continue
                     lengths = tuple(e - s for s, e in tokens[a : b + 1])
-                    fits = sum(lengths) in FORMATS_BY_LENGTH and sum(lengths) <= _MAX_LENGTH
+                    fits = sum(lengths) in _LENGTHS
                     if fits and not _stitched(text, tokens[a : b + 1]):
                         out.append(_Span(start, end, None, lengths, "printed"))
         index = last + 1
@@ -368,14 +420,29 @@ def _ends_group(
 
 
 def _judge(
-    text: str, span: _Span, number: str, matches: list[_Match], evidence: dict[str, str]
+    text: str,
+    span: _Span,
+    number: str,
+    matches: list[_Match],
+    evidence: dict[str, str],
+    contexts: dict[tuple[int, int], _Context],
 ) -> Candidate | str:
     """One span's format matches as a candidate, or why not: "other" when the span is
     something else (a phone, a labelled order number…), "failed" when its check digit
     fails (both block shorter matches inside it), "none" when it is merely no number."""
-    context = _context(text, span.start, span.end, evidence.get(number))
+    linked = evidence.get(number)
+    if (
+        span.kind == "printed"
+        and linked is None
+        and not any(m.valid is True and not m.fmt.needs_keyword for m in matches)
+        and not _maybe_introduced(text, span.start)
+    ):
+        return "none"  # joined groups need a check digit or a tracking word before them
+    context = _cached_context(text, span.start, span.end, linked, contexts)
     if context.labelled or _looks_like_something_else(text, span, number, context):
         return "other"
+    if context.carriers & _BRAND_CARRIERS.get(len(number), frozenset()):
+        matches = matches + _matches(number, None, _BRANDED)
     usable = [m for m in matches if not m.fmt.needs_brand or _named(m, context.carriers)]
     if not usable:
         return "none"
@@ -410,17 +477,49 @@ def _strength(fmt: Format, number: str) -> float:
     return 0.9 if fmt.fail_hint or len(number) >= 15 else 0.75
 
 
+def _maybe_introduced(text: str, start: int) -> bool:
+    """Cheap pre-test for `_Context.introduced`: a tracking or carrier word among the last
+    three words before `start` (filler such as "number:" or "#" aside)."""
+    words = _WORD.findall(text, max(0, start - 48), start)
+    for count in (1, 2, 3):
+        for first in range(max(0, len(words) - 6), len(words) - count + 1):
+            hit = _KEYWORD.fullmatch(" ".join(words[first : first + count]))
+            if hit is not None and hit.lastgroup in ("track", "carrier"):
+                return True
+    return False
+
+
+def _brand_nearby(text: str, span: _Span, number: str) -> bool:
+    """Cheap test before a full context: could a brand-only format of this length apply?"""
+    names = _BRAND_NAMES.get(len(number))
+    if not names:
+        return False
+    window = text[max(0, span.start - 200) : span.end + 40].lower()
+    return any(name in window for name in names)
+
+
+def _cached_context(
+    text: str,
+    start: int,
+    end: int,
+    linked: str | None,
+    contexts: dict[tuple[int, int], _Context],
+) -> _Context:
+    found = contexts.get((start, end))
+    if found is None:
+        found = contexts[start, end] = _context(text, start, end, linked)
+    return found
+
+
 def _context(text: str, start: int, end: int, linked: str | None = None) -> _Context:
     """Keywords on the span's line (or the line above, if the span starts its line) and after.
 
     `linked` is the carrier of a tracking link that names this number, if any.
     """
     head, _, before = text[max(0, start - 160) : start].rpartition("\n")
-    above = [line for line in head.split("\n") if line.strip()]
     if not before.strip():
-        before = above[-1] if above else ""
-        above = above[:-1]
-    heading = above[-1] if above else ""  # a table's "Carrier: GLS" row above the number
+        head, _, before = head.rstrip().rpartition("\n")
+    heading = head.rstrip().rpartition("\n")[2]  # a table's "Carrier: GLS" row above
     cuts = [m.end() for m in _SENTENCE_END.finditer(before)]
     before = before[cuts[-1] :] if cuts else before
     after = text[end : end + 40]
@@ -486,6 +585,7 @@ def _unknown_hints(
     blocked: list[tuple[int, int]],
     urls: list[tuple[int, int]],
     evidence: dict[str, str],
+    contexts: dict[tuple[int, int], _Context],
 ) -> list[Candidate]:
     """Tokens of no known format that look like tracking numbers: 8-40 characters, at least
     6 of them digits, by a tracking word, a carrier name or a tracking link. The model
@@ -504,7 +604,7 @@ def _unknown_hints(
         if urls and inside(urls, start, end):
             continue
         number = token.upper()
-        context = _context(text, start, end, evidence.get(number))
+        context = _cached_context(text, start, end, evidence.get(number), contexts)
         span = _Span(start, end, None, (end - start,), "token")
         if not context.tracking or context.labelled:
             continue

@@ -16,18 +16,18 @@ from urllib.parse import unquote, urlsplit
 
 from frontscan.detector.formats import TRACKING_HOSTS
 
+_TLD = r"\.(?:com|net|org|de|fr|es|pl|it|nl|eu|uk|au|ca|se|dk|at|io)/"
 _URL = re.compile(
-    r"(?:https?://|www\.)[^\s<>\"'()\[\]]+"
-    r"|\b[a-z0-9][a-z0-9.-]*\.(?:com|net|org|de|fr|es|pl|it|nl|eu|uk|au|ca|se|dk|at|io)"
-    r"/[^\s<>\"'()\[\]]*",
+    rf"(?:https?://|www\.)[^\s<>\"'()\[\]]+|\b[a-z0-9][a-z0-9.-]*{_TLD}[^\s<>\"'()\[\]]*",
     re.IGNORECASE,
 )
+_HINT = re.compile(rf"://|www\.|{_TLD}", re.IGNORECASE)
 _ID = re.compile(r"[A-Za-z0-9]{8,40}")
 
 
 def url_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every URL-looking piece of `text`, in order."""
-    if "/" not in text and "www." not in text.lower():
+    if _HINT.search(text) is None:
         return []
     return [m.span() for m in _URL.finditer(text)]
 

@@ -16,7 +16,6 @@ from email.message import EmailMessage
 from email.parser import BytesParser
 from email.utils import parseaddr, parsedate_to_datetime
 from pathlib import Path
-from typing import cast
 
 from frontscan.detector.text import html_to_text
 from frontscan.simulator.content import Party
@@ -45,7 +44,7 @@ def load_corpus(directory: Path) -> Mailbox:
 
 
 def _conversation(path: Path, index: int) -> SimConversation:
-    parsed = cast(EmailMessage, BytesParser(policy=policy.default).parsebytes(path.read_bytes()))
+    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
     plain = _part(parsed, "plain")
     html = _part(parsed, "html")
     name, address = parseaddr(str(parsed["From"]))
