@@ -34,11 +34,13 @@ from frontscan.models import Candidate
 # tab, hyphen, dot or a single line break.
 _SEP = r"(?:[ \t\u00a0.\-]|\r?\n)"
 _DIGIT_TOKEN = r"(?<![A-Za-z0-9])[A-Za-z]*\d[A-Za-z0-9]*"
-_REGION = re.compile(
-    rf"{_DIGIT_TOKEN}(?:{_SEP}(?:[A-Za-z]{{1,5}}{_SEP}){{0,2}}[A-Za-z]*\d[A-Za-z0-9]*)*"
-)
-_LEFT = re.compile(rf"(?<![A-Za-z0-9])(?:[A-Za-z]{{1,5}}{_SEP}){{1,2}}\Z")
-_RIGHT = re.compile(rf"(?:{_SEP}[A-Za-z]{{1,5}}(?![A-Za-z0-9])){{1,2}}")
+_REGION = re.compile(rf"{_DIGIT_TOKEN}(?:{_SEP}(?:[A-Z]{{1,5}}{_SEP})?[A-Za-z]*\d[A-Za-z0-9]*)*")
+_LEFT = re.compile(rf"(?<![A-Za-z0-9])[A-Za-z]{{1,5}}{_SEP}\Z")
+_RIGHT = re.compile(rf"{_SEP}[A-Za-z]{{1,5}}(?![A-Za-z0-9])")
+_FILLER_WORDS = frozenset((
+    "no", "nr", "num", "number", "numbers", "nummer", "numéro", "número", "numer", "is", "id",
+    "code", "de", "du", "votre", "ihre", "lautet", "est", "es", "ist", "jest", "to", "your",
+))  # fmt: skip
 _WORD = re.compile(r"[^\W_]+(?:[&.-][^\W_]+)*")
 _LENGTHS = frozenset(n for n, formats in FORMATS_BY_LENGTH.items() if formats)
 _MIN_LENGTH = min(_LENGTHS)
@@ -282,8 +284,9 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
 
 
 def _regions(text: str) -> list[tuple[int, int]]:
-    """Stretches of text a number can lie in: digit-bearing tokens, the short tokens
-    between them (one separator each side) and up to two short tokens either side.
+    """Stretches of text a number can lie in: digit-bearing tokens one separator apart
+    (or one short capital group between, `1ZJR KWYA 1287`), and a short letter token
+    either side (`LX 176 350 35 CN`, `… 276 N`).
 
     Prose words longer than five letters are never part of a printed number, so the
     detector looks only at these stretches instead of whole sentences.
@@ -296,7 +299,7 @@ def _regions(text: str) -> list[tuple[int, int]]:
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
-    before = _LEFT.search(text, max(0, start - 13), start)
+    before = _LEFT.search(text, max(0, start - 7), start)
     after = _RIGHT.match(text, end)
     return (before.start() if before else start), (after.end() if after else end)
 
@@ -311,6 +314,13 @@ def _joinable(text: str, start: int, end: int) -> bool:
 
 
 def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
+    if len(tokens) == 1:
+        start, end = tokens[0]
+        return [_Span(start, end, None, (end - start,), "token")] if end - start in _LENGTHS else []
+    return _joined_spans(text, tokens)
+
+
+def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
     """Every digit-bearing token, and every group of tokens that may be one printed number.
 
     Groups of the first kind need one separator (not a line break) throughout and either
@@ -478,12 +488,14 @@ def _strength(fmt: Format, number: str) -> float:
 
 
 def _maybe_introduced(text: str, start: int) -> bool:
-    """Cheap pre-test for `_Context.introduced`: a tracking or carrier word among the last
-    three words before `start` (filler such as "number:" or "#" aside)."""
+    """Cheap pre-test for `_Context.introduced`: a tracking or carrier word of up to three
+    words right before `start`, filler such as "number is:" aside."""
     words = _WORD.findall(text, max(0, start - 48), start)
+    while words and words[-1].lower() in _FILLER_WORDS:
+        words.pop()
     for count in (1, 2, 3):
-        for first in range(max(0, len(words) - 6), len(words) - count + 1):
-            hit = _KEYWORD.fullmatch(" ".join(words[first : first + count]))
+        if count <= len(words):
+            hit = _KEYWORD.fullmatch(" ".join(words[-count:]))
             if hit is not None and hit.lastgroup in ("track", "carrier"):
                 return True
     return False
