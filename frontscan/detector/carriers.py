@@ -33,8 +33,12 @@ from frontscan.models import Candidate
 # Tokens of a printed number have one separator between them: a space, no-break space,
 # tab, hyphen, dot or a single line break.
 _SEP = r"(?:[ \t\u00a0.\-]|\r?\n)"
-_DIGIT_TOKEN = r"(?<![A-Za-z0-9])[A-Za-z]*\d[A-Za-z0-9]*"
-_REGION = re.compile(rf"{_DIGIT_TOKEN}(?:{_SEP}(?:[A-Z]{{1,5}}{_SEP})?[A-Za-z]*\d[A-Za-z0-9]*)*")
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+# Starts at a digit (so the regex engine can skip ahead fast); `_widen` adds the letters
+# in front of it.
+_REGION = re.compile(
+    rf"\d[A-Za-z0-9]*(?:{_SEP}(?:[A-Z]{{1,6}}{_SEP}){{0,3}}[A-Za-z]*\d[A-Za-z0-9]*)*"
+)
 _LEFT = re.compile(rf"(?<![A-Za-z0-9])[A-Za-z]{{1,5}}{_SEP}\Z")
 _RIGHT = re.compile(rf"{_SEP}[A-Za-z]{{1,5}}(?![A-Za-z0-9])")
 _FILLER_WORDS = frozenset((
@@ -291,14 +295,13 @@ def _regions(text: str) -> list[tuple[int, int]]:
     Prose words longer than five letters are never part of a printed number, so the
     detector looks only at these stretches instead of whole sentences.
     """
-    return [
-        _widen(text, m.start(), m.end())
-        for m in _REGION.finditer(text)
-        if m.end() - m.start() >= 7  # shorter stretches are dates, times, prices, counts
-    ]
+    regions = [_widen(text, m.start(), m.end()) for m in _REGION.finditer(text)]
+    return [(s, e) for s, e in regions if e - s >= 7]  # shorter: times, prices, counts
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
+    while start and text[start - 1] in _ALNUM:
+        start -= 1
     before = _LEFT.search(text, max(0, start - 7), start)
     after = _RIGHT.match(text, end)
     return (before.start() if before else start), (after.end() if after else end)
