@@ -60,7 +60,7 @@ _BRAND_NAMES = {
 }
 _TOKEN = re.compile(r"[A-Za-z0-9]+")
 _DIGIT = re.compile(r"\d")
-_SEPARATORS = re.compile(r"[\s\-]+")
+_SEPARATORS = re.compile(r"[\s\-.]+")
 _JOINERS = re.compile(r"[\s\-.]+")
 _FLAT = re.compile(r"(?<=[A-Za-z0-9])[\s\-.\u00a0]+(?=[A-Za-z0-9])")
 _MAX_GROUPS = 12
@@ -140,7 +140,7 @@ class _Span:
 
 
 def normalize(number: str) -> str:
-    """Upper case, without spaces or dashes: the form numbers are stored and compared in."""
+    """Upper case, without spaces, dashes or dots: the form numbers are stored and compared in."""
     return _SEPARATORS.sub("", number).upper()
 
 

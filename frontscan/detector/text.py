@@ -156,8 +156,8 @@ def merge_parts(plain: str, html_text: str) -> str:
     """One text from a message's plain and HTML parts, each number once.
 
     The plain part is the base unless it is a stub next to the HTML; the other part adds
-    the lines holding a digit stretch (6+ digits, however it is grouped) that the base
-    lacks.
+    the lines holding a digit-bearing stretch (8+ characters, however it is grouped)
+    that the base lacks.
     """
     if not plain.strip() or not html_text.strip():
         return plain if plain.strip() else html_text
@@ -172,7 +172,7 @@ def merge_parts(plain: str, html_text: str) -> str:
 def _adds_number(line: str, flat: str) -> bool:
     for stretch in _STRETCH.finditer(line):
         digits = _NON_ALNUM.sub("", stretch.group()).upper()
-        if sum(c.isdigit() for c in digits) >= 6 and digits not in flat:
+        if len(digits) >= 8 and sum(c.isdigit() for c in digits) >= 2 and digits not in flat:
             return True
     return False
 

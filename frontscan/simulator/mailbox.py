@@ -19,13 +19,13 @@ from frontscan.simulator.scenarios import INBOXES, Writer
 
 __all__ = ["Mailbox", "TruthNumber"]
 
-_SEPARATORS = re.compile(r"[\s\-\u00a0]+")
+_SEPARATORS = re.compile(r"[\s\-.\u00a0]+")
 _KEY = 8  # every supported format is at least 10 characters long
 _CHANNEL_SCENARIO = {"email": "wismo", "sms": "sms", "custom": "chat"}
 
 
 def normalize(text: str) -> str:
-    """frontscan's normal form: spaces and dashes removed, upper case."""
+    """frontscan's normal form: spaces, dashes and dots removed, upper case."""
     return _SEPARATORS.sub("", text).upper()
 
 
@@ -53,13 +53,27 @@ class Mailbox:
         self._messages: dict[str, SimMessage] = {}
         self._ordered: list[SimConversation] | None = None
         self._haystacks: dict[str, str] = {}
+        self.realistic = False
         for conversation in self.conversations.values():
             self._index_messages(conversation)
         self._add_truth(truth)
 
     @classmethod
-    def generate(cls, conversations: int, seed: int, start: datetime, end: datetime) -> Mailbox:
-        """`conversations` threads with last activity spread over [start, end]."""
+    def generate(
+        cls,
+        conversations: int,
+        seed: int,
+        start: datetime,
+        end: datetime,
+        *,
+        realistic: bool = False,
+    ) -> Mailbox:
+        """`conversations` threads with last activity spread over [start, end].
+
+        `realistic` prints numbers in every carrier grouping (spaces, no-break spaces,
+        hyphens, dots, a line break, HTML spans), gives shop notices a stub plain part and
+        footers with ids and timestamps in URLs, as real notification mail has.
+        """
         if conversations < 0:
             raise ValueError("conversations must be >= 0")
         start_ts, end_ts = start.timestamp(), end.timestamp()
@@ -67,7 +81,7 @@ class Mailbox:
             raise ValueError("end must be after start")
         rng = random.Random(seed)
         used_ids: set[str] = {inbox.id for inbox in INBOXES}
-        writer = Writer(rng, used_ids, set(), {})
+        writer = Writer(rng, used_ids, set(), {}, realistic=realistic)
         made: list[SimConversation] = []
         truth: list[TruthNumber] = []
         for _ in range(conversations):
@@ -78,7 +92,9 @@ class Mailbox:
         if made:
             for _ in range(max(1, conversations // 30) if conversations >= 10 else 0):
                 merged[writer.new_id("cnv")] = rng.choice(made).id
-        return cls(made, INBOXES, truth, merged, used_ids)
+        mailbox = cls(made, INBOXES, truth, merged, used_ids)
+        mailbox.realistic = realistic
+        return mailbox
 
     @property
     def truth(self) -> list[TruthNumber]:
@@ -134,7 +150,7 @@ class Mailbox:
         known: dict[str, list[tuple[str, str]]] = {}
         for row in self._truth:
             known.setdefault(row.conversation_id, []).append((row.tracking_number, row.carrier))
-        writer = Writer(rng, self._used_ids, set(self._by_number), known)
+        writer = Writer(rng, self._used_ids, set(self._by_number), known, self.realistic)
         inboxes = {inbox.id: inbox for inbox in self.inboxes}
         added: list[TruthNumber] = []
         for conversation_id in conversation_ids:

@@ -37,7 +37,8 @@ class SimulatorOptions:
     `start`/`end` bound the mailbox's activity; None means the 30 days before now (the
     only wall-clock use, so a CLI demo has recent mail). Pass both for a reproducible mailbox.
     `corpus` is a directory of `.eml` files with an `expected.json`: served instead of the
-    generated mailbox (see `simulator.corpus`).
+    generated mailbox (see `simulator.corpus`). `realistic` prints the generated mail
+    as real notifications are (see `Mailbox.generate`).
     """
 
     conversations: int = 500
@@ -60,6 +61,7 @@ class SimulatorOptions:
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
     corpus: Path | None = None
+    realistic: bool = False
 
     def window(self) -> tuple[datetime, datetime]:
         end = self.end or datetime.now(UTC).replace(microsecond=0)
@@ -146,7 +148,9 @@ async def running_simulator(options: SimulatorOptions) -> AsyncIterator[RunningS
     if options.corpus is not None:
         mailbox = load_corpus(options.corpus)
     else:
-        mailbox = Mailbox.generate(options.conversations, options.seed, start, end)
+        mailbox = Mailbox.generate(
+            options.conversations, options.seed, start, end, realistic=options.realistic
+        )
     front_stats, openai_stats = SimStats(), SimStats()
     front_app = create_front_app(mailbox, options.front(), front_stats)
     openai_app = create_openai_app(mailbox, options.openai(), openai_stats)
