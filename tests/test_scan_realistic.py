@@ -29,7 +29,7 @@ async def test_realistic_mail_stores_exactly_the_truth(database_url: str) -> Non
             cursor = await conn.execute(
                 "SELECT source, count(*) FROM frontscan.tracking_numbers GROUP BY source"
             )
-            sources = dict(await cursor.fetchall())
+            sources: dict[str, int] = dict(await cursor.fetchall())
     assert result.summary.status == "succeeded"
     false, missing = sorted(set(rows) - expected), sorted(expected - set(rows))
     assert not false, f"stored but not true: {false}"
