@@ -295,7 +295,11 @@ def _regions(text: str) -> list[tuple[int, int]]:
     Prose words longer than five letters are never part of a printed number, so the
     detector looks only at these stretches instead of whole sentences.
     """
-    regions = [_widen(text, m.start(), m.end()) for m in _REGION.finditer(text)]
+    regions = [
+        _widen(text, m.start(), m.end())
+        for m in _REGION.finditer(text)
+        if m.end() - m.start() > 2 or (m.start() and text[m.start() - 1] in _ALNUM)
+    ]
     return [(s, e) for s, e in regions if e - s >= 7]  # shorter: times, prices, counts
 
 
@@ -317,9 +321,12 @@ def _joinable(text: str, start: int, end: int) -> bool:
 
 
 def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
-    if len(tokens) == 1:
-        start, end = tokens[0]
-        return [_Span(start, end, None, (end - start,), "token")] if end - start in _LENGTHS else []
+    if len(tokens) == 1 or sum(e - s for s, e in tokens) < _MIN_LENGTH:
+        return [
+            _Span(s, e, None, (e - s,), "token")
+            for s, e in tokens
+            if e - s in _LENGTHS and _DIGIT.search(text, s, e)
+        ]
     return _joined_spans(text, tokens)
 
 
@@ -444,14 +451,15 @@ def _judge(
     something else (a phone, a labelled order number…), "failed" when its check digit
     fails (both block shorter matches inside it), "none" when it is merely no number."""
     linked = evidence.get(number)
-    if (
-        span.kind == "printed"
-        and linked is None
-        and not any(m.valid is True and not m.fmt.needs_keyword for m in matches)
-        and not _maybe_introduced(text, span.start)
-    ):
-        return "none"  # joined groups need a check digit or a tracking word before them
-    context = _cached_context(text, span.start, span.end, linked, contexts)
+    start, end = span.start, span.end
+    if _BEFORE.search(text, max(0, start - 3), start) or _AFTER.match(text, end):
+        return "other"  # a piece of a price, a date, a longer numeric expression
+    if span.kind == "printed" and linked is None and not _maybe_introduced(text, start):
+        if number.isdigit() and len(number) <= 12 and _unequal(span.lengths):
+            return "other"  # laid out like a phone number
+        if not any(m.valid is True and not m.fmt.needs_keyword for m in matches):
+            return "none"  # joined groups need a check digit or a tracking word before them
+    context = _cached_context(text, start, end, linked, contexts)
     if context.labelled or _looks_like_something_else(text, span, number, context):
         return "other"
     if context.carriers & _BRAND_CARRIERS.get(len(number), frozenset()):
@@ -580,8 +588,7 @@ def _looks_like_something_else(text: str, span: _Span, number: str, context: _Co
     if 10 <= len(number) <= 12 and context.phone:
         return True
     if grouped and not context.introduced:
-        equal = all(n == lengths[0] for n in lengths[:-1]) and lengths[-1] <= lengths[0]
-        if len(number) <= 12 and not equal:
+        if len(number) <= 12 and _unequal(lengths):
             return True  # 3-3-4, 1-3-3-4, 5-6: the way phone numbers are written
         if lengths[0] == 8 and _DATE8.fullmatch(number[:8]):
             return True  # a date, then a time or a counter
@@ -591,6 +598,11 @@ def _looks_like_something_else(text: str, span: _Span, number: str, context: _Co
         in_fours = grouped and lengths[0] == 4
         return context.card or (in_fours and not context.tracking)
     return False
+
+
+def _unequal(lengths: tuple[int, ...]) -> bool:
+    """Groups not all the same size (a shorter last one aside): 3-3-4, 1-3-3-4, 5-6."""
+    return not (all(n == lengths[0] for n in lengths[:-1]) and lengths[-1] <= lengths[0])
 
 
 def _unknown_hints(
