@@ -73,8 +73,8 @@ _LAYOUTS: dict[tuple[int, ...], frozenset[str]] = {
 _LAYOUT_PREFIXES = frozenset(layout[:k] for layout in _LAYOUTS for k in range(2, len(layout) + 1))
 _NAMES = "|".join(re.escape(n) for n in sorted(CARRIER_NAMES, key=len, reverse=True))
 _KEYWORD = re.compile(
-    rf"(?<![\w&])(?:(?P<carrier>{_NAMES})|(?P<phone>{PHONE_WORDS})|(?P<card>{CARD_WORDS})"
-    rf"|(?P<label>{OTHER_LABELS}|usd|eur|gbp|cad|aud|pln)|(?P<track>{TRACKING_WORDS}))(?![\w&])",
+    rf"\b(?:(?P<carrier>{_NAMES})|(?P<phone>{PHONE_WORDS})|(?P<card>{CARD_WORDS})"
+    rf"|(?P<label>{OTHER_LABELS}|usd|eur|gbp|cad|aud|pln)|(?P<track>{TRACKING_WORDS}))\b",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?](?=\s)")
@@ -311,13 +311,10 @@ def _widen(text: str, start: int, end: int) -> tuple[int, int]:
     return (before.start() if before else start), (after.end() if after else end)
 
 
-def _joinable(text: str, start: int, end: int) -> bool:
+def _joinable(token: str, digit: bool) -> bool:
     """Tokens a printed number may consist of: digit-bearing ones, and short capital
     prefixes or suffixes such as `1Z`, `LX`, `CN`, `N` that are not words in their own right."""
-    token = text[start:end]
-    if _DIGIT.search(token) is not None:
-        return True
-    return end - start <= 4 and token.isupper() and _KEYWORD.fullmatch(token) is None
+    return digit or (len(token) <= 4 and token.isupper() and _KEYWORD.fullmatch(token) is None)
 
 
 def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
@@ -325,7 +322,7 @@ def _spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
         return [
             _Span(s, e, None, (e - s,), "token")
             for s, e in tokens
-            if e - s in _LENGTHS and _DIGIT.search(text, s, e)
+            if e - s in _LENGTHS and not text[s:e].isalpha()
         ]
     return _joined_spans(text, tokens)
 
@@ -340,68 +337,79 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[_Span]:
     stretch of joinable tokens (optionally without a capital prefix or suffix): they are
     kept only when the joined string passes a check digit or follows a tracking word.
     """
-    digits = [_DIGIT.search(text, s, e) is not None for s, e in tokens]
+    words = [text[s:e] for s, e in tokens]
+    digits = [not w.isalpha() for w in words]
+    sizes = [len(w) for w in words]
     seps = [text[e] if text[e] != "\r" else "\n" for _, e in tokens[:-1]]
     seps = [" " if c in " \t\u00a0" else c for c in seps]
     count = len(tokens)
     out: list[_Span] = []
     for i, (start, end) in enumerate(tokens):
-        size = end - start
+        size = sizes[i]
         if digits[i] and size in _LENGTHS:
             out.append(_Span(start, end, None, (size,), "token"))
         if i + 1 >= count or seps[i] == "\n":
             continue
+        sep = seps[i]
         lengths = [size]
+        total = size
         any_digit = digits[i]
-        extends_left = (
-            0 < i < count - 1
-            and digits[i - 1]
-            and seps[i - 1] == seps[i]
-            and tokens[i - 1][1] - tokens[i - 1][0] == size
-        )
+        extends_left = i > 0 and digits[i - 1] and seps[i - 1] == sep and sizes[i - 1] == size
         equal = 3 <= size <= 5 and not extends_left
         for j in range(i + 1, min(count, i + _MAX_GROUPS)):
-            if seps[j - 1] != seps[i]:
+            if seps[j - 1] != sep:
                 break
-            length = tokens[j][1] - tokens[j][0]
+            length = sizes[j]
+            total += length
+            if total > _MAX_LENGTH:
+                break
             lengths.append(length)
-            if tokens[j][1] - start - j + i > _MAX_LENGTH:
-                break
             any_digit = any_digit or digits[j]
+            if equal:
+                if (
+                    length <= size
+                    and any_digit
+                    and total in _LENGTHS
+                    and _ends_group(sizes, digits, seps, i, j)
+                ):
+                    out.append(_Span(start, tokens[j][1], None, tuple(lengths), "group"))
+                    equal = length == size
+                    continue
+            else:
+                shape = tuple(lengths)
+                if shape not in _LAYOUT_PREFIXES:
+                    break
             shape = tuple(lengths)
-            if not equal and shape not in _LAYOUT_PREFIXES:
-                break
-            total = sum(shape)
-            if (
-                equal
-                and length <= size
-                and any_digit
-                and total in _LENGTHS
-                and _ends_group(tokens, digits, seps, i, j)
-            ):
-                out.append(_Span(start, tokens[j][1], None, shape, "group"))
-            elif shape in _LAYOUTS and any_digit:
+            if shape in _LAYOUTS and any_digit:
                 out.append(_Span(start, tokens[j][1], _LAYOUTS[shape], shape, "group"))
+            elif equal and length != size and shape not in _LAYOUT_PREFIXES:
+                break
             equal = equal and length == size
-    out += _printed(text, tokens, digits, {(s.start, s.end) for s in out if s.only is None})
+    seen = {(s.start, s.end) for s in out if s.only is None}
+    out += _printed(text, tokens, words, digits, seen)
     return out
 
 
 def _printed(
-    text: str, tokens: list[tuple[int, int]], digits: list[bool], seen: set[tuple[int, int]]
+    text: str,
+    tokens: list[tuple[int, int]],
+    words: list[str],
+    digits: list[bool],
+    seen: set[tuple[int, int]],
 ) -> list[_Span]:
     """Whole stretches of joinable tokens (2 or more), and each without a letter-only end."""
     out: list[_Span] = []
     index = 0
     count = len(tokens)
+    joinable = [_joinable(w, d) for w, d in zip(words, digits, strict=True)]
     while index < count:
-        if not _joinable(text, *tokens[index]):
+        if not joinable[index]:
             index += 1
             continue
         last = index
-        while last + 1 < count and _joinable(text, *tokens[last + 1]):
+        while last + 1 < count and joinable[last + 1]:
             last += 1
-        if last > index and any(digits[index : last + 1]):
+        if last > index:
             firsts = [index] + ([index + 1] if not digits[index] else [])
             lasts = [last] + ([last - 1] if not digits[last] else [])
             for a in firsts:
@@ -409,9 +417,8 @@ def _printed(
                     start, end = tokens[a][0], tokens[b][1]
                     if b <= a or (start, end) in seen or end - start > _MAX_LENGTH + 12:
                         continue
-                    lengths = tuple(e - s for s, e in tokens[a : b + 1])
-                    fits = sum(lengths) in _LENGTHS
-                    if fits and not _stitched(text, tokens[a : b + 1]):
+                    lengths = tuple(len(w) for w in words[a : b + 1])
+                    if sum(lengths) in _LENGTHS and not _stitched(text, tokens[a : b + 1]):
                         out.append(_Span(start, end, None, lengths, "printed"))
         index = last + 1
     return out
@@ -428,15 +435,12 @@ def _stitched(text: str, tokens: list[tuple[int, int]]) -> bool:
     return False
 
 
-def _ends_group(
-    tokens: list[tuple[int, int]], digits: list[bool], seps: list[str], i: int, j: int
-) -> bool:
+def _ends_group(sizes: list[int], digits: list[bool], seps: list[str], i: int, j: int) -> bool:
     """False when token j is full-size and the next token would continue the same group."""
-    size = tokens[i][1] - tokens[i][0]
     after = j + 1
-    if tokens[j][1] - tokens[j][0] != size or after >= len(tokens) or not digits[after]:
+    if sizes[j] != sizes[i] or after >= len(sizes) or not digits[after]:
         return True
-    return seps[j] != seps[i] or tokens[after][1] - tokens[after][0] > size
+    return seps[j] != seps[i] or sizes[after] > sizes[i]
 
 
 def _judge(
@@ -539,7 +543,7 @@ def _context(text: str, start: int, end: int, linked: str | None = None) -> _Con
 
     `linked` is the carrier of a tracking link that names this number, if any.
     """
-    head, _, before = text[max(0, start - 160) : start].rpartition("\n")
+    head, _, before = text[max(0, start - 140) : start].rpartition("\n")
     if not before.strip():
         head, _, before = head.rstrip().rpartition("\n")
     heading = head.rstrip().rpartition("\n")[2]  # a table's "Carrier: GLS" row above
@@ -554,7 +558,12 @@ def _context(text: str, start: int, end: int, linked: str | None = None) -> _Con
     labelled = adjacent and last is not None and last.lastgroup in ("label", "phone", "card")
     introduced = adjacent and last is not None and last.lastgroup in ("track", "carrier")
     hits += _KEYWORD.finditer(after)
-    if heading and len(heading) < 80 and sum(c.isdigit() for c in heading) < 4:
+    if (
+        heading
+        and len(heading) < 80
+        and not any(h.lastgroup == "carrier" for h in hits)
+        and sum(c.isdigit() for c in heading) < 4
+    ):
         hits += (h for h in _KEYWORD.finditer(heading) if h.lastgroup == "carrier")
     kinds = {h.lastgroup for h in hits}
     names = {
