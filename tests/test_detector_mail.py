@@ -6,17 +6,21 @@ import json
 
 from typer.testing import CliRunner
 
-from frontscan.answers import Extraction, FoundNumber, prepare, validate
+from frontscan.answers import validate
 from frontscan.cli import app
 from frontscan.detector.carriers import find_candidates
 from frontscan.detector.text import clean_message
-from frontscan.models import Message
+from frontscan.models import Claim, Message
+from frontscan.prompt import prepare
 
 runner = CliRunner()
 
 
 def _message(body: str, text: str | None) -> Message:
-    return Message("msg_1", "cnv_1", 1.0, "email", True, "Shipped", body, text)
+    return Message(
+        id="msg_1", conversation_id="cnv_1", created_at=1.0, type="email", is_inbound=True,
+        subject="Shipped", body=body, text=text,
+    )  # fmt: skip
 
 
 def _stored(text: str, links: tuple[str, ...] = ()) -> list[tuple[str, str]]:
@@ -98,10 +102,8 @@ def test_model_numbers_keep_the_models_carrier_only_for_unknown_formats() -> Non
         ("37682082708301", "dhl"),
         ("997053641168", "fedex"),
     ]
-    answer = Extraction(
-        numbers=[FoundNumber(message_id="msg_1", tracking_number=n, carrier=c) for n, c in said]
-    )
-    kept, dropped = validate(answer, prepared)
+    claims = [Claim(message_id="msg_1", tracking_number=n, carrier=c) for n, c in said]
+    kept, dropped = validate(claims, prepared)
     assert [(k.number, k.carrier, k.format) for k in kept] == [
         ("997053641168", "australia_post", None)
     ]

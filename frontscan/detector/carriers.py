@@ -489,8 +489,8 @@ def _judge(
         confidence = _strength(best.fmt, number) + 0.05 * context.tracking
         confidence += 0.02 * (carrier in context.carriers)
     return Candidate(
-        number, carrier, best.fmt.id, best.valid, round(min(confidence, 0.99), 2),
-        span.start, span.end, storable,
+        number=number, carrier=carrier, format=best.fmt.id, checksum_valid=best.valid,
+        confidence=round(min(confidence, 0.99), 2), start=start, end=end, storable=storable,
     )  # fmt: skip
 
 
@@ -649,7 +649,18 @@ def _unknown_hints(
         if context.phone and number.isdigit() and len(number) <= 13:
             continue
         carrier = min(context.carriers) if len(context.carriers) == 1 else "unknown"
-        out.append(Candidate(number, carrier, "unknown", None, 0.1, start, end, False))
+        out.append(
+            Candidate(
+                number=number,
+                carrier=carrier,
+                format="unknown",
+                checksum_valid=None,
+                confidence=0.1,
+                start=start,
+                end=end,
+                storable=False,
+            )
+        )
     return out
 
 
