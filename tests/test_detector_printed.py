@@ -163,3 +163,18 @@ def test_printed_forms_the_issue_names() -> None:
     assert _stored("USPS 420 22153 9101026837331000039521") == [
         ("420221539101026837331000039521", "usps")
     ]
+
+
+SHAPE_ONLY = [f.id for f in FORMATS if f.checksum is None]
+
+
+@pytest.mark.parametrize("format_id", SHAPE_ONLY)
+@settings(max_examples=10, deadline=None)
+@given(seed=SEEDS)
+def test_shape_only_formats_in_groups_after_a_tracking_word(format_id: str, seed: int) -> None:
+    fmt = FORMATS_BY_ID[format_id]
+    number = valid_number(format_id, random.Random(seed))  # e.g. 1LSC XJ8O NZED AHL
+    verdict = classify(number, [fmt.carrier])
+    assert verdict is not None
+    text = f"{fmt.name} tracking number {printed_groups(number)}. Thanks"
+    assert (number, verdict.carrier) in _stored(text), find_candidates(text)

@@ -39,8 +39,8 @@ _ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 _REGION = re.compile(
     rf"\d[A-Za-z0-9]*(?:{_SEP}(?:[A-Z]{{1,6}}{_SEP}){{0,3}}[A-Za-z]*\d[A-Za-z0-9]*)*"
 )
-_LEFT = re.compile(rf"(?<![A-Za-z0-9])[A-Za-z]{{1,5}}{_SEP}\Z")
-_RIGHT = re.compile(rf"{_SEP}[A-Za-z]{{1,5}}(?![A-Za-z0-9])")
+_LEFT = re.compile(rf"(?<![A-Za-z0-9])(?:[A-Za-z]{{1,6}}{_SEP}){{1,2}}\Z")
+_RIGHT = re.compile(rf"(?:{_SEP}[A-Z]{{1,6}}(?![A-Za-z0-9])){{1,3}}")
 _FILLER_WORDS = frozenset((
     "no", "nr", "num", "number", "numbers", "nummer", "numéro", "número", "numer", "is", "id",
     "code", "de", "du", "votre", "ihre", "lautet", "est", "es", "ist", "jest", "to", "your",
@@ -289,8 +289,8 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
 
 def _regions(text: str) -> list[tuple[int, int]]:
     """Stretches of text a number can lie in: digit-bearing tokens one separator apart
-    (or one short capital group between, `1ZJR KWYA 1287`), and a short letter token
-    either side (`LX 176 350 35 CN`, `… 276 N`).
+    (or up to three short capital groups between, `1Z RKH CEE YW 8177`), and short
+    letter groups either side (`LX 176 350 35 CN`, `… 276 N`, `1LSC XJ8O NZED AHL`).
 
     Prose words longer than five letters are never part of a printed number, so the
     detector looks only at these stretches instead of whole sentences.
@@ -306,7 +306,7 @@ def _regions(text: str) -> list[tuple[int, int]]:
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
     while start and text[start - 1] in _ALNUM:
         start -= 1
-    before = _LEFT.search(text, max(0, start - 7), start)
+    before = _LEFT.search(text, max(0, start - 14), start)
     after = _RIGHT.match(text, end)
     return (before.start() if before else start), (after.end() if after else end)
 
