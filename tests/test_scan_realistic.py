@@ -1,6 +1,6 @@
 """A scan of mail printed as real notifications are: grouped numbers, stub plain parts, ids.
 
-With `realistic`, the simulator prints numbers in every carrier grouping (no-break
+With `printed_forms`, the simulator prints numbers in every carrier grouping (no-break
 spaces, hyphens, dots, a line break, HTML spans), gives shop notices a stub plain part
 and footers with shipment ids and Unix timestamps in URLs. The ledger must still hold
 exactly the ground truth: nothing lost to the stub, nothing taken from a URL.
@@ -15,7 +15,7 @@ from tests.scanning import START, fast_options, run_scan, settings_for, stored, 
 
 
 async def test_realistic_mail_stores_exactly_the_truth(database_url: str) -> None:
-    async with running_simulator(fast_options(200, realistic=True, mistake_rate=0.1)) as sim:
+    async with running_simulator(fast_options(200, printed_forms=True, mistake_rate=0.1)) as sim:
         messages = [m for c in sim.mailbox.conversations.values() for m in c.messages]
         stubs = [m for m in messages if m.text is not None and m.text.startswith("View this")]
         assert len(stubs) >= 10

@@ -44,12 +44,16 @@ def simulate(
     azure: Annotated[
         bool, typer.Option(help="Send retry-after/retry-after-ms on OpenAI 429s, like Azure.")
     ] = False,
+    realistic: Annotated[
+        bool,
+        typer.Option(help="Mail as it really arrives: long HTML, newsletters, deep threads."),
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     front_port: Annotated[int, typer.Option(min=0, help="Front port (0 = any free port).")] = 0,
     openai_port: Annotated[int, typer.Option(min=0, help="OpenAI port (0 = any free port).")] = 0,
-    realistic: Annotated[
+    printed_forms: Annotated[
         bool,
-        typer.Option(help="Print mail as real notifications: grouped numbers, stub plain parts."),
+        typer.Option(help="Numbers in every carrier grouping, stub plain parts, ids in URLs."),
     ] = False,
     corpus: Annotated[
         Path | None,
@@ -83,10 +87,11 @@ def simulate(
         extra_429_rate=extra_429,
         quota_exhausted=quota_exhausted,
         azure_mode=azure,
+        realistic=realistic,
         host=host,
         front_port=front_port,
         openai_port=openai_port,
-        realistic=realistic,
+        printed_forms=printed_forms,
         corpus=corpus,
     )
     serve(options, _announce)

@@ -120,11 +120,15 @@ def _link(p: Planted, spans: bool = False) -> str:
 
 
 def notice(
-    rng: random.Random, shop: str, numbers: list[Planted], extra: list[str], realistic: bool = False
+    rng: random.Random,
+    shop: str,
+    numbers: list[Planted],
+    extra: list[str],
+    printed_forms: bool = False,
 ) -> Body:
     """A shop's "your order has shipped" mail: a table of parcels, links, a footer.
 
-    `realistic`: numbers split into `<span>`s in the HTML, a footer whose links carry
+    `printed_forms`: numbers split into `<span>`s in the HTML, a footer whose links carry
     campaign ids and Unix timestamps (in both parts), and a stub plain part.
     """
     order = f"#{rng.randint(10000, 99999)}"
@@ -133,7 +137,7 @@ def notice(
         lines.append(f"Carrier: {p.carrier_name}  Tracking number: {p.printed}")
     lines.append("Questions? " + "; ".join(extra) + ".")
     footer, footer_html, stub = "", "", None
-    if realistic:
+    if printed_forms:
         ship_id, stamp = rng.randint(10**13, 10**14 - 1), rng.randint(1_700_000_000, 1_800_000_000)
         view = f"https://view.mail.example.net/v/{ship_id}?ts={stamp}"
         track = f"https://shop.example.com/ship/{ship_id}/status?t={stamp}"
@@ -142,7 +146,7 @@ def notice(
         stub = f"View this e-mail in your browser: {view}"
     plain = "\n\n".join(lines) + f"\n\n{shop} · 1 Market St · unsubscribe{footer}"
     rows = "".join(
-        f"<tr><td>{html.escape(p.carrier_name)}</td><td>{_link(p, realistic)}</td></tr>"
+        f"<tr><td>{html.escape(p.carrier_name)}</td><td>{_link(p, printed_forms)}</td></tr>"
         for p in numbers
     )
     body = (

@@ -53,7 +53,7 @@ class Mailbox:
         self._messages: dict[str, SimMessage] = {}
         self._ordered: list[SimConversation] | None = None
         self._haystacks: dict[str, str] = {}
-        self.realistic = False
+        self.printed_forms = False
         for conversation in self.conversations.values():
             self._index_messages(conversation)
         self._add_truth(truth)
@@ -67,12 +67,15 @@ class Mailbox:
         end: datetime,
         *,
         realistic: bool = False,
+        printed_forms: bool = False,
     ) -> Mailbox:
         """`conversations` threads with last activity spread over [start, end].
 
-        `realistic` prints numbers in every carrier grouping (spaces, no-break spaces,
+        `realistic` writes mail as it really arrives (`simulator.realistic`): long HTML
+        notices with footers, newsletters with no number, deeper quoted threads.
+        `printed_forms` prints numbers in every carrier grouping (spaces, no-break spaces,
         hyphens, dots, a line break, HTML spans), gives shop notices a stub plain part and
-        footers with ids and timestamps in URLs, as real notification mail has.
+        footers with ids and timestamps in URLs.
         """
         if conversations < 0:
             raise ValueError("conversations must be >= 0")
@@ -81,7 +84,7 @@ class Mailbox:
             raise ValueError("end must be after start")
         rng = random.Random(seed)
         used_ids: set[str] = {inbox.id for inbox in INBOXES}
-        writer = Writer(rng, used_ids, set(), {}, realistic=realistic)
+        writer = Writer(rng, used_ids, set(), {}, realistic=realistic, printed_forms=printed_forms)
         made: list[SimConversation] = []
         truth: list[TruthNumber] = []
         for _ in range(conversations):
@@ -93,7 +96,7 @@ class Mailbox:
             for _ in range(max(1, conversations // 30) if conversations >= 10 else 0):
                 merged[writer.new_id("cnv")] = rng.choice(made).id
         mailbox = cls(made, INBOXES, truth, merged, used_ids)
-        mailbox.realistic = realistic
+        mailbox.printed_forms = printed_forms
         return mailbox
 
     @property
@@ -150,7 +153,9 @@ class Mailbox:
         known: dict[str, list[tuple[str, str]]] = {}
         for row in self._truth:
             known.setdefault(row.conversation_id, []).append((row.tracking_number, row.carrier))
-        writer = Writer(rng, self._used_ids, set(self._by_number), known, self.realistic)
+        writer = Writer(
+            rng, self._used_ids, set(self._by_number), known, printed_forms=self.printed_forms
+        )
         inboxes = {inbox.id: inbox for inbox in self.inboxes}
         added: list[TruthNumber] = []
         for conversation_id in conversation_ids:

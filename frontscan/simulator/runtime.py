@@ -37,8 +37,8 @@ class SimulatorOptions:
     `start`/`end` bound the mailbox's activity; None means the 30 days before now (the
     only wall-clock use, so a CLI demo has recent mail). Pass both for a reproducible mailbox.
     `corpus` is a directory of `.eml` files with an `expected.json`: served instead of the
-    generated mailbox (see `simulator.corpus`). `realistic` prints the generated mail
-    as real notifications are (see `Mailbox.generate`).
+    generated mailbox (see `simulator.corpus`). `printed_forms` prints the generated
+    numbers as carriers do (see `Mailbox.generate`).
     """
 
     conversations: int = 500
@@ -55,13 +55,14 @@ class SimulatorOptions:
     extra_429_rate: float = 0.0
     quota_exhausted: bool = False
     azure_mode: bool = False
+    realistic: bool = False  # long HTML mail, newsletters, deep threads (simulator.realistic)
     front_port: int = 0
     openai_port: int = 0
     host: str = "127.0.0.1"
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
     corpus: Path | None = None
-    realistic: bool = False
+    printed_forms: bool = False
 
     def window(self) -> tuple[datetime, datetime]:
         end = self.end or datetime.now(UTC).replace(microsecond=0)
@@ -149,7 +150,12 @@ async def running_simulator(options: SimulatorOptions) -> AsyncIterator[RunningS
         mailbox = load_corpus(options.corpus)
     else:
         mailbox = Mailbox.generate(
-            options.conversations, options.seed, start, end, realistic=options.realistic
+            options.conversations,
+            options.seed,
+            start,
+            end,
+            realistic=options.realistic,
+            printed_forms=options.printed_forms,
         )
     front_stats, openai_stats = SimStats(), SimStats()
     front_app = create_front_app(mailbox, options.front(), front_stats)
