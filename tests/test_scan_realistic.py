@@ -15,7 +15,7 @@ from tests.scanning import START, fast_options, run_scan, settings_for, stored, 
 
 
 async def test_realistic_mail_stores_exactly_the_truth(database_url: str) -> None:
-    async with running_simulator(fast_options(200, printed_forms=True, mistake_rate=0.1)) as sim:
+    async with running_simulator(fast_options(200, printed_forms=True)) as sim:
         messages = [m for c in sim.mailbox.conversations.values() for m in c.messages]
         stubs = [m for m in messages if m.text is not None and m.text.startswith("View this")]
         assert len(stubs) >= 10

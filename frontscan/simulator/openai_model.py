@@ -4,11 +4,12 @@ frontscan's request contract: the user content holds `<message id="msg_…">…<
 blocks and `response_format` is the strict JSON schema of
 `{"numbers": [{"message_id", "tracking_number", "carrier"}]}`. For each block the model
 answers the planted numbers whose normal form occurs in the block (via the mailbox's
-truth), copied as the block prints them (in groups, across a line break), as a real
-model does. If the schema names other properties, it answers the schema's empty shape, so a
-client with a drifted schema sees a valid but useless answer (counted as a mismatch).
-Mistakes (invented numbers, wrong carriers, broken JSON, refusals, truncation) are drawn
-from a seeded rng so a run with mistakes is reproducible too.
+truth); with the mailbox's `printed_forms` copied as the block prints them (in groups,
+across a line break), as a real model does. If the schema names other properties, it
+answers the schema's empty shape, so a client with a drifted schema sees a valid but
+useless answer (counted as a mismatch). Mistakes (invented numbers, wrong carriers,
+broken JSON, refusals, truncation) are drawn from a seeded rng so a run with mistakes is
+reproducible too.
 """
 
 from __future__ import annotations
@@ -180,7 +181,9 @@ class FakeModel:
                     found.append(
                         {
                             "message_id": message_id,
-                            "tracking_number": as_written(block, truth.tracking_number),
+                            "tracking_number": as_written(block, truth.tracking_number)
+                            if self.mailbox.printed_forms
+                            else truth.tracking_number,
                             "carrier": truth.carrier,
                         }
                     )
