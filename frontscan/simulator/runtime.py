@@ -11,13 +11,14 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.corpus import load_corpus
 from frontscan.simulator.front_server import FrontOptions, create_front_app
 from frontscan.simulator.mailbox import Mailbox
@@ -61,6 +62,7 @@ class SimulatorOptions:
     host: str = "127.0.0.1"
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
+    batch: BatchOptions = field(default_factory=BatchOptions)
     corpus: Path | None = None
     printed_forms: bool = False
 
@@ -93,6 +95,7 @@ class SimulatorOptions:
             quota_exhausted=self.quota_exhausted,
             azure_mode=self.azure_mode,
             seed=self.seed,
+            batch=self.batch,
         )
 
 
