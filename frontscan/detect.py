@@ -8,12 +8,17 @@ from __future__ import annotations
 from rich.table import Table
 
 from frontscan.detector import find_candidates
+from frontscan.detector.chunks import candidates_in_chunks
 
 
 def detect_records(text: str, include_hints: bool) -> list[dict[str, object]]:
-    """One record per number the detector would store (and, on request, per hint)."""
+    """One record per number the detector would store (and, on request, per hint).
+
+    The text is scanned in windows (`detector.chunks`): memory stays bounded whatever
+    the file holds.
+    """
     records: dict[str, dict[str, object]] = {}
-    for cand in find_candidates(text):
+    for cand in candidates_in_chunks(text, find_candidates):
         if not (cand.storable or include_hints):
             continue
         previous = records.get(cand.number)
