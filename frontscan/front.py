@@ -9,6 +9,7 @@ budget from the `x-ratelimit-*` headers, and on 429 pauses it for the stated del
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal, cast
@@ -32,6 +33,14 @@ from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
+logger = logging.getLogger(__name__)
+
+
+def _log_retry(error: TransientError, delay: float) -> None:
+    logger.info(
+        "retrying in %.2f s: %s", delay, error,
+        extra={"event": "front.retry", "delay": round(delay, 3), "cause": str(error)},
+    )  # fmt: skip
 
 
 def search_query(
@@ -128,6 +137,10 @@ class FrontClient:
             payload = cast(ConversationSearchPage, raw)
             refs = tuple(parse_conversation(r) for r in payload.get("_results") or [])
             total = payload.get("_total")
+            logger.debug(
+                "search page: %d conversations", len(refs),
+                extra={"event": "front.page", "conversations": len(refs), "total": total},
+            )  # fmt: skip
             yield SearchPage(refs, int(total) if isinstance(total, int) else None)
             url = _next_url(payload)
 
@@ -159,7 +172,9 @@ class FrontClient:
         return ConversationMessages(tuple(found), merged_into)
 
     async def _get(self, url: URL, kind: Literal["search", "other"]) -> tuple[dict[str, Any], URL]:
-        return await with_retries(lambda: self._get_once(url, kind), attempts=self._attempts)
+        return await with_retries(
+            lambda: self._get_once(url, kind), attempts=self._attempts, on_retry=_log_retry
+        )
 
     async def _get_once(
         self, url: URL, kind: Literal["search", "other"]
@@ -184,9 +199,11 @@ class FrontClient:
         except FrontscanError:
             raise
         except (TimeoutError, aiohttp.ClientError) as error:
-            raise TransientError(f"{where}: {type(error).__name__} {error}".strip()) from None
-        except ValueError:
-            raise TransientError(f"{where}: the answer was not JSON") from None
+            # Chained: aiohttp's text names host, port and path; the token is only in the
+            # request headers, which neither its str() nor a traceback prints.
+            raise TransientError(f"{where}: {type(error).__name__} {error}".strip()) from error
+        except ValueError as error:
+            raise TransientError(f"{where}: the answer was not JSON") from error
 
 
 def _status_error(where: str, status: int, body: str) -> FrontscanError:

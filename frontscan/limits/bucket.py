@@ -10,6 +10,7 @@ and a re-sync from the server's `remaining`, all timed by the loop's clock (`clo
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from aiolimiter import AsyncLimiter
 
 MAX_PERIOD = 60.0  # a bucket never holds more than one minute's budget
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -164,7 +166,7 @@ class Budget:
             return
         self._rebuild(float(per_minute), self._period_for(float(per_minute)))
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float, *, cause: str = "429") -> None:
         """Admit nothing for `seconds`; then resume at the bucket rate, not in a burst.
 
         Every acquirer, queued or new, waits out the pause. The bucket is refilled to
@@ -180,6 +182,11 @@ class Budget:
             return
         self._pauses += 1
         self._paused_seconds += until - max(now, self._paused_until)
+        logger.info(
+            "%s paused %.2f s (%s)", self.name, seconds, cause,
+            extra={"event": "budget.pause", "budget": self.name, "delay": round(seconds, 3),
+                   "cause": cause},
+        )  # fmt: skip
         self._paused_until = until
         self._install(self._per_minute, self._period)
         self._level, self._level_at = 0.0, now
@@ -212,7 +219,7 @@ class Budget:
                 return 0.0
             if remaining <= 0:
                 before = self.paused_for
-                self.pause(reset_in)
+                self.pause(reset_in, cause="the server reports 0 remaining until the reset")
                 return max(0.0, self.paused_for - before)
             window = max(0.0, reset_in - max(0.0, self._paused_until - now))
             excess = free + self._rate * window - remaining
@@ -220,6 +227,13 @@ class Budget:
             return 0.0
         self._debt += excess
         self._held_back += excess
+        logger.info(
+            "%s re-synced: the server has %g left, holding back %g (%.2f s)",
+            self.name, remaining, excess, excess / self._rate,
+            extra={"event": "budget.resync", "budget": self.name, "remaining": remaining,
+                   "reset_in": round(reset_in, 3), "held_back": round(excess, 3),
+                   "delay": round(excess / self._rate, 3), "cause": "x-ratelimit-remaining"},
+        )  # fmt: skip
         return excess / self._rate
 
     # -- internals --------------------------------------------------------------------

@@ -20,6 +20,7 @@ operations. No aiohttp or openai import here: headers are plain `Mapping[str, st
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 from collections import deque
@@ -35,6 +36,8 @@ from frontscan.limits.retry import (
     parse_retry_after,
     reset_in_from_epoch,
 )
+
+logger = logging.getLogger(__name__)
 
 FRONT_STARTER_RPM = 50  # Front's smallest plan: the safe guess until headers say more
 FRONT_SEARCH_SHARE = 0.4  # "proportional rate limiting at 40% of your company's rate limit"
@@ -137,16 +140,21 @@ class FrontBudgets:
         remaining = header_float(lowered, "x-ratelimit-remaining")
         if remaining is not None and remaining > 0:
             if "x-front-tier" in lowered:
+                _log_429("front", "resource", delay, body_text)
                 return delay
             if kind == "search":
-                self.search.pause(delay)
+                _log_429("front", "search", delay, body_text)
+                self.search.pause(delay, cause="Front 429 on search")
                 return delay
-        self.company.pause(delay)
+        _log_429("front", "company", delay, body_text)
+        self.company.pause(delay, cause="Front 429")
         return delay
 
     def _learn(self, limit: float) -> None:
         target = limit * (1.0 - self.headroom)
         if self.learning or target < self.company.per_minute:
+            if limit != self.limit:
+                _log_rate("front", limit, target)
             self.limit = limit
             self.company.set_rate(target)
             self.search.set_rate(target * FRONT_SEARCH_SHARE)
@@ -265,16 +273,33 @@ class OpenAIBudgets:
         if delay is None or delay <= 0:
             delay = backoff_delay(self._streak.next_attempt())
         delay = max(OPENAI_MIN_DELAY, delay)
+        _log_429("openai", kind or "both", delay, message)
         if kind != "tokens":
-            self.requests.pause(delay)
+            self.requests.pause(delay, cause=f"OpenAI 429 ({kind or 'unknown'})")
         if kind != "requests":
-            self.tokens.pause(delay)
+            self.tokens.pause(delay, cause=f"OpenAI 429 ({kind or 'unknown'})")
         return delay
 
     def _tighten(self, budget: Budget, limit: float) -> None:
         target = limit * (1.0 - self.headroom)
         if 0 < target < budget.per_minute:
+            _log_rate(budget.name, limit, target)
             budget.set_rate(target)
+
+
+def _log_429(api: str, scope: str, delay: float, said: str) -> None:
+    logger.info(
+        "%s 429 (%s): waiting %.2f s", api, scope, delay,
+        extra={"event": f"{api}.rate_limited", "scope": scope, "delay": round(delay, 3),
+               "cause": said[:200]},
+    )  # fmt: skip
+
+
+def _log_rate(budget: str, limit: float, target: float) -> None:
+    logger.info(
+        "%s limit is %g per minute: running at %g", budget, limit, target,
+        extra={"event": "budget.rate", "budget": budget, "limit": limit, "rate": target},
+    )  # fmt: skip
 
 
 def _looks_per_minute(limit: float, remaining: float, reset: float) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
 import random
 import re
@@ -32,6 +33,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 _GO_UNITS: dict[str, float] = {
     "h": 3600.0,
@@ -233,6 +235,10 @@ async def with_retries(
             return await call()
         except TransientError as error:
             if attempt == attempts - 1:
+                logger.info(
+                    "giving up after %d attempts: %s", attempts, error,
+                    extra={"event": "retry.gave_up", "attempts": attempts, "cause": str(error)},
+                )  # fmt: skip
                 raise
             delay = max(error.retry_after or 0.0, backoff_delay(attempt, base, cap, rng))
             if on_retry is not None:

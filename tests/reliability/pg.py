@@ -8,6 +8,7 @@ touch it: each module that hurts the database starts one of these in a temp dir
 from __future__ import annotations
 
 import shutil
+import subprocess
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -17,9 +18,18 @@ from pathlib import Path
 
 import pgserver
 import psycopg
-from pgserver._commands import pg_ctl
+from pgserver._commands import POSTGRES_BIN_PATH
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+
+def pg_ctl(args: list[str], pgdata: Path, timeout: float = 60) -> None:
+    subprocess.run(
+        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), *args],
+        check=True,
+        capture_output=True,
+        timeout=timeout,
+    )
 
 
 @dataclass
