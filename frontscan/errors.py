@@ -8,6 +8,7 @@ code without knowing where it came from. Messages say what to do and never carry
     ├── UsageError                 exit 2   bad flags, bad input file, bad dates
     │   └── ConfigError            exit 2   bad configuration file or environment
     ├── DatabaseError              exit 2   unreachable or broken database
+    │   └── DatabaseGoneError      exit 1   it went away mid-run for too long; run again
     ├── AuthError                  exit 2   a token was rejected (401/403)
     ├── QuotaError                 exit 1   OpenAI quota or billing exhausted: stop the run
     ├── LockHeldError              exit 75  another scan holds the advisory lock
@@ -49,9 +50,21 @@ class ConfigError(UsageError):
 
 
 class DatabaseError(FrontscanError):
-    """PostgreSQL cannot be reached or refused an operation."""
+    """PostgreSQL cannot be reached or refused an operation.
+
+    `lost` is True when the session itself was lost (restart, stop, terminated backend):
+    the work can be retried on a new connection.
+    """
 
     exit_code = EXIT_USAGE
+    lost: bool = False
+
+
+class DatabaseGoneError(DatabaseError):
+    """The database went away mid-run for longer than frontscan waits; run again later."""
+
+    exit_code = EXIT_FAILURES
+    lost = True
 
 
 class AuthError(FrontscanError):
