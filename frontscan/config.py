@@ -87,6 +87,7 @@ class ScanSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: Secret | None = None  # None = embedded PostgreSQL under the user data dir
+    outage_seconds: int = 60  # how long a scan waits for a database that went away
 
 
 @dataclass(frozen=True)
@@ -162,6 +163,7 @@ KEYS: Mapping[str, _Key] = {
         secret=True,
         problem=dsn_problem,
     ),
+    "database.outage_seconds": _int(1, 3600),
 }
 SECTIONS = ("front", "openai", "scan", "database")
 SECRET_ENV = {"front.token": "FRONT_API_TOKEN", "openai.api_key": "OPENAI_API_KEY"}

@@ -12,7 +12,7 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import aiohttp
 from openai import AsyncOpenAI
@@ -113,6 +113,10 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         wall = time.monotonic() - started
         bound = _bound(settings, front, extractor)
         summary = summarize(run_id, status, after, before, pipeline, wall, bound, request.dry_run)
+        away = store.outages
+        summary = replace(
+            summary, database_away_seconds=away.away_seconds, database_outages=away.count
+        )
         if run_id is not None:
             reason = str(error) if error else pipeline.stop_reason
             await store.finish_run(run_id, status, pipeline.stats, summary.cost_usd, reason)

@@ -50,6 +50,8 @@ class Summary:
     throttled_seconds: float
     stop_reason: str | None
     dry_run: bool
+    database_away_seconds: float = 0.0  # the ledger's outages, ridden out (ledger.faults)
+    database_outages: int = 0
 
     @property
     def ratio_to_bound(self) -> float:
@@ -60,7 +62,7 @@ class Summary:
         """One line, keys in field order; floats rounded so diffs and dashboards stay quiet."""
         data = asdict(self)
         data["cost_usd"] = round(self.cost_usd, 6)
-        for key in ("wall_seconds", "bound_seconds", "throttled_seconds"):
+        for key in ("wall_seconds", "bound_seconds", "throttled_seconds", "database_away_seconds"):
             data[key] = round(data[key], 3)
         data["ratio_to_bound"] = round(self.ratio_to_bound, 3)
         return json.dumps(data)
@@ -96,6 +98,9 @@ def summary_table(summary: Summary) -> Table:
         ("429s", f"{s.rate_limited:,}"),
         ("waiting for rate budgets", f"{_duration(s.throttled_seconds)}, summed over workers"),
     ]
+    if s.database_outages:
+        away = f"{_duration(s.database_away_seconds)} in {s.database_outages} outage(s), ridden out"
+        rows.append(("database away", away))
     if s.stop_reason:
         rows.append(("stopped", s.stop_reason))
     for label, value in rows:

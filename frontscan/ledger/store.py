@@ -23,7 +23,13 @@ import psycopg
 from psycopg_pool import AsyncConnectionPool
 
 from frontscan.ledger.dsn import redact_dsn
-from frontscan.ledger.faults import RETRY_FIX, Outages, database_errors, scrubbed_cause
+from frontscan.ledger.faults import (
+    OUTAGE_LIMIT_SECONDS,
+    RETRY_FIX,
+    Outages,
+    database_errors,
+    scrubbed_cause,
+)
 from frontscan.ledger.lock import SCAN_LOCK_KEY, ScanLock
 from frontscan.ledger.reads import LedgerReads
 from frontscan.ledger.statements import (
@@ -49,14 +55,21 @@ T = TypeVar("T")
 class Store(LedgerReads):
     """The ledger. Open it with `Store.open(dsn)`; it owns a small async connection pool."""
 
-    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], dsn: str) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]],
+        dsn: str,
+        outage_seconds: float = OUTAGE_LIMIT_SECONDS,
+    ) -> None:
         self._pool = pool
         self._dsn = dsn
-        self.outages = Outages()  # how long the database was away during this process
+        self.outages = Outages(limit=outage_seconds)  # how long the database was away
         self._lock: ScanLock | None = None
 
     @classmethod
-    async def open(cls, dsn: str, *, max_size: int = 4) -> Store:
+    async def open(
+        cls, dsn: str, *, max_size: int = 4, outage_seconds: float = OUTAGE_LIMIT_SECONDS
+    ) -> Store:
         """Connect once directly (so a bad DSN fails now, with the driver's reason), then pool."""
         with database_errors(dsn, "cannot connect to PostgreSQL", _CONNECT_FIX):
             probe = await psycopg.AsyncConnection.connect(dsn, connect_timeout=10)
@@ -76,7 +89,7 @@ class Store(LedgerReads):
         logger.debug(
             "connected to %s", redact_dsn(dsn), extra={"event": "ledger.open", "pool": max_size}
         )
-        return cls(pool, dsn)
+        return cls(pool, dsn, outage_seconds)
 
     async def close(self) -> None:
         await self._pool.close()

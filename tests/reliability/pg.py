@@ -23,13 +23,25 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
 
-def pg_ctl(args: list[str], pgdata: Path, timeout: float = 60) -> None:
-    subprocess.run(
-        [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), *args],
-        check=True,
-        capture_output=True,
-        timeout=timeout,
-    )
+def pg_ctl(args: list[str], pgdata: Path, user: str | None, timeout: float = 60) -> None:
+    """pg_ctl as the cluster's owner (pgserver runs it as `pgserver` under root).
+
+    Output goes to a file, not a pipe: the server pg_ctl starts inherits its descriptors,
+    and a pipe would never close.
+    """
+    with tempfile.TemporaryFile("w+") as output:
+        done = subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(pgdata), *args],
+            stdout=output,
+            stderr=output,
+            stdin=subprocess.DEVNULL,
+            timeout=timeout,
+            user=user,
+            check=False,
+        )
+        if done.returncode != 0:
+            output.seek(0)
+            raise RuntimeError(f"pg_ctl {' '.join(args)} failed: {output.read()}")
 
 
 @dataclass
@@ -38,6 +50,7 @@ class Cluster:
 
     data_dir: Path
     uri: str
+    user: str | None
 
     @property
     def socket_dir(self) -> str:
@@ -45,17 +58,18 @@ class Cluster:
 
     def stop(self) -> None:
         """Fast shutdown: every session gets AdminShutdown, new connections are refused."""
-        pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir)
+        pg_ctl(["-w", "-m", "fast", "stop"], self.data_dir, self.user)
 
     def start(self) -> None:
         pg_ctl(
             ["-w", "-o", '-h ""', "-o", f"-k {self.socket_dir}", "-l", str(self.log), "start"],
-            pgdata=self.data_dir,
+            self.data_dir,
+            self.user,
             timeout=30,
         )
 
     def restart(self) -> None:
-        pg_ctl(["-w", "-m", "fast", "restart"], pgdata=self.data_dir, timeout=30)
+        pg_ctl(["-w", "-m", "fast", "restart"], self.data_dir, self.user, timeout=30)
 
     @property
     def log(self) -> Path:
@@ -99,7 +113,7 @@ class Cluster:
 def own_cluster() -> Iterator[Cluster]:
     data_dir = Path(tempfile.mkdtemp(prefix="frontscan-rel-pg-"))
     server = pgserver.get_server(data_dir, cleanup_mode="stop")
-    cluster = Cluster(data_dir, server.get_uri())
+    cluster = Cluster(data_dir, server.get_uri(), server.system_user)
     try:
         yield cluster
     finally:
