@@ -116,7 +116,7 @@ async def test_terminated_connections_are_replaced(
         for n in (10, 30, 60):
             await _after_some_commits(own_database, proc, n)
             assert await asyncio.to_thread(cluster.terminate, dbname) >= 1
-        out, err = await proc.communicate()
+        _out, err = await proc.communicate()
         rows = await stored(own_database)
         _exactly_once(sim, rows)
     assert proc.returncode == 0, err.decode()
@@ -133,7 +133,7 @@ async def test_a_long_outage_stops_the_run_with_one_line_and_the_next_run_contin
         await _after_some_commits(own_database, proc)
         await asyncio.to_thread(cluster.stop)
         try:
-            out, err = await asyncio.wait_for(proc.communicate(), 60)
+            _out, err = await asyncio.wait_for(proc.communicate(), 60)
         finally:
             await asyncio.to_thread(cluster.start)
         text = err.decode()
@@ -166,8 +166,8 @@ async def test_after_a_restart_two_scans_never_commit_at_once(
         await _after_some_commits(own_database, first)
         await asyncio.to_thread(cluster.terminate, dbname)
         second = await _start(env, tmp_path)
-        out1, err1 = await first.communicate()
-        out2, err2 = await second.communicate()
+        _out1, err1 = await first.communicate()
+        _out2, err2 = await second.communicate()
         rows = await stored(own_database)
         _exactly_once(sim, rows)
     assert first.returncode is not None
