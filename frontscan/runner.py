@@ -286,10 +286,10 @@ class _signals:
     def _handle(self) -> None:
         self._count += 1
         if self._count == 1:
+            self._pipeline.stop("interrupted")  # first: nothing the note does may prevent it
             self._reporter.note(
                 "stopping: finishing in-flight conversations (press Ctrl-C again to abandon them)"
             )
-            self._pipeline.stop("interrupted")
         else:
             self._pipeline.abort()
 
