@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
-from frontscan.errors import ConfigError, ItemError
+from frontscan.breaker import OutageBreaker
+from frontscan.errors import ConfigError, ItemError, TransientError
 from frontscan.models import (
     ConversationRef,
     LedgerEntry,
@@ -85,6 +86,7 @@ class ConversationScanner:
         self._plan = plan
         self._spending = Spending(extractor, plan.model, plan.request.max_cost)
         self.planned: list[Planned] = []  # dry runs only, in the order they were decided
+        self.breaker = OutageBreaker()
 
     async def scan(self, ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:
         """The outcome to record. Raises `OverBudget`, and fatal errors as they come.
@@ -92,15 +94,22 @@ class ConversationScanner:
         An `ItemError` (this conversation only) becomes a failed outcome.
         """
         since = None if self._plan.request.rescan or entry is None else entry.scanned_through
-        try:
-            fetched = await self._source.messages_since(ref.id, since)
-            if fetched.merged_into is not None:
-                return _merged(ref, entry)
-            prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
-            finds, dropped = await self._model_finds(ref, prepared)
-        except ItemError as error:
-            return failed(ref, str(error))
-        return _done(ref, entry, prepared, finds, dropped)
+        while True:
+            try:
+                fetched = await self._source.messages_since(ref.id, since)
+                self.breaker.ok("front")
+                if fetched.merged_into is not None:
+                    return _merged(ref, entry)
+                messages = sorted(fetched.messages, key=lambda m: m.created_at)
+                prepared = [prepare(m) for m in messages]
+                finds, dropped = await self._model_finds(ref, prepared)
+            except TransientError as error:
+                if await self.breaker.failed(ref.id, error):
+                    continue  # the API was down: paused, and this conversation tries again
+                return failed(ref, str(error))
+            except ItemError as error:
+                return failed(ref, str(error))
+            return _done(ref, entry, prepared, finds, dropped)
 
     async def _model_finds(
         self, ref: ConversationRef, prepared: list[PreparedMessage]
@@ -124,6 +133,7 @@ class ConversationScanner:
             raise ConfigError("the model is needed but no OpenAI client was configured")
         with self._spending.reserve(call):
             claims = await self._extractor.extract(call)
+        self.breaker.ok("openai")
         return validate(claims, prepared)
 
 

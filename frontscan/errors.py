@@ -11,6 +11,7 @@ code without knowing where it came from. Messages say what to do and never carry
     │   └── DatabaseGoneError      exit 1   it went away mid-run for too long; run again
     ├── AuthError                  exit 2   a token was rejected (401/403)
     ├── QuotaError                 exit 1   OpenAI quota or billing exhausted: stop the run
+    ├── ApiDownError               exit 1   one API failed conversation after conversation
     ├── LockHeldError              exit 75  another scan holds the advisory lock
     ├── Interrupted                exit 130 Ctrl-C / SIGTERM, after a graceful drain
     └── ItemError                  exit 1   one conversation failed; recorded, run goes on
@@ -77,6 +78,10 @@ class QuotaError(FrontscanError):
     """OpenAI says the account is out of quota or credit; retrying cannot help."""
 
 
+class ApiDownError(FrontscanError):
+    """Front or OpenAI failed a streak of conversations and stayed down through the pauses."""
+
+
 class LockHeldError(FrontscanError):
     """Another scan is running against the same database."""
 
@@ -99,6 +104,9 @@ class TransientError(ItemError):
     `retry_after` is the delay the server asked for, in seconds, when it said one.
     """
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, outage: str | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.outage = outage  # "front" or "openai": the API looked down (refused, 5xx, timeout)
