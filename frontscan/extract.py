@@ -1,22 +1,30 @@
 """The OpenAI call: one structured-output request per conversation with new text.
 
-This is the only module that imports openai. The SDK runs with `max_retries=0` so that
-frontscan's own policy (`limits.with_retries`) is the one layer that retries, and every
-retry re-acquires the RPM and TPM budgets. SDK errors become FrontscanErrors here:
-quota and billing stop the run, 401 stops the run, "request too large" fails the item,
-429/5xx/timeouts and unusable answers are retried.
+Besides `batch/api.py` (the Files and Batches endpoints), this is the only module that
+imports openai. A Batch API line carries the very request `parse` sends (`batch_body`)
+and its answer goes through the same parsing and checks (`claims_from_batch`).
+
+The SDK runs with `max_retries=0` so that frontscan's own policy (`limits.with_retries`)
+is the one layer that retries, and every retry re-acquires the RPM and TPM budgets.
+SDK errors become FrontscanErrors here: quota and billing stop the run, 401 stops the
+run, "request too large" fails the item, 429/5xx/timeouts and unusable answers are retried.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
+from dataclasses import replace
+from typing import Any
 
 import openai
 import pydantic
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, omit
+from openai.lib._parsing import parse_chat_completion, type_to_response_format_param
 from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletion, ParsedChatCompletion
 from pydantic import BaseModel, ConfigDict
 
 from frontscan.errors import (
@@ -28,7 +36,7 @@ from frontscan.errors import (
     TransientError,
 )
 from frontscan.limits.bound import ApiCounters, ApiUsage
-from frontscan.limits.budgets import OpenAIBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import Claim, ModelCall
 
@@ -68,6 +76,10 @@ def _log_retry(error: TransientError, delay: float) -> None:
     )  # fmt: skip
 
 
+class _CutOff(ItemError):
+    """The answer stopped at `max_completion_tokens` (`finish_reason: length`)."""
+
+
 class OpenAIExtractor:
     """Sends a conversation's `ModelCall` and returns the model's claims as frontscan values."""
 
@@ -78,26 +90,56 @@ class OpenAIExtractor:
         self._counters = ApiCounters()
 
     def usage(self) -> ApiUsage:
-        """What this client has spent so far, and the RPM/TPM limits it ran under."""
+        """What this client has spent so far, and the RPM/TPM limits it ran under.
+
+        The charges are the server's, read from its headers (`ServerMeter`), less what
+        its buckets held when the run began, since a full bucket admits that much at
+        once; without the headers, what frontscan reserved.
+        """
+        tokens, requests = self._budgets.server_view()
+        charged = float(self._budgets.tokens.stats.acquired)
+        calls = float(self._counters.calls)
+        if tokens is not None:
+            charged = max(0.0, tokens.charged - tokens.free_at_start)
+        if requests is not None:
+            calls = max(0.0, requests.charged - requests.free_at_start)
         return self._counters.usage(
             requests_per_minute=self._budgets.requests.per_minute,
             tokens_per_minute=self._budgets.tokens.per_minute,
-            tokens_charged=int(self._budgets.tokens.stats.acquired),
+            tokens_charged=round(charged),
+            requests_charged=round(calls),
+            server_tokens=None if tokens is None else round(tokens.charged),
         )
 
     async def extract(self, call: ModelCall) -> tuple[Claim, ...]:
-        answer = await with_retries(
+        """Send the call; a cut-off answer (`finish_reason: length`) is asked once more
+        with `call.length_retry_budget` before the conversation fails, when it has one."""
+        try:
+            answer = await self._with_retries(call)
+        except _CutOff:
+            larger = call.length_retry_budget or call.completion_budget  # set: it was cut off
+            self._counters.length_retries += 1
+            try:
+                answer = await self._with_retries(replace(call, completion_budget=larger))
+            except _CutOff:
+                raise ItemError(
+                    f"OpenAI: the answer was cut off twice (max_completion_tokens={larger}); "
+                    "raise openai.max_completion_tokens"
+                ) from None
+        return _claims(answer)
+
+    async def _with_retries(self, call: ModelCall) -> Extraction:
+        return await with_retries(
             lambda: self._once(call), attempts=self._attempts, on_retry=_log_retry
-        )
-        return tuple(
-            Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
-            for n in answer.numbers
         )
 
     async def _once(self, call: ModelCall) -> Extraction:
         charged = call.charged_tokens
-        self._counters.throttled_seconds += await self._budgets.acquire(charged)
+        self._counters.throttled_seconds += await self._budgets.acquire(
+            charged, completion=call.completion_budget
+        )
         self._counters.calls += 1
+        self._counters.completion_budget += call.completion_budget
         sent = time.monotonic()
         try:
             raw = await self._client.chat.completions.with_raw_response.parse(
@@ -109,20 +151,15 @@ class OpenAIExtractor:
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
                 self._count_usage(error.completion.usage, charged)
+                if call.length_retry_budget is not None:
+                    raise _CutOff("OpenAI: the answer was cut off") from None
             # Not chained: the SDK error holds the response body and request, and a 401
             # body echoes part of the key ("Incorrect API key provided: sk-...").
             raise self._translate(error, call) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None
         self._count_usage(completion.usage, charged)
-        choice = completion.choices[0] if completion.choices else None
-        if choice is None:
-            raise TransientError("OpenAI: the answer had no choices")
-        if choice.message.refusal:
-            raise TransientError(f"OpenAI: the model refused: {choice.message.refusal[:120]}")
-        if choice.message.parsed is None:
-            raise TransientError("OpenAI: the answer had no parsed content")
-        return choice.message.parsed
+        return _answer_of(completion)
 
     def _count_usage(self, usage: CompletionUsage | None, charged: int) -> None:
         if usage is not None:
@@ -169,6 +206,50 @@ class OpenAIExtractor:
             outage = "openai" if status >= 500 else None
             return TransientError(f"OpenAI: {status} {code}".strip(), outage=outage)
         return ItemError(f"OpenAI: {status} {code}: {message[:160]}".strip())
+
+
+def _answer_of(completion: ParsedChatCompletion[Extraction]) -> Extraction:
+    """The parsed answer, or why it is unusable: one rule for online and batch answers."""
+    choice = completion.choices[0] if completion.choices else None
+    if choice is None:
+        raise TransientError("OpenAI: the answer had no choices")
+    if choice.message.refusal:
+        raise TransientError(f"OpenAI: the model refused: {choice.message.refusal[:120]}")
+    if choice.message.parsed is None:
+        raise TransientError("OpenAI: the answer had no parsed content")
+    return choice.message.parsed
+
+
+def _claims(answer: Extraction) -> tuple[Claim, ...]:
+    return tuple(
+        Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
+        for n in answer.numbers
+    )
+
+
+def batch_body(call: ModelCall) -> dict[str, Any]:
+    """The request `chat.completions.parse` sends for `call`: a Batch API line carries it."""
+    return {**call.body(), "response_format": type_to_response_format_param(Extraction)}
+
+
+def claims_from_batch(body: Mapping[str, Any], completion_budget: int) -> tuple[Claim, ...]:
+    """A batch line's ChatCompletion, parsed by the SDK and checked exactly as online."""
+    try:
+        completion = parse_chat_completion(
+            response_format=Extraction,
+            input_tools=omit,
+            chat_completion=ChatCompletion.model_validate(dict(body)),
+        )
+    except openai.LengthFinishReasonError:
+        raise TransientError(
+            "OpenAI: the answer was cut off at max_completion_tokens="
+            f"{completion_budget}; raise openai.max_completion_tokens"
+        ) from None
+    except openai.ContentFilterFinishReasonError:
+        raise ItemError("OpenAI: the answer was withheld by the content filter") from None
+    except pydantic.ValidationError:
+        raise TransientError("OpenAI: the model's answer did not match the schema") from None
+    return _claims(_answer_of(completion))
 
 
 def _message_of(error: openai.APIStatusError) -> str:

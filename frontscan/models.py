@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 Source = Literal["pattern", "llm", "both"]
 LlmMode = Literal["auto", "always", "never"]
+Prompting = Literal["evidence", "whole"]  # what the model is shown (`openai.prompt`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +120,7 @@ class Outcome:
     numbers: tuple[TrackingNumber, ...] = ()
     error: str | None = None
     llm_dropped: int = 0
+    model_call_avoided: bool = False  # stored from the detector alone: it was sure
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +157,9 @@ class RunStats:
     completion_tokens: int = 0
     rate_limited: int = 0
     throttled_seconds: float = 0.0
+    model_calls_avoided: int = 0  # conversations stored from the detector alone (it was sure)
+    completion_budget: int = 0  # max_completion_tokens asked for, summed over calls
+    server_tokens: int | None = None  # TPM the server charged (its headers); None: unknown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,6 +217,7 @@ class Plan:
     concurrency: int = 20
     batch_size: int = 50
     max_attempts: int = 3
+    prompting: Prompting = "evidence"  # "whole": the full new text, as before
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +241,7 @@ class ModelCall:
     messages: tuple[ChatMessage, ...]
     prompt_tokens: int  # a conservative estimate, schema overhead included
     completion_budget: int  # `max_completion_tokens`, charged in full by OpenAI up front
+    length_retry_budget: int | None = None  # a larger budget for one retry after `length`
 
     @property
     def charged_tokens(self) -> int:
@@ -279,6 +286,8 @@ class Planned:
     ref: ConversationRef
     new_messages: int
     call: ModelCall | None  # None: the model would not be asked
+    avoided: bool = False  # not asked because the detector was sure
+    via_batch: bool = False  # the call would be a line of an OpenAI Batch, at half price
 
     @property
     def asks_model(self) -> bool:
@@ -291,3 +300,28 @@ class Planned:
     @property
     def completion_budget(self) -> int:
         return 0 if self.call is None else self.call.completion_budget
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchStats:
+    """A run's Batch API side: what it submitted, what it collected, what still waits.
+
+    Costs of collected batches come from the usage OpenAI reported for their lines, at
+    the batch price; `saved_usd` is what the same tokens would have cost online.
+    `estimated_usd` is the worst case of what this run submitted (the whole completion
+    budget of every line), the figure `--max-cost` counts.
+    """
+
+    submitted: int = 0  # requests (conversations) put in batches by this run
+    batches_created: int = 0
+    estimated_usd: float = 0.0
+    collected_batches: int = 0
+    answered: int = 0  # lines whose answers were recorded
+    returned: int = 0  # lines that expired or failed: back to the normal queue
+    numbers_found: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    saved_usd: float = 0.0
+    waiting: int = 0  # requests still in open batches when the run ended
+    open_batches: int = 0

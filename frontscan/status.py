@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from frontscan.batch.report import BatchTotals
 from frontscan.config import Settings
+from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.rows import FailedConversation, RunRow, Totals
 from frontscan.window import CRON_OVERLAP_SECONDS, duration, iso
@@ -31,6 +33,7 @@ class StatusReport:
     totals: Totals
     failed: tuple[FailedConversation, ...]  # newest failure first, at most FAILED_SHOWN
     last_completed_run_start: float | None  # the cron watermark (None: no completed run)
+    batches: BatchTotals | None = None  # OpenAI Batch API backfills, when there were any
 
     @property
     def next_cron_after(self) -> float | None:
@@ -45,11 +48,13 @@ class StatusReport:
 async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
     """Read the report from the ledger (read-only queries, besides pending migrations)."""
     async with open_store(settings) as store:
+        batch_totals = BatchTotals(**await BatchLedger(store).totals())
         return StatusReport(
             runs=tuple(await store.recent_runs(runs)),
             totals=await store.totals(),
             failed=tuple(await store.failed_shown(FAILED_SHOWN)),
             last_completed_run_start=await store.last_completed_run_start(),
+            batches=batch_totals if batch_totals.batches else None,
         )
 
 
@@ -67,6 +72,8 @@ def _run(run: RunRow) -> dict[str, Any]:
         "error": run.error,
         "duration_seconds": _rounded(run.duration_seconds),
         "throughput_per_second": _rounded(run.throughput),
+        "tokens_per_call": _rounded(run.tokens_per_call),
+        "cost_per_1000": _rounded(run.cost_per_1000),
     }
 
 
@@ -94,6 +101,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         },
         "failed_conversations": [_failed(f) for f in report.failed],
         "failed_conversations_not_shown": report.failed_not_shown,
+        "batches": None if report.batches is None else report.batches.to_json(),
     }
 
 
@@ -120,6 +128,8 @@ def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
         f"the next cron run scans after {_when(report.next_cron_after)}.",
         highlight=False,
     )
+    if report.batches is not None:
+        console.print(f"OpenAI batches: {report.batches.line()}", highlight=False)
     if report.failed:
         title = "Failed conversations (scan --retry-failed retries them)"
         failed = _table(title, "conversation", "subject", "attempts", "last error", "when")
@@ -145,12 +155,13 @@ def _table(title: str, *headers: str) -> Table:
     return table
 
 
-def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
-    """Two narrow tables rather than one wide one, so both read in 80 columns."""
+def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table, Table]:
+    """Three narrow tables rather than one wide one, so each reads in 80 columns."""
     timing = _table("Recent runs (newest first)", "run", "started (UTC)", "took", "status",
                     "window", "conv/s", "cost")  # fmt: skip
     counts = _table("Run counters", "run", "scanned", "skipped", "failed", "numbers",
                     "Front calls", "OpenAI calls")  # fmt: skip
+    spend = _table("OpenAI spend", "run", "calls", "avoided", "tokens/call", "$/1000 conv")
     for r in runs:
         timing.add_row(
             str(r.id),
@@ -165,7 +176,14 @@ def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
         numbers = (n.conversations_scanned, n.conversations_skipped, n.conversations_failed,
                    n.numbers_found, n.front_calls, n.openai_calls)  # fmt: skip
         counts.add_row(str(r.id), *(f"{n:,}" for n in numbers))
-    return timing, counts
+        spend.add_row(
+            str(r.id),
+            f"{r.stats.openai_calls:,}",
+            f"{r.stats.model_calls_avoided:,}",
+            "-" if r.tokens_per_call is None else f"{r.tokens_per_call:,.0f}",
+            "-" if r.cost_per_1000 is None else f"${r.cost_per_1000:,.4f}",
+        )
+    return timing, counts, spend
 
 
 def _when(seconds: float | None) -> str:

@@ -16,8 +16,10 @@ from typing import Literal, TextIO
 from rich.console import Console
 from rich.table import Table
 
+from frontscan.batch.report import batch_json, batch_rows
 from frontscan.errors import FrontscanError, Interrupted, ItemError
-from frontscan.models import Planned, RunStats, Window
+from frontscan.models import BatchStats, Planned, RunStats, Window
+from frontscan.prompt import BATCH_PRICE_FACTOR, worst_cost_usd
 from frontscan.window import duration, iso
 
 Status = Literal["succeeded", "partial", "failed", "interrupted"]
@@ -31,12 +33,13 @@ class Summary:
     status: Status
     window: Window
     stats: RunStats
-    cost_usd: float
+    cost_usd: float  # online spend plus the batches collected by this run (server usage)
     wall_seconds: float
     bound_seconds: float
     stop_reason: str | None
     dry_run: bool
     max_cost: float | None = None  # what `--max-cost` was, for the message when it stopped
+    batch: BatchStats | None = None  # the Batch API side, when this run had an OpenAI key
     database_away_seconds: float = 0.0  # the ledger's outages, ridden out (ledger.faults)
     database_outages: int = 0
 
@@ -44,6 +47,19 @@ class Summary:
     def ratio_to_bound(self) -> float:
         """bound / wall: 1.0 means the run went as fast as the rate limits allow."""
         return self.bound_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
+
+    @property
+    def tokens_per_call(self) -> float:
+        """Prompt plus completion tokens (usage) per OpenAI call."""
+        n = self.stats
+        total = n.prompt_tokens + n.completion_tokens
+        return total / n.openai_calls if n.openai_calls else 0.0
+
+    @property
+    def cost_per_1000(self) -> float:
+        """Estimated OpenAI cost per 1,000 conversations scanned (USD)."""
+        done = self.stats.conversations_scanned + self.stats.conversations_failed
+        return 1000 * self.cost_usd / done if done else 0.0
 
     @property
     def problem(self) -> FrontscanError | None:
@@ -84,6 +100,9 @@ class Summary:
             "stop_reason": self.stop_reason,
             "dry_run": self.dry_run,
             "ratio_to_bound": round(self.ratio_to_bound, 3),
+            "tokens_per_call": round(self.tokens_per_call, 1),
+            "cost_per_1000": round(self.cost_per_1000, 6),
+            "batch": batch_json(self.batch),
         }
         data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
         data["database_away_seconds"] = round(self.database_away_seconds, 3)
@@ -105,14 +124,16 @@ def summary_table(summary: Summary) -> Table:
         ("tracking numbers found", f"{n.numbers_found:,}"),
         ("failed", f"{n.conversations_failed:,}"),
         ("Front calls", f"{n.front_calls:,}"),
-        ("OpenAI calls", f"{n.openai_calls:,}"),
+        ("OpenAI calls", f"{n.openai_calls:,} ({n.model_calls_avoided:,} avoided: detector sure)"),
         ("tokens", f"{n.prompt_tokens:,} prompt + {n.completion_tokens:,} completion"),
-        ("estimated cost", f"${s.cost_usd:,.4f}"),
+        ("tokens per call", f"{s.tokens_per_call:,.0f}"),
+        ("estimated cost", f"${s.cost_usd:,.4f} (${s.cost_per_1000:,.4f} per 1,000 conversations)"),
         ("wall time", duration(s.wall_seconds)),
         ("throughput", speed if s.bound_seconds > 0 else "n/a"),
         ("429s", f"{n.rate_limited:,}"),
         ("waiting for rate budgets", f"{duration(n.throttled_seconds)}, summed over workers"),
     ]
+    rows.extend(batch_rows(s.batch))
     if s.database_outages:
         away = f"{duration(s.database_away_seconds)} in {s.database_outages} outage(s), ridden out"
         rows.append(("database away", away))
@@ -147,6 +168,7 @@ def print_planned(
                 "subject": item.ref.subject,
                 "new_messages": item.new_messages,
                 "asks_model": item.asks_model,
+                "via_batch": item.via_batch,
                 "prompt_tokens": item.prompt_tokens,
                 "completion_budget": item.completion_budget,
             }
@@ -167,7 +189,7 @@ def print_planned(
             item.ref.id,
             item.ref.subject[:60],
             str(item.new_messages),
-            "yes" if item.asks_model else "-",
+            ("batch" if item.via_batch else "yes") if item.asks_model else "-",
             f"{tokens:,}" if tokens else "-",
         )
     console.print(table)
@@ -189,4 +211,15 @@ def dry_run_stats(stats: RunStats, planned: Sequence[Planned]) -> RunStats:
         openai_calls=len(asks),
         prompt_tokens=sum(p.prompt_tokens for p in asks),
         completion_tokens=sum(p.completion_budget for p in asks),
+        completion_budget=sum(p.completion_budget for p in asks),
+        model_calls_avoided=sum(p.avoided for p in planned),
+    )
+
+
+def dry_run_cost(planned: Sequence[Planned]) -> float:
+    """A dry run's worst case: online calls at full price, batch lines at half."""
+    return sum(
+        worst_cost_usd(p.call) * (BATCH_PRICE_FACTOR if p.via_batch else 1.0)
+        for p in planned
+        if p.call is not None
     )

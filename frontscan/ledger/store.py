@@ -15,7 +15,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from dataclasses import asdict, astuple
 from typing import Any, TypeVar
 
@@ -213,35 +213,20 @@ class Store(LedgerReads):
             if self._lock is not None:
                 await self._lock.confirm()
             async with self._transaction("cannot record a batch of conversations") as conn:
-                return await self._write(conn, outcomes, run_id)
+                return await record_in(conn, outcomes, run_id)
 
         stored = await self.outages.ride_out("recording a batch", attempt)
         _log_commit(outcomes, run_id, stored, time.monotonic() - started)
         return stored
 
-    async def _write(
-        self, conn: psycopg.AsyncConnection[Any], outcomes: Sequence[Outcome], run_id: int | None
-    ) -> int:
-        stored = 0
-        await conn.execute(QUERIES["upsert_conversations"], conversation_columns(outcomes, run_id))
-        messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
-        if messages:
-            await conn.execute(QUERIES["upsert_messages"], message_columns(messages))
-        numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
-        if numbers:
-            cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
-            stored = len(await cursor.fetchall())
-        if run_id is not None:
-            done = [o for o in outcomes if o.status == "done"]
-            progress = (
-                len(done),
-                len(outcomes) - len(done),
-                sum(len(o.messages) for o in done),
-                stored,
-                run_id,
-            )
-            await conn.execute(QUERIES["run_progress"], progress)
-        return stored
+    def transaction(self, doing: str) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """One transaction, errors translated, for a caller that must write several things
+        atomically (batch collection: results and "collected" together)."""
+        return self._transaction(doing)
+
+    async def rows(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """A named read query's rows as dicts (the batch ledger's reads)."""
+        return await self._rows(name, params)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -318,6 +303,32 @@ class Store(LedgerReads):
 
         row = await self._retried("cannot read the cron watermark", read)
         return None if row is None or row[0] is None else float(row[0])
+
+
+async def record_in(
+    conn: psycopg.AsyncConnection[Any], outcomes: Sequence[Outcome], run_id: int | None
+) -> int:
+    """Write outcomes inside the caller's transaction; returns how many new numbers.
+
+    The run row's counters grow in the same transaction, so a killed run's row shows
+    what it committed.
+    """
+    if not outcomes:
+        return 0
+    await conn.execute(QUERIES["upsert_conversations"], conversation_columns(outcomes, run_id))
+    done = [o for o in outcomes if o.status == "done"]
+    messages = [(o, m) for o in done for m in o.messages]
+    if messages:
+        await conn.execute(QUERIES["upsert_messages"], message_columns(messages))
+    numbers = [n for o in done for n in o.numbers]
+    stored = 0
+    if numbers:
+        cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
+        stored = len(await cursor.fetchall())
+    if run_id is not None:
+        progress = (len(done), len(outcomes) - len(done), len(messages), stored, run_id)
+        await conn.execute(QUERIES["run_progress"], progress)
+    return stored
 
 
 def _log_commit(

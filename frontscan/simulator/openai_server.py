@@ -4,25 +4,30 @@ Faithful where it matters for a rate-limited batch client (openai.md §1, §3): 
 as continuously refilling buckets charged at admission with a character-based estimate
 plus `max_completion_tokens`; refused requests still count against RPM; the four 429
 bodies; no `retry-after` unless `azure_mode`; six `x-ratelimit-*` headers with Go-duration
-resets on 200s; 401/400 bodies; HTML 5xx faults and connection resets; latency growing
-with tokens. The answers come from `FakeModel`.
+resets on 200s and on rate-limit 429s; 401/400 bodies; HTML 5xx faults and connection
+resets; latency growing with tokens. The answers come from `FakeModel`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.buckets import RefillBucket, go_duration
 from frontscan.simulator.mailbox import Mailbox
+from frontscan.simulator.openai_batches import BatchSimulator, add_batch_routes
+from frontscan.simulator.openai_files import MAX_UPLOAD_BYTES
 from frontscan.simulator.openai_model import (
     FakeModel,
     MistakeRates,
@@ -60,6 +65,7 @@ class OpenAIOptions:
     azure_mode: bool = False
     rate_headers: bool = True
     seed: int = 0
+    batch: BatchOptions = field(default_factory=BatchOptions)
 
 
 def _error(
@@ -86,7 +92,10 @@ class _Server:
         self.model = FakeModel(mailbox, options.mistakes, options.seed + 7)
 
     def _too_many(self, message: str, kind: str, code: str, wait: float | None) -> web.Response:
+        """A 429 body; rate-limit 429s carry the `x-ratelimit-*` headers as 200s do."""
         headers = {"x-request-id": f"req_{secrets.token_hex(16)}"}
+        if code == "rate_limit_exceeded":
+            headers.update(self.rate_headers())
         if wait is not None and self.options.azure_mode:
             headers["retry-after"] = str(max(1, math.ceil(wait)))
             headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
@@ -94,9 +103,14 @@ class _Server:
             headers["x-should-retry"] = "false"
         return _error(429, message, kind, code, headers=headers)
 
-    def admit(self, model: str, charge: int) -> web.Response | None:
-        """Charge RPM (always, even when refused) and TPM; a 429 response if either refuses."""
+    def admit(self, model: str, prompt_charge: int, budget: int) -> web.Response | None:
+        """Charge RPM (always, even when refused) and TPM; a 429 response if either refuses.
+
+        The TPM charge is the server's own estimate of the prompt plus the whole
+        completion budget (openai.md §1.2); what was charged is counted in the stats.
+        """
         stats = self.stats
+        charge = prompt_charge + budget
         if self.options.quota_exhausted:
             stats.rate_limited["insufficient_quota"] += 1
             self.rpm.force(1)
@@ -147,6 +161,8 @@ class _Server:
                 tokens.wait,
             )
         stats.tokens_charged += charge
+        stats.prompt_tokens_charged += prompt_charge
+        stats.completion_budget_charged += budget
         return None
 
     def rate_headers(self) -> dict[str, str]:
@@ -164,6 +180,7 @@ class _Server:
 
 
 SERVER = web.AppKey("server", _Server)
+BATCHES = web.AppKey("batches", BatchSimulator)
 
 
 def _validate(body: Any) -> tuple[str, int] | web.Response:
@@ -222,7 +239,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         server.rpm.force(1)
         return checked
     model, budget = checked
-    refused = server.admit(model, charge_estimate(body, budget))
+    refused = server.admit(model, charge_estimate(body), budget)
     if refused is not None:
         return refused
     schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
@@ -246,6 +263,25 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     headers["openai-version"] = "2020-10-01"
     headers["openai-organization"] = ORG
     return web.json_response(completion_body(body, answer), headers=headers)
+
+
+def batch_answerer(server: _Server) -> Callable[[Any], tuple[int, dict[str, Any], int, int]]:
+    """One batch line's body answered as `/v1/chat/completions` would, minus the limits:
+    Batch does not consume the per-minute budgets (openai.md §4)."""
+
+    def answer(body: Any) -> tuple[int, dict[str, Any], int, int]:
+        checked = _validate(body)
+        if isinstance(checked, web.Response):
+            assert isinstance(checked.text, str)
+            return checked.status, json.loads(checked.text), 0, 0
+        _model, budget = checked
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+        reply = server.model.answer(body["messages"], schema, budget)
+        if reply.mistake:
+            server.stats.mistakes[reply.mistake] += 1
+        return 200, completion_body(body, reply), reply.prompt_tokens, reply.completion_tokens
+
+    return answer
 
 
 def _openai_middleware(server: _Server) -> Middleware:
@@ -283,12 +319,18 @@ def _openai_middleware(server: _Server) -> Middleware:
 def create_openai_app(
     mailbox: Mailbox, options: OpenAIOptions | None = None, stats: SimStats | None = None
 ) -> web.Application:
-    """The aiohttp application serving `/v1/chat/completions` and `/_sim/stats`."""
+    """The aiohttp app: `/v1/chat/completions`, `/v1/files`, `/v1/batches`, `/_sim/stats`."""
     options = options or OpenAIOptions()
     stats = stats if stats is not None else SimStats()
     server = _Server(mailbox, options, stats)
-    app = web.Application(middlewares=[stats_middleware(stats), _openai_middleware(server)])
+    app = web.Application(
+        middlewares=[stats_middleware(stats), _openai_middleware(server)],
+        client_max_size=MAX_UPLOAD_BYTES,
+    )
     app[SERVER] = server
     app.router.add_post("/v1/chat/completions", chat_completions)
+    batches = BatchSimulator(options.batch, batch_answerer(server), stats, options.seed)
+    app[BATCHES] = batches
+    add_batch_routes(app, batches)
     app.router.add_get("/_sim/stats", stats_route(stats))
     return app

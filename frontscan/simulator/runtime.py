@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.front_server import FrontOptions, create_front_app
 from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.openai_model import MistakeRates
@@ -50,11 +51,13 @@ class SimulatorOptions:
     extra_429_rate: float = 0.0
     quota_exhausted: bool = False
     azure_mode: bool = False
+    realistic: bool = False  # long HTML mail, newsletters, deep threads (simulator.realistic)
     front_port: int = 0
     openai_port: int = 0
     host: str = "127.0.0.1"
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
+    batch: BatchOptions = field(default_factory=BatchOptions)
 
     def window(self) -> tuple[datetime, datetime]:
         end = self.end or datetime.now(UTC).replace(microsecond=0)
@@ -85,6 +88,7 @@ class SimulatorOptions:
             quota_exhausted=self.quota_exhausted,
             azure_mode=self.azure_mode,
             seed=self.seed,
+            batch=self.batch,
         )
 
 
@@ -138,7 +142,9 @@ async def serving(
 async def running_simulator(options: SimulatorOptions) -> AsyncIterator[RunningSimulator]:
     """Serve the fake Front and OpenAI until the block exits."""
     start, end = options.window()
-    mailbox = Mailbox.generate(options.conversations, options.seed, start, end)
+    mailbox = Mailbox.generate(
+        options.conversations, options.seed, start, end, realistic=options.realistic
+    )
     front_stats, openai_stats = SimStats(), SimStats()
     front_app = create_front_app(mailbox, options.front(), front_stats)
     openai_app = create_openai_app(mailbox, options.openai(), openai_stats)
