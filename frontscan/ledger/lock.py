@@ -46,14 +46,12 @@ class ScanLock:
     async def confirm(self) -> None:
         """Before a commit: the lock is still ours, or is ours again, or the run stops."""
         try:
-            with database_errors(self._dsn, "cannot confirm the scan lock"):
-                assert self._conn is not None
-                cursor = await self._conn.execute(QUERIES["holds_scan_lock"], (SCAN_LOCK_KEY,))
-                row = await cursor.fetchone()
-            if row and row[0]:
-                return
-        except LockHeldError:
-            raise
+            if self._conn is not None:
+                with database_errors(self._dsn, "cannot confirm the scan lock"):
+                    cursor = await self._conn.execute(QUERIES["holds_scan_lock"], (SCAN_LOCK_KEY,))
+                    row = await cursor.fetchone()
+                if row and row[0]:
+                    return
         except Exception:  # the lock's session is gone: take it again below
             logger.warning(
                 "the scan lock's connection was lost; taking the lock again",
