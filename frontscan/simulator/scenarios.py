@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import date
 
 from frontscan.detector import carriers
 from frontscan.simulator import content, samples
 from frontscan.simulator.content import Body, Party, Planted
-from frontscan.simulator.records import TAGS, TEAMMATES, Inbox, SimConversation, SimMessage
+from frontscan.simulator.records import (
+    TAGS,
+    TEAMMATES,
+    Inbox,
+    SimConversation,
+    SimMessage,
+    TruthMention,
+)
 from frontscan.simulator.records import TruthNumber as Truth
+from frontscan.simulator.threads import UpdateThreads
 
 INBOXES = (
     Inbox("inb_1ix6", "Support", "support@acme.example"),
@@ -33,6 +42,7 @@ SCENARIOS = {
     "quiet": (15, 0, "email"),
     "sms": (11, 3, "sms"),
     "chat": (6, 4, "custom"),
+    "updates": (14, 1, "email"),
 }
 _DIGIT_RUN = re.compile(r"[0-9][0-9 \-]{7,}[0-9]")
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -60,6 +70,9 @@ class Writer:
         self.used_ids = used_ids
         self.used_numbers = used_numbers
         self.known = known
+        self.mentions: list[TruthMention] = []
+        self.stated: dict[str, frozenset[str]] = {}  # message id → statuses its words name
+        self.threads = UpdateThreads(rng)
 
     def new_id(self, prefix: str) -> str:
         while True:
@@ -140,6 +153,8 @@ class Writer:
             return f"Dispatch confirmation PO-{rng.randint(1000, 9999)}"
         if scenario in ("sms", "chat"):
             return ""
+        if scenario == "updates":
+            return rng.choice(("Shipping update", "Update on your order", "Your parcel"))
         return rng.choice(
             (
                 "Where is my parcel?",
@@ -164,6 +179,8 @@ class Writer:
         rng = self.rng
         position = len(conversation.messages)
         previous = conversation.messages[-1] if conversation.messages else None
+        if scenario == "updates" and conversation.channel == "email":
+            return self._update_message(conversation, at, inbox)
         inbound = previous is None or not previous.is_inbound
         if scenario == "notice" and position == 0:
             inbound = True
@@ -176,14 +193,8 @@ class Writer:
         if previous is not None and inbound and rng.random() < 0.25:
             said.extend(self._restate(conversation))
         extra = self.extras(rng.randint(0, 3) if scenario != "quiet" else rng.randint(1, 3))
-        ours = Party("Acme Support", inbox.address)
-        sender, recipient = (
-            (conversation.contact, ours) if inbound else (ours, conversation.contact)
-        )
-        message_id = self.new_id("msg")
         if conversation.channel != "email":
-            body_text = content.short_text(rng, said, extra or self.extras(1))
-            body = Body(body_text, body_text)
+            body = content.short_text(rng, said, extra or self.extras(1))
         elif position == 0 and scenario == "notice":
             body = content.notice(rng, rng.choice(content.SHOPS), said, extra or self.extras(1))
         elif scenario == "supplier" and inbound:
@@ -205,6 +216,51 @@ class Writer:
                 previous.created_at,
                 previous.subject,
             )
+        said_truth = {p.number: body.status for p in said}
+        return self._append(
+            conversation, inbox, at, inbound, body, fresh, said_truth, body.order, None,
+            body.stated,
+        )  # fmt: skip
+
+    def _update_message(
+        self, conversation: SimConversation, at: float, inbox: Inbox
+    ) -> tuple[SimConversation, list[Truth]]:
+        """The next mail of a shipment-update thread (see `threads.UpdateThreads`)."""
+        step = self.threads.next(conversation, at, self.plant)
+        body = step.body
+        if step.quote is not None:
+            body = content.quote(
+                self.rng, body, Body(step.quote.plain, step.quote.body), step.quote.sender,
+                step.quote.created_at, step.quote.subject,
+            )  # fmt: skip
+        said = step.said
+        return self._append(
+            conversation, inbox, at, step.inbound, body, step.fresh, said.statuses, said.order,
+            said.expected, said.stated,
+        )  # fmt: skip
+
+    def _append(
+        self,
+        conversation: SimConversation,
+        inbox: Inbox,
+        at: float,
+        inbound: bool,
+        body: Body,
+        fresh: list[Planted],
+        statuses: dict[str, str],
+        order: str | None,
+        expected: date | None,
+        stated: frozenset[str],
+    ) -> tuple[SimConversation, list[Truth]]:
+        """Write the message, its number truth and its mention truth into the thread."""
+        rng = self.rng
+        position = len(conversation.messages)
+        previous = conversation.messages[-1] if conversation.messages else None
+        ours = Party("Acme Support", inbox.address)
+        sender, recipient = (
+            (conversation.contact, ours) if inbound else (ours, conversation.contact)
+        )
+        message_id = self.new_id("msg")
         subject = conversation.subject if position == 0 else f"Re: {conversation.subject}"
         html_only = conversation.channel == "email" and rng.random() < 0.15
         message = SimMessage(
@@ -224,6 +280,20 @@ class Writer:
             replied_to=previous.id if previous is not None else None,
         )
         truth = [Truth(conversation.id, message_id, p.number, p.carrier) for p in fresh]
+        self.stated[message_id] = stated
+        self.mentions.extend(
+            TruthMention(
+                conversation_id=conversation.id,
+                message_id=message_id,
+                tracking_number=number,
+                status=status,
+                expected_delivery=expected,
+                order_reference=order,
+                direction="inbound" if inbound else "outbound",
+                stated_at=at,
+            )
+            for number, status in statuses.items()
+        )
         self.known.setdefault(conversation.id, []).extend((p.number, p.carrier) for p in fresh)
         updated = SimConversation(
             conversation.id,
