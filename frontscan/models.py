@@ -7,9 +7,11 @@ with plain values and no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 Source = Literal["pattern", "llm", "both"]
+Direction = Literal["inbound", "outbound"]
 LlmMode = Literal["auto", "always", "never"]
 
 
@@ -90,6 +92,32 @@ class TrackingNumber:
     conversation_id: str
     message_id: str
     snippet: str
+    # What its message says about the parcel (see `Mention`); a ShipmentStatus value.
+    status: str = "unknown"
+    expected_delivery: date | None = None
+    order_reference: str | None = None
+    direction: Direction | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mention:
+    """What one message's own text says about one tracking number it names.
+
+    Every message naming a stored number gives one, not only the first: a later "out
+    for delivery" is how the ledger's `shipments` row learns the parcel moved on.
+    `status` is a `frontscan.shipment.ShipmentStatus` value; `stated_at` is the
+    message's sending time, which orders statements.
+    """
+
+    tracking_number: str
+    carrier: str
+    conversation_id: str
+    message_id: str
+    stated_at: float
+    status: str
+    expected_delivery: date | None
+    order_reference: str | None
+    direction: Direction
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +147,8 @@ class Outcome:
     numbers: tuple[TrackingNumber, ...] = ()
     error: str | None = None
     llm_dropped: int = 0
+    mentions: tuple[Mention, ...] = ()
+    claims_dropped: int = 0  # model statements (status, order, date) the text did not back
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +185,7 @@ class RunStats:
     messages_processed: int = 0
     numbers_found: int = 0
     llm_dropped: int = 0
+    claims_dropped: int = 0
     front_calls: int = 0
     openai_calls: int = 0
     prompt_tokens: int = 0

@@ -9,7 +9,7 @@ import pytest
 
 from frontscan.shipment import STATUSES, advances, latest
 from frontscan.shipment.dates import find_expected_dates
-from frontscan.shipment.facts import Claim, read_message, read_number, settle
+from frontscan.shipment.facts import read_message, read_number, settle
 from frontscan.shipment.orders import find_orders, occurs_in
 from frontscan.shipment.phrases import _LEXICON, find_phrases
 
@@ -153,20 +153,20 @@ def test_the_model_fills_only_what_the_rules_leave_open_and_only_when_backed() -
     text = f"The first was delivered, the second is delayed.\n\nTracking: {UPS} and {USPS}"
     facts, reading = _reading(text)
     assert reading.status is None
-    backed, dropped = settle(facts, reading, Claim(status="delivered"))
+    backed, dropped = settle(facts, reading, status="delivered")
     assert (backed.status, dropped) == ("delivered", 0)
-    unbacked, dropped = settle(facts, reading, Claim(status="returned"))
+    unbacked, dropped = settle(facts, reading, status="returned")
     assert (unbacked.status, dropped) == ("unknown", 1)
     decided_facts, decided = _reading(f"Your parcel {UPS} is out for delivery.")
-    statement, dropped = settle(decided_facts, decided, Claim(status="delivered"))
+    statement, dropped = settle(decided_facts, decided, status="delivered")
     assert (statement.status, dropped) == ("out_for_delivery", 1)  # unbacked: dropped
     both = f"Order W111111 and order W222222.\n\nTracking {UPS}; arriving Monday or 2026-03-09"
     facts, reading = _reading(both)
     assert reading.orders_open
-    good = Claim(order_reference="W222222", expected_delivery="2026-03-02")
-    assert settle(facts, reading, good)[0].order_reference == "W222222"
-    bad = Claim(order_reference="W999999", expected_delivery="2026-04-01", status="bogus")
-    statement, dropped = settle(facts, reading, bad)
+    good = {"order_reference": "W222222", "expected_delivery": "2026-03-02"}
+    assert settle(facts, reading, **good)[0].order_reference == "W222222"
+    bad = {"order_reference": "W999999", "expected_delivery": "2026-04-01", "status": "bogus"}
+    statement, dropped = settle(facts, reading, **bad)
     assert (statement.order_reference, dropped) == (None, 3)
 
 

@@ -52,15 +52,6 @@ class Reading:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Claim:
-    """What the model said about one number in one message (None: nothing said)."""
-
-    status: str | None = None
-    expected_delivery: str | None = None
-    order_reference: str | None = None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
 class Statement:
     """What one message says about one parcel, as stored with the mention."""
 
@@ -106,33 +97,40 @@ def read_number(facts: MessageFacts, start: int, end: int) -> Reading:
     )
 
 
-def settle(facts: MessageFacts, reading: Reading, claim: Claim | None) -> tuple[Statement, int]:
-    """The stored statement: the rules' reading, gaps filled by backed claims; drops counted."""
-    claim = claim or Claim()
+def settle(
+    facts: MessageFacts,
+    reading: Reading,
+    *,
+    status: str | None = None,
+    order_reference: str | None = None,
+    expected_delivery: str | None = None,
+) -> tuple[Statement, int]:
+    """The stored statement: the rules' reading, gaps filled by the model's backed claims
+    (`status`, `order_reference`, `expected_delivery` as it answered them); drops counted."""
     dropped = 0
-    status = reading.status
-    if claim.status is not None and claim.status != "unknown":
-        if claim.status not in STATUSES or claim.status not in facts.statuses:
+    decided = reading.status
+    if status is not None and status != "unknown":
+        if status not in STATUSES or status not in facts.statuses:
             dropped += 1
-        elif status is None:
-            status = claim.status
+        elif decided is None:
+            decided = status
     when = reading.expected_delivery
-    if claim.expected_delivery:
-        stated = {d.value for d in facts.dates}
-        backed = _iso_date(claim.expected_delivery)
-        if backed is None or backed not in stated:
+    if expected_delivery:
+        backed = _iso_date(expected_delivery)
+        if backed is None or backed not in {d.value for d in facts.dates}:
             dropped += 1
         elif when is None and reading.dates_open:
             when = backed
     order = reading.order_reference
-    if claim.order_reference:
-        if not occurs_in(claim.order_reference, facts.text):
+    if order_reference:
+        if not occurs_in(order_reference, facts.text):
             dropped += 1
         elif order is None and reading.orders_open:
-            order = normalize_order(claim.order_reference)
-    return Statement(status=status or "unknown", expected_delivery=when, order_reference=order), (
-        dropped
+            order = normalize_order(order_reference)
+    statement = Statement(
+        status=decided or "unknown", expected_delivery=when, order_reference=order
     )
+    return statement, dropped
 
 
 def sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
