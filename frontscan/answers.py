@@ -17,6 +17,8 @@ from frontscan.detector.carriers import classify, find_candidates, has_tracking_
 from frontscan.detector.text import clean_message
 from frontscan.limits.budgets import estimate_prompt_tokens
 from frontscan.models import Candidate, LlmMode, Message, TrackingNumber
+from frontscan.shipment import ShipmentStatus
+from frontscan.shipment.mentions import ClaimKey, ClaimValues
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
 EXTRACTOR_VERSION = "2026.11.1"
@@ -37,16 +39,25 @@ message and the carrier (for example ups, fedex, usps, dhl, royal_mail, canada_p
 amazon, ontrac, dpd, purolator) or null when unsure.
 Copy each number exactly as it is written in the message.
 Do not return order numbers, invoice or reference numbers, phone numbers, dates, prices,
-card numbers or postal codes. Return an empty list when there is none."""
+card numbers or postal codes. Return an empty list when there is none.
+For each number also say what that message itself (not a quoted older message) states
+about the parcel: status (label_created, in_transit, out_for_delivery, delivered,
+exception for delays, failed attempts, damage or "never arrived", returned) or null when
+it states none; the order reference written next to it, copied exactly, or null; the
+expected delivery date it states as YYYY-MM-DD, or null."""
 
 
 class FoundNumber(BaseModel):
-    """One number the model reports. All fields are required (strict structured outputs)."""
+    """One number the model reports. All fields are required (strict structured outputs);
+    the shipment fields are claims, checked against the message text (`shipment.facts`)."""
 
     model_config = ConfigDict(extra="forbid")
     message_id: str
     tracking_number: str
     carrier: str | None
+    status: ShipmentStatus | None
+    order_reference: str | None
+    expected_delivery: str | None
 
 
 class Extraction(BaseModel):
@@ -143,6 +154,19 @@ def validate(
                 )
             )
     return accepted, dropped
+
+
+def shipment_claims(answer: Extraction) -> dict[ClaimKey, ClaimValues]:
+    """What the model said about each number, keyed by the message it cited."""
+    return {
+        (found.message_id, normalize(found.tracking_number)): (
+            found.status,
+            found.order_reference,
+            found.expected_delivery,
+        )
+        for found in answer.numbers
+        if found.status or found.order_reference or found.expected_delivery
+    }
 
 
 def merge(

@@ -72,7 +72,7 @@ class OpenAISettings:
     model: str = "gpt-4o-mini"
     rpm: int = 500
     tpm: int = 200_000
-    max_completion_tokens: int = 400
+    max_completion_tokens: int = 600  # each number carries its shipment fields too
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from frontscan.answers import (
     merge,
     needs_model,
     prepare,
+    shipment_claims,
     validate,
 )
 from frontscan.errors import AuthError, ConfigError, ItemError, QuotaError
@@ -45,6 +46,7 @@ from frontscan.models import (
     RunStats,
     SearchPage,
 )
+from frontscan.shipment.mentions import describe
 
 FLUSH_SECONDS = 10.0  # commit a partial batch after this long, so slow runs still checkpoint
 FATAL = (AuthError, QuotaError, ConfigError)
@@ -275,6 +277,7 @@ class Pipeline:
             prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
             finds = None
             dropped = 0
+            claims = None
             asks_model = needs_model(prepared, self.plan.llm)
             if self.plan.dry_run:
                 self._plan(ref, prepared, asks_model)
@@ -283,11 +286,15 @@ class Pipeline:
                 if answer is None:
                     return None
                 finds, dropped = validate(answer, prepared)
+                claims = shipment_claims(answer)
         except FATAL:
             raise
         except ItemError as error:
             return Outcome(ref, "failed", None, None, error=str(error))
         newest = prepared[-1].message if prepared else None
+        numbers, mentions, claims_dropped = describe(
+            prepared, merge(ref.id, prepared, finds), claims
+        )
         return Outcome(
             conversation=ref,
             status="done",
@@ -301,8 +308,10 @@ class Pipeline:
                 )
                 for p in prepared
             ),
-            numbers=merge(ref.id, prepared, finds),
+            numbers=numbers,
             llm_dropped=dropped,
+            mentions=mentions,
+            claims_dropped=claims_dropped,
         )
 
     def _plan(self, ref: ConversationRef, prepared: list[PreparedMessage], asks: bool) -> None:
@@ -384,6 +393,7 @@ class Pipeline:
         self.stats.messages_processed += sum(len(o.messages) for o in outcomes)
         self.stats.numbers_found += stored
         self.stats.llm_dropped += sum(o.llm_dropped for o in outcomes)
+        self.stats.claims_dropped += sum(o.claims_dropped for o in outcomes)
         now = self._pressure()
         timing = BatchTiming(
             index=self.stats.batches,

@@ -50,6 +50,7 @@ class Summary:
     throttled_seconds: float
     stop_reason: str | None
     dry_run: bool
+    claims_dropped: int = 0  # model statements about parcels that their message did not back
 
     @property
     def ratio_to_bound(self) -> float:
@@ -222,4 +223,5 @@ def summarize(
         throttled_seconds=stats.throttled_seconds,
         stop_reason=pipeline.stop_reason,
         dry_run=dry_run,
+        claims_dropped=stats.claims_dropped,
     )

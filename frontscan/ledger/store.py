@@ -21,7 +21,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from frontscan.errors import DatabaseError, LockHeldError
-from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats
+from frontscan.models import ConversationRef, LedgerEntry, Mention, Outcome, RunStats
 
 SCHEMA = "frontscan"
 # Any constant works as long as every frontscan process agrees on it.
@@ -208,7 +208,12 @@ class Store:
             cursor = await conn.execute(
                 _QUERIES["insert_numbers"], _number_columns(numbers, run_id)
             )
-            return len(await cursor.fetchall())
+            stored = len(await cursor.fetchall())
+            mentions = [m for o in outcomes if o.status == "done" for m in o.mentions]
+            if mentions:
+                async with conn.cursor() as many:
+                    await many.executemany(_QUERIES["upsert_shipment"], _mention_rows(mentions))
+            return stored
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -371,4 +376,18 @@ def _number_columns(numbers: Sequence[Any], run_id: int | None) -> list[Any]:
         [n.conversation_id for n in numbers],
         [n.message_id for n in numbers],
         [n.snippet for n in numbers],
+        [n.status for n in numbers],
+        [n.expected_delivery for n in numbers],
+        [n.order_reference for n in numbers],
+        [n.direction for n in numbers],
     ]
+
+
+def _mention_rows(mentions: Sequence[Mention]) -> list[tuple[Any, ...]]:
+    """One parameter row per mention, oldest statement first (the order they apply in)."""
+    ordered = sorted(mentions, key=lambda m: (m.stated_at, m.message_id, m.tracking_number))
+    return [
+        (m.tracking_number, m.carrier, m.conversation_id, m.message_id, m.stated_at, m.status,
+         m.expected_delivery, m.order_reference)
+        for m in ordered
+    ]  # fmt: skip

@@ -40,15 +40,70 @@ ON CONFLICT (id) DO UPDATE SET
 -- repeat) is not stored again: it belongs to the message where it first appeared.
 INSERT INTO frontscan.tracking_numbers
     (tracking_number, carrier, format, checksum_valid, source, confidence, conversation_id,
-     message_id, snippet, run_id)
+     message_id, snippet, status, expected_delivery, order_reference, direction, run_id)
 SELECT u.number, u.carrier, u.format, u.checksum_valid, u.source, u.confidence,
-       u.conversation_id, u.message_id, u.snippet, %s
+       u.conversation_id, u.message_id, u.snippet, u.status, u.expected_delivery,
+       u.order_reference, u.direction, %s
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[], %s::text[], %s::float4[],
-            %s::text[], %s::text[], %s::text[])
+            %s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[], %s::text[])
      AS u(number, carrier, format, checksum_valid, source, confidence, conversation_id,
-          message_id, snippet)
+          message_id, snippet, status, expected_delivery, order_reference, direction)
 WHERE NOT EXISTS (
     SELECT 1 FROM frontscan.tracking_numbers t
     WHERE t.conversation_id = u.conversation_id AND t.tracking_number = u.number)
 ON CONFLICT (message_id, tracking_number) DO NOTHING
 RETURNING id;
+
+-- name: upsert_shipment
+-- One mention, applied to its parcel's row; the writer sends a batch's mentions oldest
+-- first. The status moves only as `frontscan.status_advances` allows (migration 007); the
+-- expected date is the newest one stated; order references and conversations accumulate.
+WITH v AS (
+    SELECT %s::text AS number, %s::text AS carrier, %s::text AS conversation_id,
+           %s::text AS message_id, to_timestamp(%s::float8) AS at, %s::text AS status,
+           %s::date AS expected_delivery, %s::text AS order_reference)
+INSERT INTO frontscan.shipments AS s
+    (tracking_number, carrier, first_seen_at, first_message_id, last_mentioned_at, status,
+     status_at, status_message_id, status_conversation_id, expected_delivery,
+     expected_delivery_at, order_references, conversation_ids)
+SELECT v.number, v.carrier, v.at, v.message_id, v.at, v.status,
+       CASE WHEN v.status <> 'unknown' THEN v.at END,
+       CASE WHEN v.status <> 'unknown' THEN v.message_id END,
+       CASE WHEN v.status <> 'unknown' THEN v.conversation_id END,
+       v.expected_delivery, CASE WHEN v.expected_delivery IS NOT NULL THEN v.at END,
+       CASE WHEN v.order_reference IS NULL THEN '{}'::text[] ELSE ARRAY[v.order_reference] END,
+       ARRAY[v.conversation_id]
+FROM v
+ON CONFLICT (tracking_number) DO UPDATE SET
+    carrier = CASE WHEN EXCLUDED.first_seen_at < s.first_seen_at
+        THEN EXCLUDED.carrier ELSE s.carrier END,
+    first_message_id = CASE WHEN EXCLUDED.first_seen_at < s.first_seen_at
+        THEN EXCLUDED.first_message_id ELSE s.first_message_id END,
+    first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),
+    last_mentioned_at = GREATEST(s.last_mentioned_at, EXCLUDED.last_mentioned_at),
+    status = CASE WHEN frontscan.status_advances(s.status, s.status_at, EXCLUDED.status,
+                                                 EXCLUDED.status_at)
+        THEN EXCLUDED.status ELSE s.status END,
+    status_at = CASE WHEN frontscan.status_advances(s.status, s.status_at, EXCLUDED.status,
+                                                    EXCLUDED.status_at)
+        THEN EXCLUDED.status_at ELSE s.status_at END,
+    status_message_id = CASE WHEN frontscan.status_advances(s.status, s.status_at,
+                                                            EXCLUDED.status, EXCLUDED.status_at)
+        THEN EXCLUDED.status_message_id ELSE s.status_message_id END,
+    status_conversation_id = CASE WHEN frontscan.status_advances(s.status, s.status_at,
+                                                                 EXCLUDED.status,
+                                                                 EXCLUDED.status_at)
+        THEN EXCLUDED.status_conversation_id ELSE s.status_conversation_id END,
+    expected_delivery = CASE WHEN EXCLUDED.expected_delivery IS NOT NULL
+            AND (s.expected_delivery_at IS NULL
+                 OR EXCLUDED.expected_delivery_at >= s.expected_delivery_at)
+        THEN EXCLUDED.expected_delivery ELSE s.expected_delivery END,
+    expected_delivery_at = CASE WHEN EXCLUDED.expected_delivery IS NOT NULL
+            AND (s.expected_delivery_at IS NULL
+                 OR EXCLUDED.expected_delivery_at >= s.expected_delivery_at)
+        THEN EXCLUDED.expected_delivery_at ELSE s.expected_delivery_at END,
+    order_references = ARRAY(SELECT DISTINCT r FROM unnest(s.order_references
+        || EXCLUDED.order_references) AS r ORDER BY r),
+    conversation_ids = ARRAY(SELECT DISTINCT c FROM unnest(s.conversation_ids
+        || EXCLUDED.conversation_ids) AS c ORDER BY c),
+    updated_at = now();
