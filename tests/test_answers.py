@@ -29,7 +29,14 @@ def message(mid: str, text: str, created: float) -> Message:
 
 
 def found(mid: str, number: str, carrier: str | None = "ups") -> FoundNumber:
-    return FoundNumber(message_id=mid, tracking_number=number, carrier=carrier)
+    return FoundNumber(
+        message_id=mid,
+        tracking_number=number,
+        carrier=carrier,
+        status=None,
+        order_reference=None,
+        expected_delivery=None,
+    )
 
 
 def test_the_prompt_holds_only_new_text_in_message_blocks() -> None:
