@@ -97,6 +97,8 @@ class StatusReport:
     totals: Totals
     failed: tuple[FailedConversation, ...]  # newest failure first, at most FAILED_SHOWN
     last_completed_run_start: float | None  # the cron watermark (None: no completed run)
+    # (status, carrier, parcels) whose latest status was stated today, UTC
+    shipments_today: tuple[tuple[str, str, int], ...] = ()
 
     @property
     def next_cron_after(self) -> float | None:
@@ -116,11 +118,13 @@ async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
         carriers = await store.fetch(_BY_CARRIER)
         failed = await store.fetch(_FAILED, (FAILED_SHOWN,))
         last_start = await store.last_completed_run_start()
+        today = await store.shipments_today()
     return StatusReport(
         runs=tuple(RunRow(**row) for row in run_rows),
         totals=Totals(**counts, by_carrier=tuple((r["carrier"], r["numbers"]) for r in carriers)),
         failed=tuple(FailedConversation(**row) for row in failed),
         last_completed_run_start=last_start,
+        shipments_today=tuple(today),
     )
 
 
@@ -159,7 +163,21 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         },
         "failed_conversations": [_plain(f) for f in report.failed],
         "failed_conversations_not_shown": report.failed_not_shown,
+        "shipments_today": {
+            "by_status": _by_status(report.shipments_today),
+            "by_status_and_carrier": [
+                {"status": status, "carrier": carrier, "parcels": parcels}
+                for status, carrier, parcels in report.shipments_today
+            ],
+        },
     }
+
+
+def _by_status(rows: tuple[tuple[str, str, int], ...]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for status, _, parcels in rows:
+        totals[status] = totals.get(status, 0) + parcels
+    return totals
 
 
 def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
@@ -178,6 +196,12 @@ def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
         for carrier, count in t.by_carrier:
             carriers.add_row(Text(carrier), f"{count:,}")
         console.print(carriers)
+    if report.shipments_today:
+        today = _table("Parcels with news today (UTC), by latest status", "status", "carrier",
+                       "parcels")  # fmt: skip
+        for status, carrier, parcels in report.shipments_today:
+            today.add_row(Text(status), Text(carrier), f"{parcels:,}")
+        console.print(today)
     console.print(
         "Watermark: none yet; the first scan needs --after YYYY-MM-DD."
         if report.last_completed_run_start is None

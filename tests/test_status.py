@@ -20,7 +20,14 @@ from frontscan.window import CRON_OVERLAP_SECONDS
 from tests.scanning import START, fast_options, run_scan, settings_for
 
 runner = CliRunner()
-KEYS = {"runs", "totals", "watermark", "failed_conversations", "failed_conversations_not_shown"}
+KEYS = {
+    "runs",
+    "totals",
+    "watermark",
+    "failed_conversations",
+    "failed_conversations_not_shown",
+    "shipments_today",
+}
 
 
 def rendered(report: StatusReport, *, json_mode: bool) -> str:
@@ -59,6 +66,7 @@ def test_status_of_an_empty_database_through_the_cli(database_url: str) -> None:
         "watermark": {"last_completed_run_start": None, "next_cron_after": None},
         "failed_conversations": [],
         "failed_conversations_not_shown": 0,
+        "shipments_today": {"by_status": {}, "by_status_and_carrier": []},
     }
     human = runner.invoke(app, ["status"], env=env)
     assert human.exit_code == 0, human.output

@@ -300,6 +300,15 @@ class Store:
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
+    def shipment_rows(self, where: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """The `shipments` rows matching `where` (the query's named filters), streamed."""
+        return self.stream(_QUERIES["shipments"], where)
+
+    async def shipments_today(self) -> list[tuple[str, str, int]]:
+        """(status, carrier, parcels) whose latest status was stated today (UTC)."""
+        rows = await self.fetch(_QUERIES["shipments_today"])
+        return [(r["status"], r["carrier"], int(r["parcels"])) for r in rows]
+
     async def fetch(self, query: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """Run a read query and return dict rows (for status, export and tests)."""
         async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
@@ -310,7 +319,7 @@ class Store:
                 raise DatabaseError(f"database error: {error}") from None
 
     async def stream(
-        self, query: str, params: Sequence[Any] = (), *, size: int = 1000
+        self, query: str, params: Sequence[Any] | Mapping[str, Any] = (), *, size: int = 1000
     ) -> AsyncIterator[dict[str, Any]]:
         """Yield a read query's dict rows through a named (server-side) cursor.
 

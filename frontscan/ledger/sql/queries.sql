@@ -107,3 +107,27 @@ ON CONFLICT (tracking_number) DO UPDATE SET
     conversation_ids = ARRAY(SELECT DISTINCT c FROM unnest(s.conversation_ids
         || EXCLUDED.conversation_ids) AS c ORDER BY c),
     updated_at = now();
+
+-- name: shipments
+-- A NULL filter matches everything. `stale_days`: parcels not yet delivered or returned
+-- that no message has mentioned for that many days. `order` goes through the GIN index.
+SELECT tracking_number, carrier, first_seen_at, last_mentioned_at, status, status_at,
+       status_message_id, status_conversation_id, expected_delivery, order_references,
+       conversation_ids
+FROM frontscan.shipments
+WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(carrier)s::text IS NULL OR carrier = %(carrier)s::text)
+  AND (%(since)s::float8 IS NULL OR last_mentioned_at >= to_timestamp(%(since)s::float8))
+  AND (%(stale_days)s::float8 IS NULL
+       OR (last_mentioned_at < now() - make_interval(secs => %(stale_days)s::float8 * 86400)
+           AND status NOT IN ('delivered', 'returned')))
+  AND (%(order)s::text IS NULL OR order_references @> ARRAY[%(order)s::text])
+ORDER BY last_mentioned_at DESC, tracking_number;
+
+-- name: shipments_today
+-- Parcels whose latest status was stated today (UTC), by status and carrier.
+SELECT status, carrier, count(*) AS parcels
+FROM frontscan.shipments
+WHERE status_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+GROUP BY status, carrier
+ORDER BY status, count(*) DESC, carrier;
