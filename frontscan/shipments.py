@@ -125,6 +125,9 @@ def _render(records: list[dict[str, Any]], count: int, console: Console) -> None
         return
     table = Table("tracking number", "carrier", "status", "since (UTC)", "expected", "orders",
                   "conversations", box=box.SIMPLE_HEAD, title=f"Shipments ({count:,})")  # fmt: skip
+    for column in table.columns:  # the number must stay whole and copyable; the rest wraps
+        column.no_wrap = column.header in ("tracking number", "status")
+        column.overflow = "fold"
     for r in records:
         table.add_row(
             Text(r["tracking_number"]), Text(r["carrier"]), Text(r["status"]),
