@@ -120,3 +120,15 @@ async def test_the_latest_on_an_order_is_one_indexed_query(store: Store, databas
         ).fetchall()
     assert "shipments_order_references_idx" in plan
     assert found == [(UPS, "in_transit")]
+
+
+async def test_forgetting_a_conversation_takes_its_parcels_rows_with_it(
+    store: Store, database_url: str
+) -> None:
+    await store.record([said("cnv_1", "msg_1", T0, "in_transit")], None)
+    await store.forget(["cnv_9"])
+    shipment(database_url)  # untouched: another conversation was forgotten
+    await store.forget(["cnv_1"])
+    with psycopg.connect(database_url) as conn:
+        left = conn.execute("SELECT count(*) FROM frontscan.shipments").fetchone()
+    assert left == (0,)

@@ -262,6 +262,9 @@ class Store:
     async def forget(self, conversation_ids: Sequence[str]) -> None:
         """Delete everything recorded for these conversations (the demo redoes its inbox)."""
         async with self._transaction() as conn:
+            # A parcel's row is built from its mentions, which these conversations take
+            # with them: the row goes too, and the next scan of any mention rebuilds it.
+            await conn.execute(_QUERIES["forget_shipments"], (list(conversation_ids),))
             for table in ("tracking_numbers", "messages"):
                 await conn.execute(
                     f"DELETE FROM {SCHEMA}.{table} WHERE conversation_id = ANY(%s)",

@@ -131,3 +131,6 @@ FROM frontscan.shipments
 WHERE status_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
 GROUP BY status, carrier
 ORDER BY status, count(*) DESC, carrier;
+
+-- name: forget_shipments
+DELETE FROM frontscan.shipments WHERE conversation_ids && %s::text[];
