@@ -6,7 +6,7 @@ from datetime import date
 
 from frontscan.answers import merge, prepare
 from frontscan.models import Message
-from frontscan.shipment.mentions import describe, printed_at
+from frontscan.shipment.mentions import describe, left_open, printed_at
 
 UPS, USPS = "1Z999AA10123456784", "9410598738069560423043"
 T0 = 1_772_000_000.0  # 2026-02-25
@@ -80,3 +80,14 @@ def test_claims_fill_what_the_rules_leave_open_and_unbacked_ones_are_counted() -
 def test_a_number_is_found_printed_in_groups_but_not_inside_a_longer_one() -> None:
     assert printed_at(f"see {UPS[:2]} {UPS[2:10]}-{UPS[10:]} now", UPS) == 4
     assert printed_at(f"ref 7{USPS}", USPS) == -1
+
+
+def test_only_a_message_the_rules_cannot_read_needs_the_model() -> None:
+    vague = (
+        "Quick update on your two parcels: the first one was delivered, the second one is "
+        f"delayed.\n\nTracking numbers: {UPS} and {USPS}"
+    )
+    assert left_open([prepare(message("msg_9", T0, vague))])
+    assert not left_open([prepare(m) for m in _thread()])
+    two_orders = f"Order W111111 and order W222222.\n\nTracking {UPS}."
+    assert left_open([prepare(message("msg_8", T0, two_orders))])

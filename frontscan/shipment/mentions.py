@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
-from frontscan.models import Mention, Message, TrackingNumber
+from frontscan.models import Candidate, Mention, Message, TrackingNumber
 from frontscan.shipment.facts import read_message, read_number, settle
 
 
@@ -25,6 +25,8 @@ class Prepared(Protocol):
     def message(self) -> Message: ...
     @property
     def text(self) -> str: ...
+    @property
+    def candidates(self) -> Sequence[Candidate]: ...
 
 
 # (message id, normalized number) → what the model said: status, order reference, date.
@@ -38,6 +40,25 @@ def printed_at(text: str, number: str) -> int:
     pattern = r"[\s\-]*".join(re.escape(ch) for ch in number)
     match = re.search(r"(?<![0-9A-Za-z])" + pattern + r"(?![0-9A-Za-z])", text, re.IGNORECASE)
     return match.start() if match else -1
+
+
+def left_open(prepared: Sequence[Prepared]) -> bool:
+    """Would the rules leave a status, order or date of a candidate to the model?
+
+    In `--llm auto` a conversation the detector is sure of skips the model; it still
+    needs the model when one of its messages names several statuses (orders, dates)
+    and none stands next to a number.
+    """
+    for item in prepared:
+        storable = [c for c in item.candidates if c.storable]
+        if not storable:
+            continue
+        facts = read_message(item.text, item.message.created_at, [c.number for c in storable])
+        for cand in storable:
+            reading = read_number(facts, cand.start, cand.end)
+            if reading.status is None or reading.orders_open or reading.dates_open:
+                return True
+    return False
 
 
 def describe(
