@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -17,7 +18,6 @@ from frontscan.detector.carriers import classify, find_candidates, has_tracking_
 from frontscan.detector.text import clean_message
 from frontscan.limits.budgets import estimate_prompt_tokens
 from frontscan.models import Candidate, LlmMode, Message, TrackingNumber
-from frontscan.shipment import ShipmentStatus
 from frontscan.shipment.mentions import ClaimKey, ClaimValues
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
@@ -40,22 +40,28 @@ amazon, ontrac, dpd, purolator) or null when unsure.
 Copy each number exactly as it is written in the message.
 Do not return order numbers, invoice or reference numbers, phone numbers, dates, prices,
 card numbers or postal codes. Return an empty list when there is none.
-For each number also say what that message itself (not a quoted older message) states
-about the parcel: status (label_created, in_transit, out_for_delivery, delivered,
-exception for delays, failed attempts, damage or "never arrived", returned) or null when
-it states none; the order reference written next to it, copied exactly, or null; the
-expected delivery date it states as YYYY-MM-DD, or null."""
+Per number, what that message itself states, else null: its status (exception: delay,
+failed attempt, damage, never arrived), the order reference next to it copied exactly,
+the expected delivery date as YYYY-MM-DD."""
+
+
+# A status the message states; "unknown" is the model's null.
+StatedStatus = Literal[
+    "label_created", "in_transit", "out_for_delivery", "delivered", "exception", "returned"
+]
 
 
 class FoundNumber(BaseModel):
-    """One number the model reports. All fields are required (strict structured outputs);
-    the shipment fields are claims, checked against the message text (`shipment.facts`)."""
+    """One number the model reports. All fields are required (strict structured outputs)."""
+
+    # The docstring goes to the model as the schema's description: keep it short. The
+    # shipment fields are claims, checked against the message text (`shipment.facts`).
 
     model_config = ConfigDict(extra="forbid")
     message_id: str
     tracking_number: str
     carrier: str | None
-    status: ShipmentStatus | None
+    status: StatedStatus | None
     order_reference: str | None
     expected_delivery: str | None
 
