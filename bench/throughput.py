@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pgserver  # type: ignore[import-untyped]
+import pgserver
 
 from frontscan.config import ScanSettings, Settings
 from frontscan.report import make_reporter
@@ -69,12 +69,9 @@ async def stored_pairs(dsn: str) -> set[tuple[str, str]]:
 
     store = await Store.open(dsn)
     try:
-        rows = await store.fetch(
-            "SELECT conversation_id, tracking_number FROM frontscan.tracking_numbers"
-        )
+        return {(r["conversation_id"], r["tracking_number"]) async for r in store.export_rows()}
     finally:
         await store.close()
-    return {(r["conversation_id"], r["tracking_number"]) for r in rows}
 
 
 async def frontscan_round(

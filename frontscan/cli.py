@@ -9,18 +9,47 @@ import asyncio
 import json
 import os
 import sys
+import traceback
 from collections.abc import Callable
+from importlib import import_module
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, ClassVar, TypeVar
 
 import typer
 from rich.console import Console
+
+# Typer 0.29 vendors click as `typer._click`; its types are what TyperGroup's hooks take.
+from typer._click.core import Command, Context
+from typer.core import TyperGroup
 
 from frontscan import __version__
 from frontscan.config import Settings
 from frontscan.errors import EXIT_FAILURES, EXIT_INTERRUPTED, FrontscanError, UsageError
 
+
+class _LazyCommands(TyperGroup):
+    """Commands whose code loads only when they run (or help lists them).
+
+    `frontscan status` and `scan` from cron must not import the simulator (its servers,
+    mailbox and scenarios) just because `simulate` is one of the commands.
+    """
+
+    lazy: ClassVar[dict[str, str]] = {"simulate": "frontscan.simulator.command:simulate"}
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name in self.lazy and cmd_name not in self.commands:
+            module, _, name = self.lazy[cmd_name].partition(":")
+            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
+            single.command(cmd_name)(getattr(import_module(module), name))
+            self.add_command(typer.main.get_command(single), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
+    cls=_LazyCommands,
     name="frontscan",
     help=(
         "Find shipment tracking numbers in Front conversations and keep them in PostgreSQL.\n\n"
@@ -42,12 +71,17 @@ _debug = False
 
 
 def run_guarded(action: Callable[[], T]) -> T:
-    """Run a command body; turn FrontscanError and Ctrl-C into a one-line message + exit code."""
+    """Run a command body; turn FrontscanError and Ctrl-C into a one-line message + exit code.
+
+    With `--debug` the traceback comes first, with every chained cause (the library error
+    a FrontscanError was translated from), but the exit code stays the error's own: cron
+    and scripts must see the same code whether or not someone is debugging.
+    """
     try:
         return action()
     except FrontscanError as error:
         if _debug:
-            raise
+            err_console.file.write("".join(traceback.format_exception(error)))
         err_console.print(f"frontscan: {error}", markup=False)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
@@ -68,15 +102,37 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     debug: Annotated[
-        bool, typer.Option("--debug", help="Show tracebacks instead of one-line errors.")
+        bool,
+        typer.Option(
+            "--debug", help="On an error, also print its traceback with every chained cause."
+        ),
     ] = False,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            "--log-level",
+            help="Log lines on stderr from this level: DEBUG, INFO, WARNING or ERROR.",
+        ),
+    ] = "WARNING",
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file",
+            help="Also append every INFO (or lower) record to this file, one JSON object a line.",
+            show_default=False,
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
 ) -> None:
+    """Global options, before the command: `frontscan --log-file scan.jsonl scan ...`."""
     global _debug
+    from frontscan import logs
+
     _debug = debug
+    run_guarded(lambda: logs.configure(log_level, log_file))
 
 
 @app.command()
@@ -377,7 +433,7 @@ def export(
             with output.open("w", encoding="utf-8", newline="") as stream:
                 asyncio.run(export_module.export(settings, options, stream))
         except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror}") from None
+            raise UsageError(f"cannot write {output}: {error.strerror}") from error
 
     run_guarded(body)
 
@@ -441,15 +497,6 @@ def shipments(
         )
 
     run_guarded(body)
-
-
-def _register_simulate() -> None:
-    from frontscan.simulator.command import simulate
-
-    app.command("simulate")(simulate)
-
-
-_register_simulate()
 
 
 def main() -> None:

@@ -217,9 +217,9 @@ def _read_file(path: Path) -> dict[str, tuple[object, str, bool]]:
         with path.open("rb") as fh:
             data = tomllib.load(fh)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{path}: invalid TOML: {exc}") from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {path}: {exc}") from None
+        raise ConfigError(f"cannot read config file {path}: {exc}") from exc
     found: dict[str, tuple[object, str, bool]] = {}
     for section, table in data.items():
         if section not in SECTIONS and isinstance(table, dict):

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from frontscan.config import Settings
 from frontscan.ledger.connect import open_store
+from frontscan.ledger.rows import FoundNumber
 from frontscan.report import ScanReporter
 from frontscan.runner import ScanRequest, ScanResult, scan
 from frontscan.simulator.baseline import BaselineResult, run_baseline
@@ -122,17 +123,14 @@ def _new_mail(sim: RunningSimulator) -> None:
     sim.mailbox.append_messages(_changed(sim), rng_seed=11, at=time.time() - 60)
 
 
-async def _found(settings: Settings, runs: list[ScanResult]) -> list[dict[str, object]]:
+async def _found(settings: Settings, runs: list[ScanResult]) -> list[FoundNumber]:
     async with open_store(_embedded(settings)) as store:
-        return await store.fetch(
-            "SELECT conversation_id, message_id, tracking_number, carrier, source"
-            " FROM frontscan.tracking_numbers WHERE run_id = ANY(%s)"
-            " ORDER BY carrier, tracking_number",
-            ([r.summary.run_id for r in runs],),
+        return await store.numbers_of_runs(
+            [r.summary.run_id for r in runs if r.summary.run_id is not None]
         )
 
 
-def _found_table(rows: list[dict[str, object]], limit: int = 15) -> Table:
+def _found_table(rows: list[FoundNumber], limit: int = 15) -> Table:
     table = Table(
         title=f"{len(rows)} tracking numbers in the ledger for this run"
         + (f" (first {limit})" if len(rows) > limit else "")
@@ -141,22 +139,18 @@ def _found_table(rows: list[dict[str, object]], limit: int = 15) -> Table:
         table.add_column(name)
     for row in rows[:limit]:
         table.add_row(
-            str(row["carrier"]),
-            str(row["tracking_number"]),
-            str(row["source"]),
-            str(row["conversation_id"]),
-            str(row["message_id"]),
+            row.carrier, row.tracking_number, row.source, row.conversation_id, row.message_id
         )
     return table
 
 
 def _comparison(
     ours: list[ScanResult],
-    found: list[dict[str, object]],
+    found: list[FoundNumber],
     truth: set[tuple[str, str]],
     old: list[tuple[BaselineResult, int]],
 ) -> Table:
-    mine = {(str(r["conversation_id"]), str(r["tracking_number"])) for r in found}
+    mine = {(r.conversation_id, r.tracking_number) for r in found}
     theirs = old[0][0].numbers | old[1][0].numbers
     full, cron = ours[0].summary, ours[1].summary
     table = Table(title="frontscan vs the old design, same simulated inbox and limits")

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
@@ -23,6 +22,7 @@ from frontscan.config import Settings
 from frontscan.detector.carriers import tracking_url
 from frontscan.errors import UsageError
 from frontscan.ledger.connect import open_store
+from frontscan.ledger.rows import ExportRow
 
 ExportFormat = Literal["jsonl", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")
@@ -47,18 +47,6 @@ FIELDS = (
     "latest_status",
 )
 
-# The filters are appended to this; times arrive as aware datetimes (exact microseconds).
-_QUERY = """
-SELECT t.id, t.tracking_number, t.carrier, t.format, t.checksum_valid, t.source,
-       t.confidence, t.conversation_id, t.message_id, m.created_at AS message_created_at,
-       t.first_seen_at, t.snippet, t.status, t.expected_delivery, t.order_reference,
-       t.direction, s.status AS latest_status
-FROM frontscan.tracking_numbers t
-LEFT JOIN frontscan.messages m ON m.id = t.message_id
-LEFT JOIN frontscan.shipments s ON s.tracking_number = t.tracking_number
-"""
-_ORDER = " ORDER BY t.first_seen_at, t.id"
-
 
 @dataclass(frozen=True, slots=True)
 class ExportOptions:
@@ -70,24 +58,7 @@ class ExportOptions:
     carrier: str | None = None
 
 
-def build_query(options: ExportOptions) -> tuple[str, list[Any]]:
-    """The SELECT for `options`: parameters only, never interpolated values."""
-    where: list[str] = []
-    params: list[Any] = []
-    if options.after is not None:
-        where.append("t.first_seen_at >= to_timestamp(%s)")
-        params.append(options.after)
-    if options.before is not None:
-        where.append("t.first_seen_at < to_timestamp(%s)")
-        params.append(options.before)
-    if options.carrier:
-        where.append("t.carrier = %s")
-        params.append(options.carrier.strip().lower())
-    clause = (" WHERE " + " AND ".join(where)) if where else ""
-    return _QUERY + clause + _ORDER, params
-
-
-def to_record(row: Mapping[str, Any]) -> dict[str, Any]:
+def to_record(row: ExportRow) -> dict[str, Any]:
     """One export record from one ledger row (JSON types: None stays None)."""
     confidence = row["confidence"]
     return {
@@ -133,14 +104,18 @@ async def export(settings: Settings, options: ExportOptions, out: TextIO) -> int
     """Write every matching record to `out` as it streams in; return how many were written."""
     if options.output_format not in FORMATS:
         raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
-    query, params = build_query(options)
     writer = None
     if options.output_format == "csv":
         writer = csv.DictWriter(out, fieldnames=FIELDS)  # RFC 4180: CRLF rows
         writer.writeheader()
     count = 0
     async with open_store(settings) as store:
-        async for row in store.stream(query, params):
+        rows = store.export_rows(
+            after=options.after,
+            before=options.before,
+            carrier=options.carrier.strip().lower() if options.carrier else None,
+        )
+        async for row in rows:
             record = to_record(row)
             if writer is not None:
                 writer.writerow({k: _csv_cell(v) for k, v in record.items()})

@@ -9,6 +9,7 @@ quota and billing stop the run, 401 stops the run, "request too large" fails the
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Sequence
 
@@ -29,6 +30,15 @@ from frontscan.errors import (
 from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters
+
+logger = logging.getLogger(__name__)
+
+
+def _log_retry(error: TransientError, delay: float) -> None:
+    logger.info(
+        "retrying in %.2f s: %s", delay, error,
+        extra={"event": "openai.retry", "delay": round(delay, 3), "cause": str(error)},
+    )  # fmt: skip
 
 
 class OpenAIExtractor:
@@ -54,7 +64,9 @@ class OpenAIExtractor:
         prompt = build_prompt(subject, prepared)
         prompt_tokens, budget = estimate_tokens(prompt, self._max_tokens)
         return await with_retries(
-            lambda: self._once(prompt, prompt_tokens, budget), attempts=self._attempts
+            lambda: self._once(prompt, prompt_tokens, budget),
+            attempts=self._attempts,
+            on_retry=_log_retry,
         )
 
     async def _once(
@@ -66,7 +78,7 @@ class OpenAIExtractor:
         try:
             raw = await self._client.chat.completions.with_raw_response.parse(
                 model=self.model,
-                messages=prompt,  # type: ignore[arg-type]
+                messages=prompt,  # type: ignore[arg-type]  # role dicts, not the SDK per-role types
                 response_format=Extraction,
                 max_completion_tokens=self._max_tokens,
             )
@@ -76,6 +88,8 @@ class OpenAIExtractor:
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
                 self._count_usage(error.completion.usage, prompt_tokens + budget)
+            # Not chained: the SDK error holds the response body and request, and a 401
+            # body echoes part of the key ("Incorrect API key provided: sk-...").
             raise self._translate(error) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None

@@ -9,20 +9,38 @@ budget from the `x-ratelimit-*` headers, and on 429 pauses it for the stated del
 from __future__ import annotations
 
 import json
+import logging
 import time
-from collections.abc import AsyncIterator, Mapping
-from typing import Any, Literal
+from collections.abc import AsyncIterator
+from typing import Any, Literal, cast
 from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
 
 from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
+from frontscan.front_types import (
+    ConversationPayload,
+    ConversationSearchPage,
+    Envelope,
+    ErrorBody,
+    IdentityPayload,
+    MessagePage,
+    MessagePayload,
+)
 from frontscan.limits.budgets import FrontBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
+logger = logging.getLogger(__name__)
+
+
+def _log_retry(error: TransientError, delay: float) -> None:
+    logger.info(
+        "retrying in %.2f s: %s", delay, error,
+        extra={"event": "front.retry", "delay": round(delay, 3), "cause": str(error)},
+    )  # fmt: skip
 
 
 def search_query(
@@ -41,7 +59,7 @@ def search_query(
     return " ".join(parts)
 
 
-def parse_conversation(raw: Mapping[str, Any]) -> ConversationRef:
+def parse_conversation(raw: ConversationPayload) -> ConversationRef:
     """A search result. `last_message` is only a link whose last segment is the message id."""
     links = raw.get("_links") or {}
     last_link = (links.get("related") or {}).get("last_message")
@@ -57,7 +75,7 @@ def parse_conversation(raw: Mapping[str, Any]) -> ConversationRef:
     )
 
 
-def parse_message(raw: Mapping[str, Any], conversation_id: str) -> Message:
+def parse_message(raw: MessagePayload, conversation_id: str) -> Message:
     text = raw.get("text")
     return Message(
         id=str(raw["id"]),
@@ -77,7 +95,7 @@ def _error_detail(body: str) -> str:
         payload = json.loads(body)
     except ValueError:
         return ""
-    error = payload.get("_error") if isinstance(payload, dict) else None
+    error = cast(ErrorBody, payload).get("_error") if isinstance(payload, dict) else None
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"])[:200]
     return ""
@@ -104,7 +122,8 @@ class FrontClient:
 
     async def check_auth(self) -> str:
         """`GET /me`: a cheap probe that fails fast on a bad token and teaches the budget."""
-        payload, _ = await self._get(self._base / "me", "other")
+        raw, _ = await self._get(self._base / "me", "other")
+        payload = cast(IdentityPayload, raw)
         return str(payload.get("name") or payload.get("id") or "")
 
     async def search(self, query: str) -> AsyncIterator[SearchPage]:
@@ -114,9 +133,14 @@ class FrontClient:
             encoded=True,
         )
         while url is not None:
-            payload, _ = await self._get(url, "search")
+            raw, _ = await self._get(url, "search")
+            payload = cast(ConversationSearchPage, raw)
             refs = tuple(parse_conversation(r) for r in payload.get("_results") or [])
             total = payload.get("_total")
+            logger.debug(
+                "search page: %d conversations", len(refs),
+                extra={"event": "front.page", "conversations": len(refs), "total": total},
+            )  # fmt: skip
             yield SearchPage(refs, int(total) if isinstance(total, int) else None)
             url = _next_url(payload)
 
@@ -130,7 +154,8 @@ class FrontClient:
         found: list[Message] = []
         merged_into = None
         while url is not None:
-            payload, final_url = await self._get(url, "other")
+            raw_page, final_url = await self._get(url, "other")
+            payload = cast(MessagePage, raw_page)
             owner = _conversation_in(final_url)
             if owner and owner != conversation_id:
                 merged_into = owner
@@ -147,7 +172,9 @@ class FrontClient:
         return ConversationMessages(tuple(found), merged_into)
 
     async def _get(self, url: URL, kind: Literal["search", "other"]) -> tuple[dict[str, Any], URL]:
-        return await with_retries(lambda: self._get_once(url, kind), attempts=self._attempts)
+        return await with_retries(
+            lambda: self._get_once(url, kind), attempts=self._attempts, on_retry=_log_retry
+        )
 
     async def _get_once(
         self, url: URL, kind: Literal["search", "other"]
@@ -172,9 +199,11 @@ class FrontClient:
         except FrontscanError:
             raise
         except (TimeoutError, aiohttp.ClientError) as error:
-            raise TransientError(f"{where}: {type(error).__name__} {error}".strip()) from None
-        except ValueError:
-            raise TransientError(f"{where}: the answer was not JSON") from None
+            # Chained: aiohttp's text names host, port and path; the token is only in the
+            # request headers, which neither its str() nor a traceback prints.
+            raise TransientError(f"{where}: {type(error).__name__} {error}".strip()) from error
+        except ValueError as error:
+            raise TransientError(f"{where}: the answer was not JSON") from error
 
 
 def _status_error(where: str, status: int, body: str) -> FrontscanError:
@@ -190,7 +219,7 @@ def _status_error(where: str, status: int, body: str) -> FrontscanError:
     return ItemError(message)
 
 
-def _next_url(payload: Mapping[str, Any]) -> URL | None:
+def _next_url(payload: Envelope) -> URL | None:
     pagination = payload.get("_pagination") or {}
     following = pagination.get("next") if isinstance(pagination, dict) else None
     return URL(following, encoded=True) if isinstance(following, str) and following else None

@@ -14,6 +14,7 @@ recorded because a conversation is only written as a whole outcome.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
@@ -48,6 +49,7 @@ from frontscan.models import (
 )
 from frontscan.shipment.mentions import describe
 
+logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0  # commit a partial batch after this long, so slow runs still checkpoint
 FATAL = (AuthError, QuotaError, ConfigError)
 
@@ -255,6 +257,7 @@ class Pipeline:
                 self._fail(error)
                 continue
             except Exception as error:  # a bug must cost one conversation, not a worker
+                logger.exception("bug in %s", item.ref.id, extra={"event": "conversation.bug"})
                 outcome = Outcome(
                     item.ref,
                     "failed",

@@ -19,76 +19,10 @@ from rich.text import Text
 
 from frontscan.config import Settings
 from frontscan.ledger.connect import open_store
+from frontscan.ledger.rows import FailedConversation, RunRow, Totals
 from frontscan.window import CRON_OVERLAP_SECONDS, iso
 
 FAILED_SHOWN = 50  # a long failure list is a symptom; the count says how big it is
-
-_RUNS = """
-SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
-       extract(epoch FROM finished_at)::float8 AS finished_at, status,
-       extract(epoch FROM window_after)::float8 AS window_after,
-       extract(epoch FROM window_before)::float8 AS window_before,
-       conversations_scanned, conversations_skipped, conversations_failed, numbers_found,
-       front_calls, openai_calls, cost_usd::float8 AS cost_usd, error
-FROM frontscan.runs ORDER BY id DESC LIMIT %s"""
-_TOTALS = """
-SELECT count(*) AS conversations, (SELECT count(*) FROM frontscan.messages) AS messages,
-       (SELECT count(*) FROM frontscan.tracking_numbers) AS tracking_numbers,
-       count(*) FILTER (WHERE status = 'failed') AS failed_conversations
-FROM frontscan.conversations"""
-_BY_CARRIER = """SELECT carrier, count(*) AS numbers FROM frontscan.tracking_numbers
-GROUP BY carrier ORDER BY count(*) DESC, carrier"""
-_FAILED = """
-SELECT id, subject, attempts, last_error, extract(epoch FROM updated_at)::float8 AS updated_at
-FROM frontscan.conversations WHERE status = 'failed' ORDER BY updated_at DESC, id LIMIT %s"""
-
-
-@dataclass(frozen=True, slots=True)
-class RunRow:
-    """One run as recorded by `finish_run`; counters stay 0 until the run finishes."""
-
-    id: int
-    started_at: float
-    finished_at: float | None
-    status: str
-    window_after: float | None
-    window_before: float | None
-    conversations_scanned: int
-    conversations_skipped: int
-    conversations_failed: int
-    numbers_found: int
-    front_calls: int
-    openai_calls: int
-    cost_usd: float
-    error: str | None
-
-    @property
-    def duration_seconds(self) -> float | None:
-        return None if self.finished_at is None else max(0.0, self.finished_at - self.started_at)
-
-    @property
-    def throughput(self) -> float | None:
-        """Conversations scanned per second of wall time (None for unfinished runs)."""
-        duration = self.duration_seconds
-        return self.conversations_scanned / duration if duration else None
-
-
-@dataclass(frozen=True, slots=True)
-class Totals:
-    conversations: int
-    messages: int
-    tracking_numbers: int
-    failed_conversations: int
-    by_carrier: tuple[tuple[str, int], ...]
-
-
-@dataclass(frozen=True, slots=True)
-class FailedConversation:
-    id: str
-    subject: str
-    attempts: int
-    last_error: str | None
-    updated_at: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,19 +47,13 @@ class StatusReport:
 async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
     """Read the report from the ledger (read-only queries, besides pending migrations)."""
     async with open_store(settings) as store:
-        run_rows = await store.fetch(_RUNS, (max(0, runs),))
-        counts = (await store.fetch(_TOTALS))[0]
-        carriers = await store.fetch(_BY_CARRIER)
-        failed = await store.fetch(_FAILED, (FAILED_SHOWN,))
-        last_start = await store.last_completed_run_start()
-        today = await store.shipments_today()
-    return StatusReport(
-        runs=tuple(RunRow(**row) for row in run_rows),
-        totals=Totals(**counts, by_carrier=tuple((r["carrier"], r["numbers"]) for r in carriers)),
-        failed=tuple(FailedConversation(**row) for row in failed),
-        last_completed_run_start=last_start,
-        shipments_today=tuple(today),
-    )
+        return StatusReport(
+            runs=tuple(await store.recent_runs(runs)),
+            totals=await store.totals(),
+            failed=tuple(await store.failed_shown(FAILED_SHOWN)),
+            last_completed_run_start=await store.last_completed_run_start(),
+            shipments_today=tuple(await store.shipments_today()),
+        )
 
 
 _TIMES = frozenset({"started_at", "finished_at", "window_after", "window_before", "updated_at"})

@@ -141,7 +141,7 @@ def print_planned(
         ("model", "center"),
         ("est. tokens", "right"),
     ):
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]  # literals widened to str
     for item in planned:
         tokens = item.prompt_tokens + item.completion_budget
         table.add_row(

@@ -7,6 +7,8 @@ from `FRONTSCAN_TEST_DATABASE_URL` when a developer wants to use their own.
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,18 +27,22 @@ if os.environ.get("CI"):
 
 
 @pytest.fixture(scope="session")
-def pg_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server_url() -> Iterator[str]:
     configured = os.environ.get("FRONTSCAN_TEST_DATABASE_URL")
     if configured:
         yield configured
         return
     import pgserver
 
-    server = pgserver.get_server(Path(tmp_path_factory.mktemp("pgdata")), cleanup_mode="stop")
+    # A directory of its own, not under pytest's basetemp: pytest prunes old basetemp
+    # directories, and a second test run on the machine could delete a running cluster.
+    data_dir = Path(tempfile.mkdtemp(prefix="frontscan-test-pg-"))
+    server = pgserver.get_server(data_dir, cleanup_mode="stop")
     try:
         yield server.get_uri()
     finally:
         server.cleanup()
+        shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ def fast_options(conversations: int = 60, **overrides: object) -> SimulatorOptio
         "latency_scale": 0.05,
     }
     values.update(overrides)
-    return SimulatorOptions(**values)  # type: ignore[arg-type]
+    return SimulatorOptions(**values)  # type: ignore[arg-type]  # field overrides, checked on init
 
 
 def settings_for(
@@ -73,7 +73,8 @@ def settings_for(
 async def run_scan(settings: Settings, **request: object) -> ScanResult:
     log = io.StringIO()
     with make_reporter(tty=False, json_mode=True, stream=log) as reporter:
-        return await scan(settings, ScanRequest(**request), reporter)  # type: ignore[arg-type]
+        request_value = ScanRequest(**request)  # type: ignore[arg-type]  # fields, checked on init
+        return await scan(settings, request_value, reporter)
 
 
 async def stored(dsn: str) -> list[tuple[str, str, str, str]]:
@@ -83,7 +84,7 @@ async def stored(dsn: str) -> list[tuple[str, str, str, str]]:
             "SELECT conversation_id, message_id, tracking_number, carrier"
             " FROM frontscan.tracking_numbers ORDER BY 1, 2, 3"
         )
-        return [tuple(row) for row in await cursor.fetchall()]  # type: ignore[misc]
+        return [tuple(row) for row in await cursor.fetchall()]
 
 
 def truth_in_window(

@@ -157,17 +157,25 @@ async def test_a_bad_format_is_a_usage_error(database_url: str) -> None:
         await exported(database_url, output_format="xml")
 
 
-async def test_stream_reads_in_chunks_and_releases_its_connection(database_url: str) -> None:
+async def test_export_rows_stream_in_chunks_and_release_their_connection(
+    database_url: str,
+) -> None:
+    await scan_into(database_url, 30)
+    oracle = [r["tracking_number"] for r in await expected(database_url)]
+    assert len(oracle) > 7
     async with open_store(db_settings(database_url)) as store:
-        rows = [r["n"] async for r in store.stream("SELECT generate_series(1, 2500) AS n", size=7)]
-        assert rows == list(range(1, 2501))
+        rows = [r["tracking_number"] async for r in store.export_rows(size=7)]
+        assert rows == oracle
         for _ in range(6):  # more early exits than the pool has connections
-            async for row in store.stream("SELECT generate_series(1, 100) AS n", size=10):
-                assert row["n"] == 1
+            async for row in store.export_rows(size=2):
+                assert row["tracking_number"] == oracle[0]
                 break
-        assert await store.fetch("SELECT 1 AS one") == [{"one": 1}]
-        with pytest.raises(DatabaseError, match="no_such_table"):
-            async for _ in store.stream("SELECT * FROM no_such_table"):
+        assert (await store.totals()).tracking_numbers == len(oracle)
+        async with await psycopg.AsyncConnection.connect(database_url) as conn:
+            await conn.execute("ALTER TABLE frontscan.messages RENAME TO gone")
+            await conn.commit()
+        with pytest.raises(DatabaseError, match=r"cannot read the tracking numbers.*messages"):
+            async for _ in store.export_rows():
                 pass
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from frontscan.errors import AuthError, ItemError
 from frontscan.front import FrontClient, parse_conversation, search_query
+from frontscan.front_types import ConversationPayload
 from frontscan.limits.budgets import FrontBudgets
 from frontscan.simulator.runtime import RunningSimulator, running_simulator
 from tests.scanning import END, START, fast_options
@@ -31,7 +32,7 @@ def test_search_query_uses_unix_seconds_and_ands_filters() -> None:
 
 
 def test_the_last_message_id_comes_from_the_link_path() -> None:
-    raw = {
+    raw: ConversationPayload = {
         "id": "cnv_1",
         "subject": "s",
         "_links": {

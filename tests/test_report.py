@@ -82,7 +82,7 @@ def summary(**overrides: object) -> Summary:
         "dry_run": False,
     }
     values.update(overrides)
-    return Summary(**values)  # type: ignore[arg-type]
+    return Summary(**values)  # type: ignore[arg-type]  # field overrides, checked on init
 
 
 # -- batch_line -------------------------------------------------------------------------
@@ -187,7 +187,7 @@ def test_ratio_to_bound_is_zero_for_a_run_that_took_no_time() -> None:
 def test_summary_table_has_the_operator_rows() -> None:
     console = Console(file=io.StringIO(), width=120)
     console.print(summary_table(summary(stop_reason="max-cost")))
-    text = console.file.getvalue()  # type: ignore[attr-defined]
+    text = console.file.getvalue()  # type: ignore[attr-defined]  # the file is a StringIO
     for label in ("scanned", "skipped as up to date", "OpenAI calls", "429s", "max-cost"):
         assert label in text
     assert "85% of the rate-limit bound" in text
@@ -269,7 +269,7 @@ def test_rich_reporter_survives_a_whole_run_and_keeps_the_batch_lines(
     console = Console(file=io.StringIO(), force_terminal=True, width=160)
     reporter = RichReporter(console)
     drive(reporter)
-    plain = without_ansi(console.file.getvalue())  # type: ignore[attr-defined]
+    plain = without_ansi(console.file.getvalue())  # type: ignore[attr-defined]  # a StringIO
     assert "batch 1: 2 conversations in 3.1 s" in plain
     assert "batch 2: 2 conversations in 3.1 s" in plain
     assert "using embedded PostgreSQL at /tmp/x [test]" in plain  # not eaten as markup

@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
+import math
 import random
 import time
+from collections.abc import Iterator
 
 import pytest
 
 from frontscan.errors import AuthError, ItemError, QuotaError, TransientError
-from frontscan.limits.retry import backoff_delay, parse_go_duration, parse_retry_after, with_retries
+from frontscan.limits.retry import (
+    backoff_delay,
+    go_duration_or_none,
+    is_testing,
+    parse_go_duration,
+    parse_retry_after,
+    reset_in_from_epoch,
+    set_testing,
+    with_retries,
+)
+from tests.virtual_time import virtual_time
 
 
 @pytest.mark.parametrize(
@@ -64,10 +77,13 @@ def test_retry_after_headers_win_ms_first_and_case_insensitively() -> None:
 
 
 def test_retry_after_http_date() -> None:
-    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    due = time.time() + 30
+    later = email.utils.formatdate(due, usegmt=True)  # HTTP dates have whole seconds
+    before = time.time()
     delay = parse_retry_after({"retry-after": later})
+    after = time.time()
     assert delay is not None
-    assert 28 <= delay <= 31
+    assert math.floor(due) - after <= delay <= math.floor(due) - before
 
 
 @pytest.mark.parametrize(
@@ -111,13 +127,28 @@ def test_backoff_grows_with_jitter_and_cap() -> None:
         backoff_delay(-1)
 
 
+@pytest.fixture
+def no_backoff() -> Iterator[None]:
+    """The testing switch: retries go again at once, delays are still computed."""
+    set_testing(True)
+    yield
+    set_testing(False)
+
+
+def loop_time() -> float:
+    return asyncio.get_running_loop().time()
+
+
+@virtual_time
 async def test_with_retries_retries_transient_and_recalls() -> None:
+    """Without the switch the waits are real (on the loop's clock, here virtual)."""
+    assert not is_testing()
     calls: list[float] = []
     retries: list[tuple[str, float]] = []
-    start = time.monotonic()
+    start = loop_time()
 
     async def flaky() -> str:
-        calls.append(time.monotonic() - start)
+        calls.append(loop_time() - start)
         if len(calls) < 3:
             raise TransientError(f"429 #{len(calls)}", retry_after=0.1)
         return "ok"
@@ -128,12 +159,31 @@ async def test_with_retries_retries_transient_and_recalls() -> None:
     assert result == "ok"
     assert len(calls) == 3
     assert [m for m, _ in retries] == ["429 #1", "429 #2"]
-    assert all(d >= 0.1 for _, d in retries)  # the server's hint is a floor
-    assert calls[1] - calls[0] >= 0.1
-    assert calls[2] - calls[1] >= 0.1
+    assert [d for _, d in retries] == [0.1, 0.1]  # the server's hint beats a 0.01 s backoff
+    # each call came exactly the announced delay after the one before
+    assert calls[1] - calls[0] == pytest.approx(retries[0][1])
+    assert calls[2] - calls[1] == pytest.approx(retries[1][1])
 
 
-async def test_with_retries_backoff_when_no_hint() -> None:
+@virtual_time
+async def test_with_retries_backoff_when_no_hint(no_backoff: None) -> None:
+    delays: list[float] = []
+    start = loop_time()
+
+    async def fails() -> None:
+        raise TransientError("503")
+
+    with pytest.raises(TransientError, match="503"):
+        await with_retries(fails, attempts=4, on_retry=lambda _e, d: delays.append(d))
+    assert loop_time() == start  # the switch: no time spent in backoff at all
+    assert len(delays) == 3  # 4 attempts, 3 waits
+    assert 0.25 <= delays[0] <= 0.5
+    assert 0.5 <= delays[1] <= 1.0
+    assert 1.0 <= delays[2] <= 2.0
+
+
+@virtual_time
+async def test_with_retries_caps_the_backoff(no_backoff: None) -> None:
     delays: list[float] = []
 
     async def fails() -> None:
@@ -141,15 +191,15 @@ async def test_with_retries_backoff_when_no_hint() -> None:
 
     with pytest.raises(TransientError, match="503"):
         await with_retries(
-            fails, attempts=4, on_retry=lambda _e, d: delays.append(d), base=0.02, cap=0.05
+            fails, attempts=6, on_retry=lambda _e, d: delays.append(d), base=2.0, cap=5.0
         )
-    assert len(delays) == 3  # 4 attempts, 3 waits
-    assert 0.01 <= delays[0] <= 0.02
-    assert 0.02 <= delays[1] <= 0.04
-    assert 0.025 <= delays[2] <= 0.05
+    assert len(delays) == 5
+    assert 1.0 <= delays[0] <= 2.0
+    assert 2.0 <= delays[1] <= 4.0
+    assert all(2.5 <= d <= 5.0 for d in delays[2:])
 
 
-async def test_with_retries_gives_up_after_attempts_with_last_error() -> None:
+async def test_with_retries_gives_up_after_attempts_with_last_error(no_backoff: None) -> None:
     calls = 0
 
     async def always() -> None:
@@ -158,7 +208,7 @@ async def test_with_retries_gives_up_after_attempts_with_last_error() -> None:
         raise TransientError(f"timeout {calls}")
 
     with pytest.raises(TransientError, match="timeout 3"):
-        await with_retries(always, attempts=3, base=0.001)
+        await with_retries(always, attempts=3)
     assert calls == 3
 
 
@@ -185,3 +235,26 @@ async def test_with_retries_needs_an_attempt() -> None:
 
     with pytest.raises(ValueError, match="attempts"):
         await with_retries(never, attempts=0)
+
+
+def test_reset_in_from_epoch_reads_seconds_or_milliseconds_within_the_hour() -> None:
+    due = time.time() + 30
+    before = time.time()
+    seconds = reset_in_from_epoch(due)
+    millis = reset_in_from_epoch(due * 1000)  # read as milliseconds, not 1000x away
+    after = time.time()
+    for reset_in in (seconds, millis):
+        assert reset_in is not None
+        # 1 ms of slack: the millisecond value goes through a float division
+        assert due - after - 1e-3 <= reset_in <= due - before + 1e-3
+    assert reset_in_from_epoch(time.time() + 7200) is None  # not a per-minute reset
+    assert reset_in_from_epoch(time.time() - 60) is None  # long past
+    assert reset_in_from_epoch(None) is None
+    assert reset_in_from_epoch(0) is None
+
+
+def test_go_duration_or_none_drops_junk_and_negatives() -> None:
+    assert go_duration_or_none("1m26.4s") == pytest.approx(86.4)
+    assert go_duration_or_none(None) is None
+    assert go_duration_or_none("soon") is None
+    assert go_duration_or_none("-1s") is None

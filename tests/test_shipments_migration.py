@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from frontscan.ledger.store import Store, load_migrations
+from frontscan.ledger.statements import load_migrations
+from frontscan.ledger.store import Store
 from frontscan.shipment import STATUSES, advances
 
 T0 = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)

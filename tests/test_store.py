@@ -6,12 +6,16 @@ import asyncio
 import dataclasses
 import sys
 import textwrap
+from collections.abc import AsyncIterator
+from typing import Any
 
 import psycopg
 import pytest
+from psycopg.rows import dict_row
 
 from frontscan.errors import DatabaseError, LockHeldError
-from frontscan.ledger.store import Store, load_migrations
+from frontscan.ledger.statements import load_migrations
+from frontscan.ledger.store import Store
 from frontscan.models import ConversationRef, MessageRecord, Outcome, RunStats, TrackingNumber
 
 
@@ -36,6 +40,16 @@ def outcome(
     )
 
 
+async def select(dsn: str, query: str) -> list[dict[str, Any]]:
+    """Read the ledger straight from SQL, beside the Store (the oracle of these tests)."""
+    async with (
+        await psycopg.AsyncConnection.connect(dsn) as conn,
+        conn.cursor(row_factory=dict_row) as cursor,
+    ):
+        await cursor.execute(query.encode())
+        return await cursor.fetchall()
+
+
 async def count(dsn: str, table: str) -> int:
     async with await psycopg.AsyncConnection.connect(dsn) as conn:
         cursor = await conn.execute(f"SELECT count(*) FROM frontscan.{table}")
@@ -45,7 +59,7 @@ async def count(dsn: str, table: str) -> int:
 
 
 @pytest.fixture
-async def store(database_url: str):  # type: ignore[no-untyped-def]
+async def store(database_url: str) -> AsyncIterator[Store]:
     opened = await Store.open(database_url)
     await opened.migrate()
     yield opened
@@ -79,7 +93,7 @@ async def test_a_quoted_repeat_stays_with_the_message_where_it_first_appeared(
 ) -> None:
     await store.record([outcome(message="msg_1", created=1770000000.0)], None)
     await store.record([outcome(message="msg_2", created=1770000100.0)], None)
-    rows = await store.fetch("SELECT message_id FROM frontscan.tracking_numbers")
+    rows = await select(database_url, "SELECT message_id FROM frontscan.tracking_numbers")
     assert [r["message_id"] for r in rows] == ["msg_1"]
     ledger = await store.ledger_for(["cnv_1"])
     assert ledger["cnv_1"].scanned_through == 1770000100.0
@@ -116,17 +130,20 @@ async def test_failures_count_attempts_and_keep_the_watermark(store: Store) -> N
     assert (entry.status, entry.attempts) == ("done", 0)
 
 
-async def test_runs_are_recorded_and_give_the_cron_watermark(store: Store) -> None:
+async def test_runs_are_recorded_and_give_the_cron_watermark(
+    store: Store, database_url: str
+) -> None:
     assert await store.last_completed_run_start() is None
     run_id = await store.start_run(1770000000.0, None, {"advances_watermark": True})
     await store.finish_run(run_id, "succeeded", RunStats(numbers_found=3), 0.01, None)
-    rows = await store.fetch("SELECT status, numbers_found FROM frontscan.runs")
+    rows = await select(database_url, "SELECT status, numbers_found FROM frontscan.runs")
     assert rows == [{"status": "succeeded", "numbers_found": 3}]
     assert await store.last_completed_run_start() is not None
     retry = await store.start_run(None, None, {"advances_watermark": False})
     await store.finish_run(retry, "succeeded", RunStats(), 0.0, None)
-    rows = await store.fetch(
-        "SELECT extract(epoch FROM started_at)::float8 AS s FROM frontscan.runs ORDER BY id"
+    rows = await select(
+        database_url,
+        "SELECT extract(epoch FROM started_at)::float8 AS s FROM frontscan.runs ORDER BY id",
     )
     assert await store.last_completed_run_start() == rows[0]["s"]
 

@@ -40,5 +40,5 @@ def embedded_dsn() -> str:
         raise DatabaseError(
             f"cannot start the embedded PostgreSQL in {data_dir}: {error} "
             "(set DATABASE_URL to use your own server)"
-        ) from None
+        ) from error  # a local socket and data dir: nothing secret to hide
     return uri

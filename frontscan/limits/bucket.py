@@ -4,12 +4,13 @@ Why not aiolimiter alone: it refills over whatever period it is given (a whole m
 allow a minute's burst at start), queues waiters by *amount* (a large token charge starves
 behind small ones), cannot pause or be pre-charged, and has no refund. `Budget` keeps
 aiolimiter for the pacing and adds a short refill period, FIFO order, pauses after a 429
-and a re-sync from the server's `remaining`. `frontscan.limits` builds the API budgets.
+and a re-sync from the server's `remaining`, all timed by the loop's clock (`clock()`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from aiolimiter import AsyncLimiter
 
 MAX_PERIOD = 60.0  # a bucket never holds more than one minute's budget
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,10 @@ class Budget:
         self._min_period = min_period
         self._fit_charge = max(float(max_charge), 0.0)
         self._lock = asyncio.Lock()
-        self._paused_until = 0.0  # time.monotonic() value
+        self._paused_until = 0.0  # a clock() value
         self._debt = 0.0
         self._level = 0.0  # mirror of the limiter's level at self._level_at
-        self._level_at = time.monotonic()
+        self._level_at = clock()
         self._acquired = 0.0
         self._calls = 0
         self._waited = 0.0
@@ -102,7 +104,7 @@ class Budget:
     @property
     def paused_for(self) -> float:
         """Seconds until a pause ends (0 when not paused)."""
-        return max(0.0, self._paused_until - time.monotonic())
+        return max(0.0, self._paused_until - clock())
 
     @property
     def stats(self) -> BudgetStats:
@@ -122,7 +124,7 @@ class Budget:
         """Wait until `amount` fits, in arrival order; return the seconds spent waiting."""
         if not (math.isfinite(amount) and amount >= 0):
             raise ValueError("amount must be a finite number >= 0")
-        start = time.monotonic()
+        start = clock()
         async with self._lock:
             take = self._fit(amount)
             while True:
@@ -146,7 +148,7 @@ class Budget:
                 # A pause that began while we waited binds us too.
                 await self._sleep_through_pause()
                 break
-        waited = time.monotonic() - start
+        waited = clock() - start
         self._acquired += take
         self._calls += 1
         self._waited += waited
@@ -164,7 +166,7 @@ class Budget:
             return
         self._rebuild(float(per_minute), self._period_for(float(per_minute)))
 
-    def pause(self, seconds: float) -> None:
+    def pause(self, seconds: float, *, cause: str = "429") -> None:
         """Admit nothing for `seconds`; then resume at the bucket rate, not in a burst.
 
         Every acquirer, queued or new, waits out the pause. The bucket is refilled to
@@ -174,12 +176,17 @@ class Budget:
         """
         if not (math.isfinite(seconds) and seconds > 0):
             return
-        now = time.monotonic()
+        now = clock()
         until = now + seconds
         if until <= self._paused_until:
             return
         self._pauses += 1
         self._paused_seconds += until - max(now, self._paused_until)
+        logger.info(
+            "%s paused %.2f s (%s)", self.name, seconds, cause,
+            extra={"event": "budget.pause", "budget": self.name, "delay": round(seconds, 3),
+                   "cause": cause},
+        )  # fmt: skip
         self._paused_until = until
         self._install(self._per_minute, self._period)
         self._level, self._level_at = 0.0, now
@@ -203,7 +210,7 @@ class Budget:
         if not (math.isfinite(remaining) and math.isfinite(reset_in)) or reset_in < 0:
             return 0.0
         remaining = max(0.0, remaining)
-        now = time.monotonic()
+        now = clock()
         free = self._capacity - self._level_now(now) - self._debt
         if continuous:
             excess = free - remaining
@@ -212,7 +219,7 @@ class Budget:
                 return 0.0
             if remaining <= 0:
                 before = self.paused_for
-                self.pause(reset_in)
+                self.pause(reset_in, cause="the server reports 0 remaining until the reset")
                 return max(0.0, self.paused_for - before)
             window = max(0.0, reset_in - max(0.0, self._paused_until - now))
             excess = free + self._rate * window - remaining
@@ -220,6 +227,13 @@ class Budget:
             return 0.0
         self._debt += excess
         self._held_back += excess
+        logger.info(
+            "%s re-synced: the server has %g left, holding back %g (%.2f s)",
+            self.name, remaining, excess, excess / self._rate,
+            extra={"event": "budget.resync", "budget": self.name, "remaining": remaining,
+                   "reset_in": round(reset_in, 3), "held_back": round(excess, 3),
+                   "delay": round(excess / self._rate, 3), "cause": "x-ratelimit-remaining"},
+        )  # fmt: skip
         return excess / self._rate
 
     # -- internals --------------------------------------------------------------------
@@ -236,7 +250,7 @@ class Budget:
         self._limiter = _Limiter(self._capacity, period)
 
     def _rebuild(self, per_minute: float, period: float) -> None:
-        now = time.monotonic()
+        now = clock()
         carried = self._level_now(now)
         self._install(per_minute, period)
         self._debt += min(carried, self._capacity)
@@ -260,7 +274,7 @@ class Budget:
         return max(0.0, self._level - max(0.0, now - self._level_at) * self._rate)
 
     def _record(self, amount: float) -> None:
-        now = time.monotonic()
+        now = clock()
         self._level = min(self._capacity, self._level_now(now) + amount)
         self._level_at = now
 
@@ -273,7 +287,7 @@ class Budget:
 
 
 class _Limiter:
-    """A typed face for `aiolimiter.AsyncLimiter`, which ships no type information."""
+    """The part of `aiolimiter.AsyncLimiter` the budget uses, typed even if aiolimiter isn't."""
 
     def __init__(self, max_rate: float, time_period: float) -> None:
         self._inner = AsyncLimiter(max_rate, time_period)
@@ -281,6 +295,15 @@ class _Limiter:
 
     async def acquire(self, amount: float) -> None:
         await self._inner.acquire(amount)
+
+
+def clock() -> float:
+    """The running loop's `time()`, which aiolimiter and `asyncio.sleep` go by (so a test
+    loop on virtual time drives the bucket); outside a loop, `time.monotonic()`, the same."""
+    try:
+        return asyncio.get_running_loop().time()
+    except RuntimeError:
+        return time.monotonic()
 
 
 def _check_rate(per_minute: float) -> None:

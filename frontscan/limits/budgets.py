@@ -20,21 +20,24 @@ operations. No aiohttp or openai import here: headers are plain `Mapping[str, st
 
 from __future__ import annotations
 
+import logging
 import math
 import re
-import time
 from collections import deque
 from collections.abc import Mapping, Sequence
 from typing import Literal
 
-from frontscan.limits.bucket import MAX_PERIOD, Budget
+from frontscan.limits.bucket import MAX_PERIOD, Budget, clock
 from frontscan.limits.retry import (
     backoff_delay,
+    go_duration_or_none,
     header_float,
     lower_headers,
-    parse_go_duration,
     parse_retry_after,
+    reset_in_from_epoch,
 )
+
+logger = logging.getLogger(__name__)
 
 FRONT_STARTER_RPM = 50  # Front's smallest plan: the safe guess until headers say more
 FRONT_SEARCH_SHARE = 0.4  # "proportional rate limiting at 40% of your company's rate limit"
@@ -54,25 +57,11 @@ class _Streak:
         self._last = -math.inf
 
     def next_attempt(self) -> int:
-        now = time.monotonic()
-        if now - self._last > self._forget_after:
+        at = clock()
+        if at - self._last > self._forget_after:
             self._count = 0
-        attempt, self._count, self._last = self._count, self._count + 1, now
+        attempt, self._count, self._last = self._count, self._count + 1, at
         return attempt
-
-
-def _reset_in_from_epoch(raw: float | None) -> float | None:
-    """Seconds until Front's `x-ratelimit-reset` (epoch seconds, by wall clock).
-
-    Front documents seconds; a millisecond value would be 1000x in the future, so it is
-    recognised and converted. Anything over an hour away is not a per-minute reset.
-    """
-    if raw is None or raw <= 0:
-        return None
-    if raw > 1e11:
-        raw /= 1000.0
-    reset_in = raw - time.time()
-    return reset_in if -5.0 <= reset_in <= 3600.0 else None
 
 
 class FrontBudgets:
@@ -95,7 +84,6 @@ class FrontBudgets:
         company = (rpm or FRONT_STARTER_RPM) * (1.0 - headroom)
         self.company = Budget(company, name="front")
         self.search = Budget(company * FRONT_SEARCH_SHARE, name="front-search")
-        self.tier_429s = 0
         self._streak = _Streak()
 
     async def acquire_call(self, kind: Literal["search", "other"]) -> float:
@@ -119,7 +107,7 @@ class FrontBudgets:
         if kind == "other" and limit is not None and limit > 0:
             self._learn(limit)
         remaining = header_float(lowered, "x-ratelimit-remaining")
-        reset_in = _reset_in_from_epoch(header_float(lowered, "x-ratelimit-reset"))
+        reset_in = reset_in_from_epoch(header_float(lowered, "x-ratelimit-reset"))
         if remaining is not None and reset_in is not None:
             budget = self.search if kind == "search" else self.company
             budget.sync_remaining(remaining, max(0.0, reset_in))
@@ -143,7 +131,7 @@ class FrontBudgets:
         lowered = lower_headers(headers)
         delay = parse_retry_after(lowered, body_text)
         if delay is None:
-            delay = _reset_in_from_epoch(header_float(lowered, "x-ratelimit-reset"))
+            delay = reset_in_from_epoch(header_float(lowered, "x-ratelimit-reset"))
             if delay is not None and delay <= 0:
                 delay = None
         if delay is None:
@@ -152,17 +140,21 @@ class FrontBudgets:
         remaining = header_float(lowered, "x-ratelimit-remaining")
         if remaining is not None and remaining > 0:
             if "x-front-tier" in lowered:
-                self.tier_429s += 1
+                _log_429("front", "resource", delay, body_text)
                 return delay
             if kind == "search":
-                self.search.pause(delay)
+                _log_429("front", "search", delay, body_text)
+                self.search.pause(delay, cause="Front 429 on search")
                 return delay
-        self.company.pause(delay)
+        _log_429("front", "company", delay, body_text)
+        self.company.pause(delay, cause="Front 429")
         return delay
 
     def _learn(self, limit: float) -> None:
         target = limit * (1.0 - self.headroom)
         if self.learning or target < self.company.per_minute:
+            if limit != self.limit:
+                _log_rate("front", limit, target)
             self.limit = limit
             self.company.set_rate(target)
             self.search.set_rate(target * FRONT_SEARCH_SHARE)
@@ -218,13 +210,6 @@ class OpenAIBudgets:
         ratio = ordered[index]
         return min(4.0, max(1.0, ratio))
 
-    def charge_for(
-        self, messages: Sequence[str], max_completion_tokens: int, *, extra_tokens: int = 0
-    ) -> int:
-        """The TPM charge for one call before correction: the prompt estimate, any fixed
-        overhead (e.g. the response-format schema), and the whole completion allowance."""
-        return estimate_prompt_tokens(messages) + extra_tokens + max_completion_tokens
-
     async def acquire(self, charge: int) -> float:
         """Acquire one request and `charge` tokens (times `correction`).
 
@@ -254,7 +239,7 @@ class OpenAIBudgets:
         for budget, dim in ((self.requests, "requests"), (self.tokens, "tokens")):
             limit = header_float(lowered, f"x-ratelimit-limit-{dim}")
             remaining = header_float(lowered, f"x-ratelimit-remaining-{dim}")
-            reset = _go_duration_or_none(lowered.get(f"x-ratelimit-reset-{dim}"))
+            reset = go_duration_or_none(lowered.get(f"x-ratelimit-reset-{dim}"))
             if limit is not None and limit <= 0:
                 continue  # Azure sends -1/0 when it has nothing to say
             if (
@@ -284,30 +269,37 @@ class OpenAIBudgets:
         if delay is None:
             delay = parse_retry_after(lowered)
         if delay is None and kind in ("requests", "tokens"):
-            delay = _go_duration_or_none(lowered.get(f"x-ratelimit-reset-{kind}"))
+            delay = go_duration_or_none(lowered.get(f"x-ratelimit-reset-{kind}"))
         if delay is None or delay <= 0:
             delay = backoff_delay(self._streak.next_attempt())
         delay = max(OPENAI_MIN_DELAY, delay)
+        _log_429("openai", kind or "both", delay, message)
         if kind != "tokens":
-            self.requests.pause(delay)
+            self.requests.pause(delay, cause=f"OpenAI 429 ({kind or 'unknown'})")
         if kind != "requests":
-            self.tokens.pause(delay)
+            self.tokens.pause(delay, cause=f"OpenAI 429 ({kind or 'unknown'})")
         return delay
 
     def _tighten(self, budget: Budget, limit: float) -> None:
         target = limit * (1.0 - self.headroom)
         if 0 < target < budget.per_minute:
+            _log_rate(budget.name, limit, target)
             budget.set_rate(target)
 
 
-def _go_duration_or_none(raw: str | None) -> float | None:
-    if raw is None:
-        return None
-    try:
-        value = parse_go_duration(raw)
-    except ValueError:
-        return None
-    return value if value >= 0 else None
+def _log_429(api: str, scope: str, delay: float, said: str) -> None:
+    logger.info(
+        "%s 429 (%s): waiting %.2f s", api, scope, delay,
+        extra={"event": f"{api}.rate_limited", "scope": scope, "delay": round(delay, 3),
+               "cause": said[:200]},
+    )  # fmt: skip
+
+
+def _log_rate(budget: str, limit: float, target: float) -> None:
+    logger.info(
+        "%s limit is %g per minute: running at %g", budget, limit, target,
+        extra={"event": "budget.rate", "budget": budget, "limit": limit, "rate": target},
+    )  # fmt: skip
 
 
 def _looks_per_minute(limit: float, remaining: float, reset: float) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import logging
 import math
 import random
 import re
@@ -27,10 +28,12 @@ __all__ = [
     "lower_headers",
     "parse_go_duration",
     "parse_retry_after",
+    "set_testing",
     "with_retries",
 ]
 
 T = TypeVar("T")
+logger = logging.getLogger(__name__)
 
 _GO_UNITS: dict[str, float] = {
     "h": 3600.0,
@@ -47,6 +50,8 @@ _UNIT_ALT = "ns|us|\u00b5s|\u03bcs|ms|h|m|s"
 _NUMBER = r"(?:\d+(?:\.\d*)?|\.\d+)"
 _GO_PART = re.compile(rf"({_NUMBER})({_UNIT_ALT})")
 _GO_DURATION = re.compile(rf"[+-]?(?:{_NUMBER}(?:{_UNIT_ALT}))+")
+
+_testing = False  # see set_testing
 
 # Front: "Rate limit exceeded for tier-2 route. Please retry in 341 milliseconds."
 _FRONT_MS = re.compile(r"retry in (\d+(?:\.\d+)?) ?milliseconds?", re.IGNORECASE)
@@ -93,6 +98,31 @@ def parse_go_duration(text: str) -> float:
     sign = -1.0 if s.startswith("-") else 1.0
     total = sum(float(num) * _GO_UNITS[unit] for num, unit in _GO_PART.findall(s))
     return sign * total
+
+
+def reset_in_from_epoch(raw: float | None) -> float | None:
+    """Seconds until Front's `x-ratelimit-reset` (epoch seconds, by wall clock).
+
+    Front documents seconds; a millisecond value would be 1000x in the future, so it is
+    recognised and converted. Anything over an hour away is not a per-minute reset.
+    """
+    if raw is None or raw <= 0:
+        return None
+    if raw > 1e11:
+        raw /= 1000.0
+    reset_in = raw - time.time()
+    return reset_in if -5.0 <= reset_in <= 3600.0 else None
+
+
+def go_duration_or_none(raw: str | None) -> float | None:
+    """A non-negative Go duration header in seconds, or None if absent or junk."""
+    if raw is None:
+        return None
+    try:
+        value = parse_go_duration(raw)
+    except ValueError:
+        return None
+    return value if value >= 0 else None
 
 
 def _seconds_from_retry_after(raw: str) -> float | None:
@@ -162,6 +192,23 @@ def backoff_delay(
     return ceiling * (1.0 - 0.5 * draw)
 
 
+def set_testing(testing: bool) -> None:
+    """Tests only: with `testing=True`, `with_retries` retries without the backoff wait.
+
+    Everything else stays as in a real run: the same attempts, the same errors retried
+    or passed through, the same delay computed and handed to `on_retry` (so a test can
+    still assert on it); only the sleep is skipped (the task still yields to the loop).
+    Rate-limit pauses in the budgets are not affected: they pace, they are not backoff.
+    """
+    global _testing
+    _testing = testing
+
+
+def is_testing() -> bool:
+    """Whether `set_testing(True)` is in force."""
+    return _testing
+
+
 async def with_retries(
     call: Callable[[], Awaitable[T]],
     *,
@@ -188,9 +235,13 @@ async def with_retries(
             return await call()
         except TransientError as error:
             if attempt == attempts - 1:
+                logger.info(
+                    "giving up after %d attempts: %s", attempts, error,
+                    extra={"event": "retry.gave_up", "attempts": attempts, "cause": str(error)},
+                )  # fmt: skip
                 raise
             delay = max(error.retry_after or 0.0, backoff_delay(attempt, base, cap, rng))
             if on_retry is not None:
                 on_retry(error, delay)
-            await asyncio.sleep(delay)
+            await asyncio.sleep(0.0 if _testing else delay)
     raise AssertionError("unreachable")  # pragma: no cover

@@ -54,6 +54,110 @@ WHERE NOT EXISTS (
 ON CONFLICT (message_id, tracking_number) DO NOTHING
 RETURNING id;
 
+-- name: migration_lock
+-- Two processes migrating at once wait for each other instead of failing.
+SELECT pg_advisory_xact_lock(%s);
+
+-- name: create_schema
+CREATE SCHEMA IF NOT EXISTS frontscan;
+
+-- name: create_schema_version
+CREATE TABLE IF NOT EXISTS frontscan.schema_version (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now());
+
+-- name: applied_versions
+SELECT version FROM frontscan.schema_version;
+
+-- name: record_version
+INSERT INTO frontscan.schema_version (version, name) VALUES (%s, %s);
+
+-- name: try_scan_lock
+SELECT pg_try_advisory_lock(%s);
+
+-- name: scan_unlock
+SELECT pg_advisory_unlock(%s);
+
+-- name: ledger_for
+SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id, status, attempts
+FROM frontscan.conversations WHERE id = ANY(%s);
+
+-- name: failed_refs
+SELECT id, subject FROM frontscan.conversations WHERE status = 'failed' ORDER BY id;
+
+-- name: start_run
+INSERT INTO frontscan.runs (window_after, window_before, options)
+VALUES (to_timestamp(%s), to_timestamp(%s), %s) RETURNING id;
+
+-- name: finish_run
+UPDATE frontscan.runs SET finished_at = now(), status = %s,
+    conversations_seen = %s, conversations_scanned = %s, conversations_skipped = %s,
+    conversations_failed = %s, messages_processed = %s, numbers_found = %s, front_calls = %s,
+    openai_calls = %s, prompt_tokens = %s, completion_tokens = %s, cost_usd = %s, error = %s
+WHERE id = %s;
+
+-- name: forget_numbers
+DELETE FROM frontscan.tracking_numbers WHERE conversation_id = ANY(%s);
+
+-- name: forget_messages
+DELETE FROM frontscan.messages WHERE conversation_id = ANY(%s);
+
+-- name: forget_conversations
+DELETE FROM frontscan.conversations WHERE id = ANY(%s);
+
+-- name: close_stale_runs
+UPDATE frontscan.runs SET status = 'interrupted', finished_at = now(),
+    error = 'the process ended without closing the run'
+WHERE status = 'running';
+
+-- name: last_completed_run_start
+SELECT extract(epoch FROM max(started_at))::float8 FROM frontscan.runs
+WHERE status IN ('succeeded', 'partial') AND (options ->> 'advances_watermark')::boolean;
+
+-- name: recent_runs
+SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
+       extract(epoch FROM finished_at)::float8 AS finished_at, status,
+       extract(epoch FROM window_after)::float8 AS window_after,
+       extract(epoch FROM window_before)::float8 AS window_before,
+       conversations_scanned, conversations_skipped, conversations_failed, numbers_found,
+       front_calls, openai_calls, cost_usd::float8 AS cost_usd, error
+FROM frontscan.runs ORDER BY id DESC LIMIT %s;
+
+-- name: totals
+SELECT count(*) AS conversations, (SELECT count(*) FROM frontscan.messages) AS messages,
+       (SELECT count(*) FROM frontscan.tracking_numbers) AS tracking_numbers,
+       count(*) FILTER (WHERE status = 'failed') AS failed_conversations
+FROM frontscan.conversations;
+
+-- name: numbers_by_carrier
+SELECT carrier, count(*) AS numbers FROM frontscan.tracking_numbers
+GROUP BY carrier ORDER BY count(*) DESC, carrier;
+
+-- name: failed_shown
+SELECT id, subject, attempts, last_error, extract(epoch FROM updated_at)::float8 AS updated_at
+FROM frontscan.conversations WHERE status = 'failed' ORDER BY updated_at DESC, id LIMIT %s;
+
+-- name: numbers_of_runs
+SELECT conversation_id, message_id, tracking_number, carrier, source
+FROM frontscan.tracking_numbers WHERE run_id = ANY(%s) ORDER BY carrier, tracking_number;
+
+-- name: export_numbers
+-- A NULL filter matches everything; PostgreSQL plans each execution with its actual
+-- values, so the NULL tests fold away. `after` is inclusive and `before` exclusive.
+-- Times stay aware datetimes (exact microseconds) for the export's ISO strings.
+SELECT t.id, t.tracking_number, t.carrier, t.format, t.checksum_valid, t.source,
+       t.confidence, t.conversation_id, t.message_id, m.created_at AS message_created_at,
+       t.first_seen_at, t.snippet, t.status, t.expected_delivery, t.order_reference,
+       t.direction, s.status AS latest_status
+FROM frontscan.tracking_numbers t
+LEFT JOIN frontscan.messages m ON m.id = t.message_id
+LEFT JOIN frontscan.shipments s ON s.tracking_number = t.tracking_number
+WHERE (%(after)s::float8 IS NULL OR t.first_seen_at >= to_timestamp(%(after)s::float8))
+  AND (%(before)s::float8 IS NULL OR t.first_seen_at < to_timestamp(%(before)s::float8))
+  AND (%(carrier)s::text IS NULL OR t.carrier = %(carrier)s::text)
+ORDER BY t.first_seen_at, t.id;
+
 -- name: upsert_shipment
 -- One mention, applied to its parcel's row; the writer sends a batch's mentions oldest
 -- first. The status moves only as `frontscan.status_advances` allows (migration 007); the
