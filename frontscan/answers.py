@@ -21,7 +21,7 @@ from frontscan.models import Candidate, LlmMode, Message, TrackingNumber
 from frontscan.shipment.mentions import ClaimKey, ClaimValues
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
-EXTRACTOR_VERSION = "2026.11.1"
+EXTRACTOR_VERSION = "2026.12.1"  # shipment fields: status, order, expected date
 MAX_MESSAGE_CHARS = 12_000
 SNIPPET_RADIUS = 40
 # When the model answered, a pattern match it did not confirm is kept only if it is this sure.
