@@ -12,6 +12,10 @@ ALTER TABLE frontscan.tracking_numbers
     ADD CONSTRAINT tracking_numbers_direction_check
         CHECK (direction IS NULL OR direction IN ('inbound', 'outbound'));
 
+-- Model statements (status, order reference, expected date) their message did not back:
+-- a RunStats counter, so a column of the same name (see 002).
+ALTER TABLE frontscan.runs ADD COLUMN claims_dropped integer NOT NULL DEFAULT 0;
+
 -- The ordering rule (frontscan/shipment/progress.py says why; a test keeps the two equal):
 -- a status moves forward or to an exception, an exception only on to a new delivery
 -- attempt or an end state, and a statement older than the current one never moves it.
