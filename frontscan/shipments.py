@@ -120,20 +120,25 @@ async def list_shipments(
 
 
 def _render(records: list[dict[str, Any]], count: int, console: Console) -> None:
+    """Numbers, carriers, statuses and dates stay whole (copyable); order lists wrap.
+    Conversations and message ids are in jsonl and csv: a terminal has no room for them."""
     if not records:
         console.print("No parcels match.")
         return
-    table = Table("tracking number", "carrier", "status", "since (UTC)", "expected", "orders",
-                  "conversations", box=box.SIMPLE_HEAD, title=f"Shipments ({count:,})")  # fmt: skip
-    for column in table.columns:  # the number must stay whole and copyable; the rest wraps
-        column.no_wrap = column.header in ("tracking number", "status")
-        column.overflow = "fold"
-    for r in records:
-        table.add_row(
-            Text(r["tracking_number"]), Text(r["carrier"]), Text(r["status"]),
-            (r["status_at"] or "")[:16].replace("T", " "), r["expected_delivery"] or "",
-            Text(", ".join(r["order_references"])), Text(", ".join(r["conversation_ids"])),
-        )  # fmt: skip
+    rows = [
+        (r["tracking_number"], r["carrier"], r["status"], (r["status_at"] or "")[:10],
+         r["expected_delivery"] or "", " ".join(r["order_references"]))
+        for r in records
+    ]  # fmt: skip
+    headers = ("tracking number", "carrier", "status", "said on", "expected", "orders")
+    table = Table(box=box.SIMPLE_HEAD, title=f"Shipments ({count:,}, dates UTC)")
+    for index, header in enumerate(headers):
+        widest = max(len(header), *(len(row[index]) for row in rows))
+        whole = header != "orders"
+        table.add_column(header, no_wrap=whole, min_width=widest if whole else None,
+                         overflow="fold")  # fmt: skip
+    for row in rows:
+        table.add_row(*(Text(cell) for cell in row))
     console.print(table)
     if count > len(records):
         console.print(f"… and {count - len(records):,} more; use --format jsonl or csv for all.")
