@@ -299,15 +299,15 @@ def scan(
             retry_failed=retry_failed,
             slice_days=slice_days,
         )
-        reporter = make_reporter(tty=sys.stderr.isatty(), json_mode=as_json)
+        reporter = make_reporter(tty=sys.stderr.isatty())
         with reporter:
             result = asyncio.run(runner.scan(settings, request, reporter))
         console = Console(stderr=as_json)
         if dry_run:
             print_planned(result.planned, json_mode=as_json, console=console)
         print_summary(result.summary, json_mode=as_json, console=console)
-        if result.ending is not None:
-            raise result.ending
+        if result.summary.problem is not None:
+            raise result.summary.problem
 
     run_guarded(body)
 
@@ -350,7 +350,7 @@ def demo(
 
     def body() -> None:
         settings = _settings(None)
-        reporter = make_reporter(tty=sys.stderr.isatty(), json_mode=False)
+        reporter = make_reporter(tty=sys.stderr.isatty())
         console = Console()
         asyncio.run(run_demo(settings, reporter, console, conversations=conversations, seed=seed))
 

@@ -159,14 +159,22 @@ def _comparison(
     rows = [
         ("first scan: wall time", f"{full.wall_seconds:.1f} s", f"{old[0][0].seconds:.1f} s"),
         ("cron run after new mail", f"{cron.wall_seconds:.1f} s", f"{old[1][0].seconds:.1f} s"),
-        ("conversations read by the cron run", f"{cron.scanned}", f"{old[1][0].conversations}"),
+        (
+            "conversations read by the cron run",
+            f"{cron.stats.conversations_scanned}",
+            f"{old[1][0].conversations}",
+        ),
         (
             "true numbers found",
             f"{len(mine & truth)} of {len(truth)}",
             f"{len(theirs & truth)} of {len(truth)}",
         ),
         ("false numbers stored", f"{len(mine - truth)}", f"{len(theirs - truth)}"),
-        ("429s received", f"{full.rate_limited + cron.rate_limited}", f"{old[0][1] + old[1][1]}"),
+        (
+            "429s received",
+            f"{full.stats.rate_limited + cron.stats.rate_limited}",
+            f"{old[0][1] + old[1][1]}",
+        ),
         ("first scan vs the rate-limit bound", f"{full.ratio_to_bound:.0%}", "-"),
     ]
     for row in rows:

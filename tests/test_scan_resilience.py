@@ -93,10 +93,10 @@ async def test_a_429_storm_and_server_faults_slow_it_down_but_lose_nothing(
         rows = await stored(database_url)
         expected = truth_in_window(sim, START.timestamp())
         stats = sim.stats()
-    assert first.summary.rate_limited > 0
+    assert first.summary.stats.rate_limited > 0
     assert sum(stats["front"]["faults"].values()) + sum(stats["openai"]["faults"].values()) > 0
     # Whatever failed in the storm was recorded as failed and picked up by the next run.
-    assert second.summary.scanned == first.summary.failed
+    assert second.summary.stats.conversations_scanned == first.summary.stats.conversations_failed
     assert len(rows) == len(set(rows))
     assert set(rows) == expected
 
@@ -162,9 +162,11 @@ async def test_ctrl_c_and_sigterm_drain_then_exit_130(
     assert "stopping: finishing in-flight conversations" in err.decode()
     assert "frontscan: interrupted" in err.decode()
     assert interrupted["status"] == "interrupted"
-    assert 0 < interrupted["scanned"] < 80
+    assert 0 < interrupted["conversations_scanned"] < 80
     assert partial < expected  # what was committed is true, and some is left for later
     assert again.returncode == 0
-    assert json.loads(out_again)["scanned"] == 80 - interrupted["scanned"]
+    assert (
+        json.loads(out_again)["conversations_scanned"] == 80 - interrupted["conversations_scanned"]
+    )
     assert set(rows) == expected
     assert len(rows) == len(set(rows))

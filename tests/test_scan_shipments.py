@@ -69,7 +69,7 @@ async def test_every_mention_and_every_parcel_matches_the_ground_truth(database_
     assert {row[4] is not None for row in numbers} == {True, False}
     # The drop-and-count rule: every status the model claimed without a backing phrase.
     assert unbacked > 5
-    assert result.summary.claims_dropped == unbacked
+    assert result.summary.stats.claims_dropped == unbacked
 
     shipments = await _rows(
         database_url,

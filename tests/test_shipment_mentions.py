@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 
-from frontscan.answers import merge, prepare
+from frontscan.answers import merge
 from frontscan.models import Message
+from frontscan.prompt import prepare
 from frontscan.shipment.mentions import describe, left_open, printed_at
 
 UPS, USPS = "1Z999AA10123456784", "9410598738069560423043"

@@ -19,22 +19,32 @@ def said(
     expected: date | None = None,
 ) -> Outcome:  # fmt: skip
     """One conversation outcome whose one message says `status` about UPS."""
-    ref = ConversationRef(conv, "Where is my parcel?", message, at)
+    ref = ConversationRef(id=conv, subject="Where is my parcel?", last_message_id=message,
+                          updated_at=at)  # fmt: skip
     mention = Mention(
         tracking_number=UPS, carrier="ups", conversation_id=conv, message_id=message,
         stated_at=at, status=status, expected_delivery=expected, order_reference=order,
         direction="inbound",
     )  # fmt: skip
     number = TrackingNumber(
-        UPS, "ups", "ups", True, "pattern", 0.9, conv, message, "…", status, expected, order,
-        "inbound",
+        tracking_number=UPS, carrier="ups", format="ups", checksum_valid=True, source="pattern",
+        confidence=0.9, conversation_id=conv, message_id=message, snippet="…", status=status,
+        expected_delivery=expected, order_reference=order, direction="inbound",
     )  # fmt: skip
     return Outcome(
         conversation=ref,
         status="done",
         scanned_through=at,
         last_message_id=message,
-        messages=(MessageRecord(message, at, "hash", "done", "v1"),),
+        messages=(
+            MessageRecord(
+                id=message,
+                created_at=at,
+                content_hash="hash",
+                status="done",
+                extractor_version="v1",
+            ),
+        ),
         numbers=(number,),
         mentions=(mention,),
     )

@@ -9,9 +9,9 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from frontscan.answers import _locate
 from frontscan.detector.text import clean_message
 from frontscan.shipment.facts import read_message, read_number
+from frontscan.shipment.mentions import printed_at
 from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.openai_model import FakeModel, MistakeRates
 from frontscan.simulator.updates import LANGUAGES, ORDER, SENTENCES
@@ -51,7 +51,10 @@ def test_a_complaint_quotes_the_old_shipped_mail_under_its_new_word(mailbox: Mai
         assert message is not None
         cleaned = clean_message(message.body, message.text)
         old = read_message(cleaned.quoted, message.created_at)
-        if "in_transit" in old.statuses and _locate(cleaned.quoted, mention.tracking_number) >= 0:
+        if (
+            "in_transit" in old.statuses
+            and printed_at(cleaned.quoted, mention.tracking_number) >= 0
+        ):
             quoted_old += 1
     assert quoted_old >= 5
 
@@ -63,7 +66,7 @@ def test_every_mention_is_in_its_messages_own_text_and_the_rules_agree_with_it(
     left_open = Counter[str]()
     for mention in mailbox.mentions:
         text = _new_text(mailbox, mention.message_id)
-        at = _locate(text, mention.tracking_number)
+        at = printed_at(text, mention.tracking_number)
         assert at >= 0, mention
         facts = read_message(text, mention.stated_at, [mention.tracking_number])
         assert facts.statuses == mailbox.stated(mention.message_id), text
