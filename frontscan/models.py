@@ -92,8 +92,7 @@ class TrackingNumber:
     conversation_id: str
     message_id: str
     snippet: str
-    # What its message says about the parcel (see `Mention`); a ShipmentStatus value.
-    status: str = "unknown"
+    status: str = "unknown"  # what its message says about the parcel (see `Mention`)
     expected_delivery: date | None = None
     order_reference: str | None = None
     direction: Direction | None = None
@@ -101,13 +100,8 @@ class TrackingNumber:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mention:
-    """What one message's own text says about one tracking number it names.
-
-    Every message naming a stored number gives one, not only the first: a later "out
-    for delivery" is how the ledger's `shipments` row learns the parcel moved on.
-    `status` is a `frontscan.shipment.ShipmentStatus` value; `stated_at` is the
-    message's sending time, which orders statements.
-    """
+    """What one message's own text says about a number it names (a ShipmentStatus value,
+    sent at `stated_at`); later ones are how the `shipments` row learns what happened."""
 
     tracking_number: str
     carrier: str
@@ -282,8 +276,7 @@ class ModelCall:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Claim:
-    """A number the model says it saw, not yet checked against the text, and what it says
-    the message states about the parcel (None: nothing)."""
+    """A number the model says it saw (and what of its parcel), not yet checked."""
 
     message_id: str
     tracking_number: str
