@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, shipment_claims, validate
 from frontscan.errors import ConfigError, ItemError
@@ -106,27 +107,46 @@ class ConversationScanner:
             step = await self._model_finds(ref, prepared)
         except ItemError as error:
             return failed(ref, str(error))
-        return _done(ref, entry, prepared, step)
+        outcome = _done(ref, entry, prepared, step)
+        return replace(outcome, model_call_avoided=self._avoided(prepared))
+
+    def _asks(self, prepared: list[PreparedMessage]) -> bool:
+        """Whether to ask the model. A conversation the detector is sure of (`--llm auto`,
+        evidence prompting) is still sent when the rules cannot tell a number's status,
+        order or date from its message on their own (`shipment.mentions.left_open`)."""
+        plan = self._plan
+        trust = plan.prompting == "evidence"
+        if needs_model(prepared, plan.llm, trust_detector=trust):
+            return True
+        return (
+            trust and needs_model(prepared, plan.llm, trust_detector=False) and left_open(prepared)
+        )
+
+    def _avoided(self, prepared: list[PreparedMessage]) -> bool:
+        """Not asked only because the detector was sure (`--llm auto`, evidence prompting)."""
+        return not self._asks(prepared) and needs_model(
+            prepared, self._plan.llm, trust_detector=False
+        )
 
     async def _model_finds(
         self, ref: ConversationRef, prepared: list[PreparedMessage]
     ) -> ModelStep:
-        """The model's validated finds, how many numbers were dropped, its parcel claims.
-
-        In `auto`, a conversation whose numbers the detector is sure of still asks the
-        model when the rules cannot tell a number's status, order or date on their own.
-        """
+        """The model's validated finds, how many numbers were dropped, its parcel claims."""
         plan = self._plan
         call = None
-        if needs_model(prepared, plan.llm) or (plan.llm == "auto" and left_open(prepared)):
+        if self._asks(prepared):
             call = model_call(
                 ref.subject,
                 prepared,
                 model=plan.model,
                 max_completion_tokens=plan.max_completion_tokens,
+                prompting=plan.prompting,
             )
         if plan.request.dry_run:
-            self.planned.append(Planned(ref=ref, new_messages=len(prepared), call=call))
+            planned = Planned(
+                ref=ref, new_messages=len(prepared), call=call, avoided=self._avoided(prepared)
+            )
+            self.planned.append(planned)
             return None, 0, {}
         if call is None:
             return None, 0, {}

@@ -129,6 +129,18 @@ async def test_under_binding_limits_shared_with_another_integration_429s_stay_ra
     assert result.summary.wall_seconds > 20
 
 
+async def _read_until(stream: asyncio.StreamReader, marker: bytes) -> bytes:
+    """Lines of `stream` up to and including the first that holds `marker` (at most 60 s)."""
+    seen = b""
+    async with asyncio.timeout(60):
+        while marker not in seen:
+            line = await stream.readline()
+            if not line:
+                break
+            seen += line
+    return seen
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 async def test_ctrl_c_and_sigterm_drain_then_exit_130(
     database_url: str, tmp_path: Path, signum: signal.Signals
@@ -143,9 +155,13 @@ async def test_ctrl_c_and_sigterm_drain_then_exit_130(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        await asyncio.sleep(2.5)
+        # Signal once the first batch is committed: the handlers are installed by then, and
+        # a wall-clock sleep is too early on a loaded machine.
+        assert proc.stderr is not None
+        seen = await _read_until(proc.stderr, b"batch ")
         proc.send_signal(signum)
-        out, err = await proc.communicate()
+        out, rest = await proc.communicate()
+        err = seen + rest
         interrupted = json.loads(out)
         partial = set(await stored(database_url))
         again = await asyncio.create_subprocess_exec(
