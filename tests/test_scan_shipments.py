@@ -43,8 +43,12 @@ def _expected_shipments(
 
 
 @pytest.mark.slow
-async def test_every_mention_and_every_parcel_matches_the_ground_truth(database_url: str) -> None:
-    async with running_simulator(fast_options(260, seed=23, unbacked_status_rate=0.3)) as sim:
+@pytest.mark.parametrize("realistic", [False, True])
+async def test_every_mention_and_every_parcel_matches_the_ground_truth(
+    database_url: str, realistic: bool
+) -> None:
+    options = fast_options(260, seed=23, unbacked_status_rate=0.3, realistic=realistic)
+    async with running_simulator(options) as sim:
         settings = settings_for(sim, database_url)
         result = await run_scan(settings, after=START.timestamp())
         unbacked = sim.stats()["openai"]["mistakes"].get("unbacked_status", 0)
