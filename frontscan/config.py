@@ -72,7 +72,7 @@ class OpenAISettings:
     rpm: int = 500
     tpm: int = 200_000
     # the ceiling; each call's budget is sized to its answer (shipment fields included)
-    max_completion_tokens: int = 600
+    max_completion_tokens: int = 1000
     prompt: Prompting = "evidence"  # "whole": the full new text of each message, as before
 
 

@@ -123,12 +123,20 @@ def test_the_model_answers_what_each_message_says_and_can_claim_unbacked(
         assert answer.unbacked_claims == 0
     assert answered >= 60
     liar = FakeModel(mailbox, MistakeRates(unbacked_status=1.0), seed=3)
+    silent = {m.message_id for m in mailbox.mentions if m.status == "unknown"}
+    lies = 0
     for mid in ids:
         answer = liar.answer(_prompt(mailbox, [mid]), schema, 4000)
-        assert answer.unbacked_claims == 1
+        assert answer.unbacked_claims == (1 if mid in silent else 0)
         assert answer.content is not None
-        claimed = {e["status"] for e in json.loads(answer.content)["numbers"]}
-        assert claimed - mailbox.stated(mid) - {None}
+        for entry in json.loads(answer.content)["numbers"]:
+            truth = mailbox.mention(entry["message_id"], entry["tracking_number"])
+            assert truth is not None
+            if entry["status"] not in (None, truth.status):  # the lie: where nothing was said
+                assert truth.status == "unknown"
+                assert entry["status"] not in mailbox.stated(mid)
+                lies += 1
+    assert lies == len(silent & set(ids)) > 5
     old_schema = {
         "type": "object",
         "properties": {"numbers": {"type": "array", "items": {

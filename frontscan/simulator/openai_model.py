@@ -186,10 +186,13 @@ class FakeModel:
             entry.update({k: v for k, v in values.items() if k in names})
         if not unbacked or "status" not in names:
             return 0
+        # Only where the message says nothing about the number: the lie replaces no truth,
+        # so a client that drops it stores exactly what the message says.
         for entry in self.rng.sample(found, len(found)):
+            said = self.mailbox.mention(entry["message_id"], entry["tracking_number"])
             stated = self.mailbox.stated(entry["message_id"])
             choices = [s for s in CLAIMABLE if s not in stated]
-            if choices and self.mailbox.mention(entry["message_id"], entry["tracking_number"]):
+            if choices and said is not None and said.status == "unknown":
                 entry["status"] = self.rng.choice(choices)
                 return 1
         return 0
