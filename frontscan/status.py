@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from frontscan.batch.report import BatchTotals
 from frontscan.config import Settings
+from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.rows import FailedConversation, RunRow, Totals
 from frontscan.window import CRON_OVERLAP_SECONDS, duration, iso
@@ -33,6 +35,7 @@ class StatusReport:
     last_completed_run_start: float | None  # the cron watermark (None: no completed run)
     # (status, carrier, parcels) whose latest status was stated today, UTC
     shipments_today: tuple[tuple[str, str, int], ...] = ()
+    batches: BatchTotals | None = None  # OpenAI Batch API backfills, when there were any
 
     @property
     def next_cron_after(self) -> float | None:
@@ -47,12 +50,14 @@ class StatusReport:
 async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
     """Read the report from the ledger (read-only queries, besides pending migrations)."""
     async with open_store(settings) as store:
+        batch_totals = BatchTotals(**await BatchLedger(store).totals())
         return StatusReport(
             runs=tuple(await store.recent_runs(runs)),
             totals=await store.totals(),
             failed=tuple(await store.failed_shown(FAILED_SHOWN)),
             last_completed_run_start=await store.last_completed_run_start(),
             shipments_today=tuple(await store.shipments_today()),
+            batches=batch_totals if batch_totals.batches else None,
         )
 
 
@@ -106,6 +111,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
                 for status, carrier, parcels in report.shipments_today
             ],
         },
+        "batches": None if report.batches is None else report.batches.to_json(),
     }
 
 
@@ -145,6 +151,8 @@ def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
         f"the next cron run scans after {_when(report.next_cron_after)}.",
         highlight=False,
     )
+    if report.batches is not None:
+        console.print(f"OpenAI batches: {report.batches.line()}", highlight=False)
     if report.failed:
         title = "Failed conversations (scan --retry-failed retries them)"
         failed = _table(title, "conversation", "subject", "attempts", "last error", "when")
