@@ -66,12 +66,15 @@ class Planted:
 class Body:
     """One rendered message: plain text (always, for quoting) and the HTML body.
 
+    `stub` is what the e-mail's own text/plain part says when it is only a pointer to
+    the HTML ("view this e-mail in your browser"); None when the plain part is complete.
     `status` is what the text says about its numbers, `stated` every status its words
     name, `order` the order reference it gives them: the ground truth for shipments.
     """
 
     plain: str
     html: str
+    stub: str | None = None
     status: str = "unknown"
     stated: frozenset[str] = frozenset()
     order: str | None = None
@@ -118,29 +121,51 @@ def _paragraphs_to_html(paragraphs: list[str]) -> str:
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
-def _link(p: Planted) -> str:
+def _link(p: Planted, spans: bool = False) -> str:
     url = f"https://track.example.com/{p.carrier}?n={p.number}"
-    return f'<a href="{url}">{html.escape(p.printed)}</a>'
+    shown = html.escape(p.printed).replace("\n", "<br>").replace("\u00a0", "&nbsp;")
+    if spans:
+        shown = "".join(f"<span>{html.escape(g)}</span>" for g in p.printed.split())
+    return f'<a href="{url}">{shown}</a>'
 
 
-def notice(rng: random.Random, shop: str, numbers: list[Planted], extra: list[str]) -> Body:
-    """A shop's "your order has shipped" mail: a table of parcels, links, a footer."""
+def notice(
+    rng: random.Random,
+    shop: str,
+    numbers: list[Planted],
+    extra: list[str],
+    printed_forms: bool = False,
+) -> Body:
+    """A shop's "your order has shipped" mail: a table of parcels, links, a footer.
+
+    `printed_forms`: numbers split into `<span>`s in the HTML, a footer whose links carry
+    campaign ids and Unix timestamps (in both parts), and a stub plain part.
+    """
     order = f"{rng.randint(10000, 99999)}"
     lines = [f"Good news! Your {shop} order #{order} is on its way."]
     for p in numbers:
         lines.append(f"Carrier: {p.carrier_name}  Tracking number: {p.printed}")
     lines.append("Questions? " + "; ".join(extra) + ".")
-    plain = "\n\n".join(lines) + f"\n\n{shop} · 1 Market St · unsubscribe"
+    footer, footer_html, stub = "", "", None
+    if printed_forms:
+        ship_id, stamp = rng.randint(10**13, 10**14 - 1), rng.randint(1_700_000_000, 1_800_000_000)
+        view = f"https://view.mail.example.net/v/{ship_id}?ts={stamp}"
+        track = f"https://shop.example.com/ship/{ship_id}/status?t={stamp}"
+        footer = f"\n\nView in browser: {view}\nShipment status: {track}"
+        footer_html = f'<p><a href="{view}">View in browser</a> · <a href="{track}">Status</a></p>'
+        stub = f"View this e-mail in your browser: {view}"
+    plain = "\n\n".join(lines) + f"\n\n{shop} · 1 Market St · unsubscribe{footer}"
     rows = "".join(
-        f"<tr><td>{html.escape(p.carrier_name)}</td><td>{_link(p)}</td></tr>" for p in numbers
+        f"<tr><td>{html.escape(p.carrier_name)}</td><td>{_link(p, printed_forms)}</td></tr>"
+        for p in numbers
     )
     body = (
         f"<div><h2>{html.escape(shop)}</h2><p>{html.escape(lines[0])}</p>"
         f"<table><tr><th>Carrier</th><th>Tracking</th></tr>{rows}</table>"
         f'<p>{html.escape(lines[-1])}</p><p style="font-size:10px">1 Market St · '
-        f'<a href="https://example.com/unsub">unsubscribe</a></p></div>'
+        f'<a href="https://example.com/unsub">unsubscribe</a></p>{footer_html}</div>'
     )
-    return Body(plain, body, "in_transit", frozenset({"in_transit"}), order)
+    return Body(plain, body, stub, "in_transit", frozenset({"in_transit"}), order)
 
 
 def question(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Body:
@@ -170,7 +195,9 @@ def question(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Bo
         paragraphs.append(f"For reference: {'; '.join(extra)}.")
     paragraphs.append("Thanks")
     text = "\n\n".join(paragraphs)
-    return Body(text, _paragraphs_to_html(paragraphs), status, stated, order_in(extra))
+    return Body(
+        text, _paragraphs_to_html(paragraphs), status=status, stated=stated, order=order_in(extra)
+    )
 
 
 def agent_reply(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Body:
@@ -213,7 +240,7 @@ def short_text(rng: random.Random, numbers: list[Planted], extra: list[str]) -> 
             f"Delivery attempt failed for {refs}. Reschedule at track.example.com",
         )[pick]
         status = ("out_for_delivery", "unknown", "exception")[pick]
-        return Body(text, text, status, frozenset({status} - {"unknown"}))
+        return Body(text, text, status=status, stated=frozenset({status} - {"unknown"}))
     text = rng.choice(
         ("ok thanks!", "is the shop open on sunday?", f"pls call me back, {extra[0]}")
     )
@@ -242,4 +269,4 @@ def quote(rng: random.Random, reply: Body, prev: Body, who: Party, at: float, su
         f'<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc">{prev.html}'
         "</blockquote></div>"
     )
-    return Body(plain, body, reply.status, reply.stated, reply.order)
+    return Body(plain, body, status=reply.status, stated=reply.stated, order=reply.order)

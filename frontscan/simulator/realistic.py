@@ -114,7 +114,7 @@ def long_notice(rng: random.Random, shop: str, numbers: list[Planted], extra: li
         f"<h3>Order summary</h3><table>{items_rows}</table>"
         f"<p>{html.escape(questions)}</p>{foot_html}</body></html>"
     )
-    return Body(plain, markup, "in_transit", frozenset({"in_transit"}), order)
+    return Body(plain, markup, status="in_transit", stated=frozenset({"in_transit"}), order=order)
 
 
 def newsletter(rng: random.Random, shop: str) -> Body:
