@@ -35,9 +35,9 @@ ClaimValues = tuple[str | None, str | None, str | None]
 
 
 def printed_at(text: str, number: str) -> int:
-    """Where `number` is printed in `text` (spaces or dashes between any characters, any
-    case), not as part of a longer token; -1 if it is not there."""
-    pattern = r"[\s\-]*".join(re.escape(ch) for ch in number)
+    """Where `number` is printed in `text` (spaces, dashes or dots between any characters,
+    the detector's separators; any case), not as part of a longer token; -1 if absent."""
+    pattern = r"[\s\-.]*".join(re.escape(ch) for ch in number)
     match = re.search(r"(?<![0-9A-Za-z])" + pattern + r"(?![0-9A-Za-z])", text, re.IGNORECASE)
     return match.start() if match else -1
 
@@ -107,7 +107,7 @@ def _printed_length(text: str, start: int, number: str) -> int:
     """How many characters the number takes in the text, separators included."""
     seen, index = 0, start
     while index < len(text) and seen < len(number):
-        if text[index] not in " \t\n-":
+        if not (text[index].isspace() or text[index] in "-."):
             seen += 1
         index += 1
     return index - start
