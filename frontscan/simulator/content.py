@@ -232,7 +232,9 @@ def short_text(rng: random.Random, numbers: list[Planted], extra: list[str]) -> 
     """An SMS or chat line: no markup, one sentence."""
     if numbers:
         refs = " and ".join(p.printed for p in numbers)
-        name = numbers[0].carrier_name
+        # A carrier's SMS names itself; parcels of several carriers get a shop's wording.
+        same = len({p.carrier for p in numbers}) == 1
+        name = numbers[0].carrier_name if same else "Delivery update"
         pick = rng.randrange(3)
         text = (
             f"{name}: your parcel {refs} is out for delivery today.",
