@@ -18,7 +18,7 @@ from frontscan.prompt import PreparedMessage
 from frontscan.shipment.mentions import ClaimKey, ClaimValues
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
-EXTRACTOR_VERSION = "2026.12.2"  # evidence windows, sized budget; shipment fields
+EXTRACTOR_VERSION = "2026.12.3"  # printed forms, HTML parts, evidence windows; shipment fields
 SNIPPET_RADIUS = 40
 # When the model answered, a pattern match it did not confirm is kept only if it is this sure.
 PATTERN_ONLY_MIN_CONFIDENCE = 0.9

@@ -560,4 +560,7 @@ def shipments(
 
 
 def main() -> None:
+    from frontscan.streams import guard_stderr
+
+    guard_stderr()
     app()
