@@ -38,6 +38,11 @@ CARRIER_CODES = ("ups", "fedex", "usps", "dhl", "royal_mail", "amazon", "dpd", "
 REFUSAL = "I'm sorry, but I can't help with that request."
 
 
+# A "truncated" mistake is a model that rambles this many tokens past its answer: a real
+# answer is cut off only when it does not fit the budget, so a roomier retry gets it whole.
+RAMBLE_TOKENS = 600
+
+
 @dataclass(frozen=True, slots=True)
 class MistakeRates:
     """Per-answer probabilities of each kind of model mistake."""
@@ -172,7 +177,8 @@ class FakeModel:
             content = content[: max(1, len(content) - 2)] + "'}"
         completion = math.ceil(len(content.encode()) / 3) + 1
         finish = "stop"
-        if mistake == "truncated" or completion > max_completion:
+        rambling = completion + RAMBLE_TOKENS if mistake == "truncated" else completion
+        if rambling > max_completion:
             keep = max(1, min(len(content) // 2, max_completion * 3))
             content, completion, finish = content[:keep], max_completion, "length"
         if finish != "stop" or mistake == "malformed":
