@@ -6,6 +6,7 @@ No business logic or SQL lives here; each command hands off to one function.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
 import os
 import sys
@@ -13,28 +14,50 @@ import traceback
 from collections.abc import Callable
 from importlib import import_module
 from pathlib import Path
-from typing import Annotated, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, ClassVar, TypeVar
 
 import typer
 from rich.console import Console
 
 # Typer 0.29 vendors click as `typer._click`; its types are what TyperGroup's hooks take.
 from typer._click.core import Command, Context
-from typer.core import TyperGroup
+from typer._click.formatting import HelpFormatter
+from typer.core import TyperGroup, TyperOption
 
 from frontscan import __version__
 from frontscan.config import Settings
 from frontscan.errors import EXIT_FAILURES, EXIT_INTERRUPTED, FrontscanError, UsageError
+
+if TYPE_CHECKING:
+    from frontscan.ledger.connect import DatabaseInfo
+
+
+def _reflow(text: str | None) -> str | None:
+    """Join the hand-wrapped lines of each paragraph, so the terminal wraps the help text."""
+    if not text:
+        return text
+    paragraphs = inspect.cleandoc(text).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
+
+
+def _tidy(command: Command, ctx: Context) -> Command:
+    """Show switches as switches (`--json`, not `--json <bool>`) and reflow the help text."""
+    for param in command.get_params(ctx):
+        if isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+    command.help = _reflow(command.help)
+    return command
 
 
 class _LazyCommands(TyperGroup):
     """Commands whose code loads only when they run (or help lists them).
 
     `frontscan status` and `scan` from cron must not import the simulator (its servers,
-    mailbox and scenarios) just because `simulate` is one of the commands.
+    mailbox and scenarios) just because `simulate` is one of the commands. Every command
+    handed out passes through `_tidy`, so the help of all of them reads the same way.
     """
 
-    lazy: ClassVar[dict[str, str]] = {"simulate": "frontscan.simulator.command:simulate"}
+    lazy: ClassVar[dict[str, str]] = {}
 
     def list_commands(self, ctx: Context) -> list[str]:
         return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
@@ -45,11 +68,20 @@ class _LazyCommands(TyperGroup):
             single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
             single.command(cmd_name)(getattr(import_module(module), name))
             self.add_command(typer.main.get_command(single), cmd_name)
-        return super().get_command(ctx, cmd_name)
+        command = super().get_command(ctx, cmd_name)
+        return None if command is None else _tidy(command, ctx)
+
+    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
+        _tidy(self, ctx)
+        super().format_help(ctx, formatter)
+
+
+class _RootCommands(_LazyCommands):
+    lazy: ClassVar[dict[str, str]] = {"simulate": "frontscan.simulator.command:simulate"}
 
 
 app = typer.Typer(
-    cls=_LazyCommands,
+    cls=_RootCommands,
     name="frontscan",
     help=(
         "Find shipment tracking numbers in Front conversations and keep them in PostgreSQL.\n\n"
@@ -60,7 +92,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(
-    help="Database commands: migrations and the DSN in use (DATABASE_URL, else the embedded one).",
+    cls=_RootCommands,
+    help="The database: which one commands use (DATABASE_URL, else the embedded PostgreSQL), "
+    "starting and stopping the embedded one, migrations.",
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
@@ -181,6 +215,43 @@ def _settings(config: Path | None, **flags: object) -> Settings:
     return load_settings(flags, config_path=config)
 
 
+FrontRpmOption = Annotated[
+    int | None,
+    typer.Option(
+        "--front-rpm",
+        help="Front requests per minute for the whole company; 0 learns it from Front's "
+        "x-ratelimit-limit header (env FRONTSCAN_FRONT_RPM, default 0).",
+        show_default=False,
+    ),
+]
+FrontHeadroomOption = Annotated[
+    float | None,
+    typer.Option(
+        "--front-headroom",
+        help="Share of Front's budget left to other integrations on the same company, "
+        "0 to 0.99 (env FRONTSCAN_FRONT_HEADROOM, default 0.1).",
+        show_default=False,
+    ),
+]
+OpenAIRpmOption = Annotated[
+    int | None,
+    typer.Option(
+        "--openai-rpm",
+        help="Your OpenAI requests per minute; tightened from OpenAI's headers, never "
+        "loosened (env FRONTSCAN_OPENAI_RPM, default 500).",
+        show_default=False,
+    ),
+]
+OpenAITpmOption = Annotated[
+    int | None,
+    typer.Option(
+        "--openai-tpm",
+        help="Your OpenAI tokens per minute (env FRONTSCAN_OPENAI_TPM, default 200000).",
+        show_default=False,
+    ),
+]
+
+
 @app.command()
 def scan(
     after: Annotated[
@@ -205,8 +276,8 @@ def scan(
     batch_size: Annotated[
         int | None,
         typer.Option(
-            help="Conversations per database commit and timing line "
-            "(env FRONTSCAN_SCAN_BATCH_SIZE, default 50).",
+            help="Conversations per database commit and timing line; a partial batch "
+            "commits after 10 s anyway (env FRONTSCAN_SCAN_BATCH_SIZE, default 50).",
             show_default=False,
         ),
     ] = None,
@@ -266,6 +337,10 @@ def scan(
             help="Split the window into slices of this many days, so backfills checkpoint."
         ),
     ] = 7.0,
+    front_rpm: FrontRpmOption = None,
+    front_headroom: FrontHeadroomOption = None,
+    openai_rpm: OpenAIRpmOption = None,
+    openai_tpm: OpenAITpmOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")
     ] = False,
@@ -285,7 +360,15 @@ def scan(
     def body() -> None:
         settings = _settings(
             config,
-            **{"scan.concurrency": concurrency, "scan.batch_size": batch_size, "scan.llm": llm},
+            **{
+                "scan.concurrency": concurrency,
+                "scan.batch_size": batch_size,
+                "scan.llm": llm,
+                "front.rpm": front_rpm,
+                "front.headroom": front_headroom,
+                "openai.rpm": openai_rpm,
+                "openai.tpm": openai_tpm,
+            },
         )
         request = runner.ScanRequest(
             after=window.parse_when(after, "--after") if after else None,
@@ -310,6 +393,46 @@ def scan(
             raise result.ending
 
     run_guarded(body)
+
+
+@db_app.command("status")
+def db_status(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Say which database commands use, and whether the embedded PostgreSQL is running.
+
+    Starts nothing. The embedded server lives under the user data dir (or
+    FRONTSCAN_DATA_DIR) and keeps running between commands until `frontscan db stop`.
+    """
+    from frontscan.ledger import lifecycle
+
+    def body() -> None:
+        settings = _settings(config)
+        if as_json:
+            print(json.dumps(lifecycle.status_object(settings)))
+        else:
+            print("\n".join(lifecycle.status_lines(settings)))
+
+    run_guarded(body)
+
+
+@db_app.command("start")
+def db_start(config: ConfigOption = None) -> None:
+    """Start the embedded PostgreSQL (any command that needs it starts it too)."""
+    from frontscan.ledger import lifecycle
+
+    run_guarded(lambda: print(lifecycle.start(_settings(config))))
+
+
+@db_app.command("stop")
+def db_stop(config: ConfigOption = None) -> None:
+    """Stop the embedded PostgreSQL; its data stays, and the next command starts it again."""
+    from frontscan.ledger import lifecycle
+
+    run_guarded(lambda: print(lifecycle.stop(_settings(config))))
 
 
 @db_app.command("migrate")
@@ -367,15 +490,30 @@ def status(
 ) -> None:
     """Show recent runs, totals, the cron watermark and the conversations that failed.
 
-    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
+    Reads the ledger at DATABASE_URL, or the embedded PostgreSQL when it is unset (and
+    names the one it read); `frontscan db status` says which without starting anything.
     """
     from frontscan import status as status_module
+    from frontscan.ledger import connect
 
     def body() -> None:
-        report = asyncio.run(status_module.collect(_settings(config), runs=runs))
-        status_module.render(report, json_mode=as_json, console=Console())
+        settings = _settings(config)
+        database = _announce_database(connect.prepare(settings))
+        report = asyncio.run(status_module.collect(settings, runs=runs))
+        if as_json:
+            print(json.dumps(status_module.to_json(report) | {"database": database}))
+            return
+        print(f"Database: {database}")
+        status_module.render(report, json_mode=False, console=Console())
 
     run_guarded(body)
+
+
+def _announce_database(info: DatabaseInfo) -> str:
+    """Say on stderr when this command started the embedded server; return its name."""
+    if info.started:
+        err_console.print(f"frontscan: {info.note()}", markup=False)
+    return info.described()
 
 
 @app.command()
@@ -410,10 +548,12 @@ def export(
 ) -> None:
     """Stream every stored tracking number, one record each, with its carrier's tracking page.
 
-    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
+    Reads the ledger at DATABASE_URL, or the embedded PostgreSQL when it is unset; stderr
+    ends with how many records came from which database.
     """
     from frontscan import export as export_module
     from frontscan import window
+    from frontscan.ledger import connect
 
     def body() -> None:
         if output_format not in ("jsonl", "csv"):
@@ -426,14 +566,16 @@ def export(
         )
         window.check_order(options.after, options.before)
         settings = _settings(config)
+        database = _announce_database(connect.prepare(settings))
         if output is None:
-            asyncio.run(export_module.export(settings, options, sys.stdout))
-            return
-        try:
-            with output.open("w", encoding="utf-8", newline="") as stream:
-                asyncio.run(export_module.export(settings, options, stream))
-        except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror}") from error
+            count = asyncio.run(export_module.export(settings, options, sys.stdout))
+        else:
+            try:
+                with output.open("w", encoding="utf-8", newline="") as stream:
+                    count = asyncio.run(export_module.export(settings, options, stream))
+            except OSError as error:
+                raise UsageError(f"cannot write {output}: {error.strerror}") from error
+        err_console.print(f"exported {count:,} tracking numbers from {database}", markup=False)
 
     run_guarded(body)
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Annotated
 
 import typer
 
-from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, serve
+from frontscan.config import env_names
+from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, day_anchor, serve
 
 
 def simulate(
@@ -38,10 +39,12 @@ def simulate(
         float, typer.Option(min=0.0, max=1.0, help="Share of requests refused with a 429.")
     ] = 0.0,
     quota_exhausted: Annotated[
-        bool, typer.Option(help="Every OpenAI request gets 429 insufficient_quota.")
+        bool,
+        typer.Option("--quota-exhausted", help="Every OpenAI request gets 429 insufficient_quota."),
     ] = False,
     azure: Annotated[
-        bool, typer.Option(help="Send retry-after/retry-after-ms on OpenAI 429s, like Azure.")
+        bool,
+        typer.Option("--azure", help="Send retry-after/retry-after-ms on OpenAI 429s, like Azure."),
     ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     front_port: Annotated[int, typer.Option(min=0, help="Front port (0 = any free port).")] = 0,
@@ -51,9 +54,11 @@ def simulate(
 
     Try, demo or benchmark frontscan without real accounts, under limits, faults and mistakes.
 
-    Prints `export` lines for the shell that runs frontscan (the simulator's own tokens).
+    Prints `export` lines for the shell that runs frontscan: the URLs, the simulator's own
+    tokens and its limits, so a scan beside it runs at the same limits. The same --seed
+    serves the same mailbox whatever second it starts (times end at today's midnight UTC).
     """
-    end = datetime.now(UTC).replace(microsecond=0)
+    end = day_anchor()
     options = SimulatorOptions(
         conversations=conversations,
         seed=seed,
@@ -73,11 +78,18 @@ def simulate(
         front_port=front_port,
         openai_port=openai_port,
     )
-    serve(options, _announce)
+    serve(options, lambda sim: _announce(sim, options))
 
 
-def _announce(sim: RunningSimulator) -> None:
-    for name, value in sim.env().items():
+def scan_env(sim: RunningSimulator, options: SimulatorOptions) -> dict[str, str]:
+    """Every variable a scan needs to run against this simulator at its limits."""
+    limits = {"front.rpm": options.front_rpm, "openai.rpm": options.openai_rpm}
+    limits["openai.tpm"] = options.openai_tpm
+    return sim.env() | {env_names(key)[0]: str(value) for key, value in limits.items()}
+
+
+def _announce(sim: RunningSimulator, options: SimulatorOptions) -> None:
+    for name, value in scan_env(sim, options).items():
         print(f"export {name}={value}")
     truth = sim.mailbox.truth
     print(
