@@ -8,7 +8,7 @@ needs to run at the simulator's limits, and those variables do set them.
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import aiohttp
@@ -25,11 +25,16 @@ def test_the_anchor_is_the_start_of_the_utc_day() -> None:
     morning = datetime(2026, 3, 4, 0, 0, 1, tzinfo=UTC)
     night = datetime(2026, 3, 4, 23, 59, 59, 999_000, tzinfo=UTC)
     assert day_anchor(morning) == day_anchor(night) == datetime(2026, 3, 4, tzinfo=UTC)
-    elsewhere = datetime(2026, 3, 5, 1, 30, tzinfo=UTC).astimezone(UTC)  # 5 March, 01:30 UTC
-    assert day_anchor(elsewhere) == datetime(2026, 3, 5, tzinfo=UTC)
+    moscow = timezone(timedelta(hours=3))
+    assert day_anchor(datetime(2026, 3, 5, 2, 30, tzinfo=moscow)) == datetime(
+        2026, 3, 4, tzinfo=UTC
+    )
 
 
-def fingerprint(box: Mailbox, anchor: datetime) -> list[object]:
+Fingerprint = list[tuple[str, str, list[tuple[str, float, str, str | None]]]]
+
+
+def fingerprint(box: Mailbox, anchor: datetime) -> Fingerprint:
     zero = anchor.timestamp()
     return [
         (c.id, c.subject, [(m.id, m.created_at - zero, m.body, m.text) for m in c.messages])
