@@ -104,12 +104,14 @@ T = TypeVar("T")
 _debug = False
 
 
-def run_guarded(action: Callable[[], T]) -> T:
+def run_guarded(action: Callable[[], T], *, json_errors: bool = False) -> T:
     """Run a command body; turn FrontscanError and Ctrl-C into a one-line message + exit code.
 
     With `--debug` the traceback comes first, with every chained cause (the library error
     a FrontscanError was translated from), but the exit code stays the error's own: cron
-    and scripts must see the same code whether or not someone is debugging.
+    and scripts must see the same code whether or not someone is debugging. With
+    `json_errors` (a command's `--json`) stdout also gets the failure as its one object,
+    so a cron log that collects stdout records every run, failed ones included.
     """
     try:
         return action()
@@ -117,14 +119,22 @@ def run_guarded(action: Callable[[], T]) -> T:
         if _debug:
             err_console.file.write("".join(traceback.format_exception(error)))
         err_console.print(f"frontscan: {error}", markup=False)
+        _json_error(json_errors, str(error), error.exit_code)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("frontscan: interrupted", markup=False)
+        _json_error(json_errors, "interrupted", EXIT_INTERRUPTED)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except BrokenPipeError:
         # The reader went away (`frontscan export | head`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(EXIT_FAILURES) from None
+
+
+def _json_error(wanted: bool, message: str, exit_code: int) -> None:
+    if wanted:
+        print(json.dumps({"status": "error", "error": message, "exit_code": exit_code}))
+        sys.stdout.flush()
 
 
 def _version(value: bool) -> None:
@@ -416,7 +426,7 @@ def db_status(
         else:
             print("\n".join(lifecycle.status_lines(settings)))
 
-    run_guarded(body)
+    run_guarded(body, json_errors=as_json)
 
 
 @db_app.command("start")
@@ -506,7 +516,7 @@ def status(
         print(f"Database: {database}")
         status_module.render(report, json_mode=False, console=Console())
 
-    run_guarded(body)
+    run_guarded(body, json_errors=as_json)
 
 
 def _announce_database(info: DatabaseInfo) -> str:

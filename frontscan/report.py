@@ -7,6 +7,7 @@ Both write to stderr only, so `--json` keeps stdout for the single summary objec
 
 from __future__ import annotations
 
+import math
 import sys
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime, timedelta
@@ -124,10 +125,19 @@ class _EtaColumn(ProgressColumn):
     """Remaining time at the overall pace so far, which already mixes skips and real work."""
 
     def render(self, task: Task) -> Text:
-        if task.total is None or not task.completed or not task.elapsed:
-            return Text("ETA -:--:--", style="progress.remaining")
-        left = max(0.0, task.total - task.completed) * task.elapsed / task.completed
-        return Text(f"ETA {timedelta(seconds=int(left))}", style="progress.remaining")
+        return Text(
+            f"ETA {eta_text(task.total, task.completed, task.elapsed)}", "progress.remaining"
+        )
+
+
+def eta_text(total: float | None, completed: float, elapsed: float | None) -> str:
+    """`H:MM:SS` left at the pace so far; never 0:00:00 while conversations remain."""
+    if total is None or not completed or not elapsed:
+        return "-:--:--"
+    remaining = max(0.0, total - completed)
+    if not remaining:
+        return "0:00:00"
+    return str(timedelta(seconds=max(1, math.ceil(remaining * elapsed / completed))))
 
 
 class RichReporter(ScanReporter):
