@@ -475,17 +475,25 @@ def demo(
     """Try frontscan in a minute: no accounts, no database setup.
 
     Starts the simulator (fake Front and OpenAI on loopback) and the embedded PostgreSQL,
-    runs a real scan through the production code path, shows what was found, then runs
-    the old fixed-batch design on the same inbox for comparison.
+    runs a real scan and a cron run through the production code path, then the old
+    fixed-batch design on the same inbox, each with its own progress bar and summary, and
+    ends with the two side by side. The results stay in the embedded PostgreSQL (never in
+    DATABASE_URL's), which keeps running afterwards: `frontscan db stop` stops it.
     """
     from frontscan.demo import run_demo
-    from frontscan.report import make_reporter
+    from frontscan.report import ScanReporter, make_reporter
 
     def body() -> None:
         settings = _settings(None)
-        reporter = make_reporter(tty=sys.stderr.isatty(), json_mode=False)
+        tty = sys.stderr.isatty()
+
+        def reporter_for(label: str) -> ScanReporter:
+            return make_reporter(tty=tty, json_mode=False, label=label)
+
         console = Console()
-        asyncio.run(run_demo(settings, reporter, console, conversations=conversations, seed=seed))
+        asyncio.run(
+            run_demo(settings, reporter_for, console, conversations=conversations, seed=seed)
+        )
 
     run_guarded(body)
 

@@ -86,6 +86,18 @@ class ScanReporter(ABC):
         self._refresh()
         self._emit(batch_line(timing))
 
+    def tally(self, *, numbers: int, failed: bool, rate_limited: int) -> None:
+        """One conversation finished outside the pipeline (the old design, in the demo).
+
+        `rate_limited` is the 429 count the servers report so far, not a guess.
+        """
+        self.done += 1
+        self.processed += 1
+        self.failed += failed
+        self.numbers += numbers
+        self.throttled = rate_limited
+        self._refresh()
+
     def note(self, text: str) -> None:
         """A one-off line, e.g. which database is used or why the scan stopped."""
         self._emit(text)
@@ -143,7 +155,7 @@ def eta_text(total: float | None, completed: float, elapsed: float | None) -> st
 class RichReporter(ScanReporter):
     """For a person at a terminal: a live bar, with batch lines and notes printed above it."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, label: str = "scanning") -> None:
         super().__init__()
         self.console = console
         self._progress = Progress(
@@ -157,7 +169,7 @@ class RichReporter(ScanReporter):
             console=console,
         )
         self._task = self._progress.add_task(
-            "scanning", total=None, start=False, numbers=0, processed=0, throttle=""
+            label, total=None, start=False, numbers=0, processed=0, throttle=""
         )
 
     def start(self) -> None:
@@ -169,8 +181,10 @@ class RichReporter(ScanReporter):
 
     def _refresh(self) -> None:
         throttle = ""
-        if self.throttled or self.throttled_seconds:
+        if self.throttled_seconds:
             throttle = f"429s {self.throttled}, {self.throttled_seconds:.0f} s waited"
+        elif self.throttled:
+            throttle = f"429s {self.throttled}"
         total = None if self.total is None else float(max(self.total, self.done))
         self._progress.update(
             self._task,
@@ -185,7 +199,9 @@ class RichReporter(ScanReporter):
         self._progress.console.print(line, markup=False)
 
 
-def make_reporter(*, tty: bool, json_mode: bool, stream: TextIO | None = None) -> ScanReporter:
+def make_reporter(
+    *, tty: bool, json_mode: bool, stream: TextIO | None = None, label: str = "scanning"
+) -> ScanReporter:
     """The reporter for this terminal, always on `stream` (default stderr).
 
     `json_mode` changes nothing here on purpose: stdout must stay clean for the JSON
@@ -193,5 +209,5 @@ def make_reporter(*, tty: bool, json_mode: bool, stream: TextIO | None = None) -
     """
     del json_mode
     if tty:
-        return RichReporter(Console(file=stream, stderr=True, force_terminal=True))
+        return RichReporter(Console(file=stream, stderr=True, force_terminal=True), label)
     return PlainReporter(stream if stream is not None else sys.stderr)
