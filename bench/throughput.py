@@ -86,7 +86,7 @@ async def frontscan_round(
     )
     before_429 = sim.rate_limited()
     tracemalloc.start()
-    with make_reporter(tty=False, json_mode=True, stream=io.StringIO()) as reporter:
+    with make_reporter(tty=False, stream=io.StringIO()) as reporter:
         result = await scan(
             settings,
             ScanRequest(after=START.timestamp(), before=END.timestamp() + 86_400, slice_days=90),
@@ -99,7 +99,7 @@ async def frontscan_round(
     return Row(
         name,
         s.wall_seconds,
-        s.scanned + s.skipped,
+        s.stats.conversations_scanned + s.stats.conversations_skipped,
         len(found & truth) / len(truth),
         len(found - truth),
         sim.rate_limited() - before_429,

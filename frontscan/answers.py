@@ -1,26 +1,22 @@
-"""Pure extraction logic: prepare message text, build the prompt, validate and merge answers.
+"""What is stored: model claims checked against the text, merged with the detector's finds.
 
-Nothing here does I/O, so the rules that decide what gets stored are plain functions with
-plain unit tests. The OpenAI call itself lives in `extract.py`.
+Pure functions with plain unit tests. A model claim counts only if the number occurs in a
+message's text and passes its check digit; each number is stored once, at its first
+message. The prompt side lives in `prompt.py`, the OpenAI call in `extract.py`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pydantic import BaseModel, ConfigDict
-
-from frontscan.detector.carriers import classify, find_candidates, has_tracking_hint, normalize
-from frontscan.detector.text import clean_message
-from frontscan.limits.budgets import estimate_prompt_tokens
-from frontscan.models import Candidate, LlmMode, Message, TrackingNumber
+from frontscan.detector.carriers import classify, normalize
+from frontscan.models import Candidate, Claim, TrackingNumber
+from frontscan.prompt import PreparedMessage
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
 EXTRACTOR_VERSION = "2026.11.1"
-MAX_MESSAGE_CHARS = 12_000
 SNIPPET_RADIUS = 40
 # When the model answered, a pattern match it did not confirm is kept only if it is this sure.
 PATTERN_ONLY_MIN_CONFIDENCE = 0.9
@@ -29,44 +25,8 @@ LLM_CHECKSUM_CONFIDENCE = 0.95  # a format with a check digit, which passed
 LLM_FORMAT_CONFIDENCE = 0.7  # a known format without a check digit
 LLM_UNKNOWN_FORMAT_CONFIDENCE = 0.5  # no known format at all
 
-SYSTEM_PROMPT = """\
-You find parcel tracking numbers in customer-support email threads.
-Each message is given between <message id="..."> and </message>.
-Return every shipment tracking number that appears in a message, with the id of that
-message and the carrier (for example ups, fedex, usps, dhl, royal_mail, canada_post,
-amazon, ontrac, dpd, purolator) or null when unsure.
-Copy each number exactly as it is written in the message.
-Do not return order numbers, invoice or reference numbers, phone numbers, dates, prices,
-card numbers or postal codes. Return an empty list when there is none."""
 
-
-class FoundNumber(BaseModel):
-    """One number the model reports. All fields are required (strict structured outputs)."""
-
-    model_config = ConfigDict(extra="forbid")
-    message_id: str
-    tracking_number: str
-    carrier: str | None
-
-
-class Extraction(BaseModel):
-    """The model's whole answer for one conversation."""
-
-    model_config = ConfigDict(extra="forbid")
-    numbers: list[FoundNumber]
-
-
-@dataclass(frozen=True, slots=True)
-class PreparedMessage:
-    """A message reduced to its new text (quotes and signature removed) and its candidates."""
-
-    message: Message
-    text: str
-    content_hash: str
-    candidates: tuple[Candidate, ...]
-
-
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ModelFind:
     """A model answer that passed validation, attached to the message it occurs in."""
 
@@ -78,35 +38,8 @@ class ModelFind:
     confidence: float
 
 
-def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMessage:
-    cleaned = clean_message(message.body, message.text, max_chars=max_chars)
-    digest = hashlib.sha256(cleaned.new.encode("utf-8")).hexdigest()
-    return PreparedMessage(message, cleaned.new, digest, tuple(find_candidates(cleaned.new)))
-
-
-def needs_model(prepared: Sequence[PreparedMessage], mode: LlmMode) -> bool:
-    """`auto` asks the model only where the new text has a candidate or a tracking-like token."""
-    if mode == "never" or not any(p.text.strip() for p in prepared):
-        return False
-    if mode == "always":
-        return True
-    return any(p.candidates or has_tracking_hint(p.text) for p in prepared)
-
-
-def build_prompt(subject: str, prepared: Sequence[PreparedMessage]) -> list[dict[str, str]]:
-    """System instructions plus one user message holding the new text of each message."""
-    blocks = [f"Subject: {subject}"] if subject else []
-    for item in prepared:
-        if item.text.strip():
-            blocks.append(f'<message id="{item.message.id}">\n{item.text}\n</message>')
-    return [
-        {"role": "system", "content": SYSTEM_PROMPT},
-        {"role": "user", "content": "\n\n".join(blocks)},
-    ]
-
-
 def validate(
-    answer: Extraction, prepared: Sequence[PreparedMessage]
+    claims: Sequence[Claim], prepared: Sequence[PreparedMessage]
 ) -> tuple[list[ModelFind], int]:
     """Keep answers that occur in a message's text and pass their checksum; count the rest.
 
@@ -116,7 +49,7 @@ def validate(
     haystacks = [(p.message.id, normalize(p.text)) for p in prepared]
     accepted: list[ModelFind] = []
     dropped = 0
-    for found in answer.numbers:
+    for found in claims:
         number = normalize(found.tracking_number)
         if len(number) < 8 or not any(c.isdigit() for c in number):
             dropped += 1
@@ -129,17 +62,26 @@ def validate(
         if verdict is None:
             carrier = (found.carrier or "unknown").strip().lower().replace(" ", "_") or "unknown"
             accepted.append(
-                ModelFind(owner, number, carrier, None, None, LLM_UNKNOWN_FORMAT_CONFIDENCE)
+                ModelFind(
+                    message_id=owner,
+                    number=number,
+                    carrier=carrier,
+                    format=None,
+                    checksum_valid=None,
+                    confidence=LLM_UNKNOWN_FORMAT_CONFIDENCE,
+                )
             )
         else:
             accepted.append(
                 ModelFind(
-                    owner,
-                    number,
-                    verdict.carrier,
-                    verdict.format,
-                    verdict.checksum_valid,
-                    LLM_CHECKSUM_CONFIDENCE if verdict.checksum_valid else LLM_FORMAT_CONFIDENCE,
+                    message_id=owner,
+                    number=number,
+                    carrier=verdict.carrier,
+                    format=verdict.format,
+                    checksum_valid=verdict.checksum_valid,
+                    confidence=LLM_CHECKSUM_CONFIDENCE
+                    if verdict.checksum_valid
+                    else LLM_FORMAT_CONFIDENCE,
                 )
             )
     return accepted, dropped
@@ -168,30 +110,30 @@ def merge(
             if model_finds is not None and not confirmed and not _sure(cand):
                 continue
             stored[cand.number] = TrackingNumber(
-                cand.number,
-                cand.carrier,
-                cand.format,
-                cand.checksum_valid,
-                "both" if confirmed else "pattern",
-                min(1.0, cand.confidence + (0.05 if confirmed else 0.0)),
-                conversation_id,
-                item.message.id,
-                snippet(item.text, cand.start, cand.end),
+                tracking_number=cand.number,
+                carrier=cand.carrier,
+                format=cand.format,
+                checksum_valid=cand.checksum_valid,
+                source="both" if confirmed else "pattern",
+                confidence=min(1.0, cand.confidence + (0.05 if confirmed else 0.0)),
+                conversation_id=conversation_id,
+                message_id=item.message.id,
+                snippet=snippet(item.text, cand.start, cand.end),
             )
         for number, find in finds.items():
             if number in stored:
                 continue
             start = _locate(item.text, number)
             stored[number] = TrackingNumber(
-                number,
-                find.carrier,
-                find.format,
-                find.checksum_valid,
-                "llm",
-                find.confidence,
-                conversation_id,
-                item.message.id,
-                snippet(item.text, start, start + len(number)) if start >= 0 else "",
+                tracking_number=number,
+                carrier=find.carrier,
+                format=find.format,
+                checksum_valid=find.checksum_valid,
+                source="llm",
+                confidence=find.confidence,
+                conversation_id=conversation_id,
+                message_id=item.message.id,
+                snippet=snippet(item.text, start, start + len(number)) if start >= 0 else "",
             )
     return tuple(stored.values())
 
@@ -212,40 +154,3 @@ def _locate(text: str, number: str) -> int:
     pattern = r"[\s\-]*".join(re.escape(ch) for ch in number)
     match = re.search(pattern, text, flags=re.IGNORECASE)
     return match.start() if match else -1
-
-
-# USD per million tokens (input, output), from OpenAI's public price list.
-PRICES: dict[str, tuple[float, float]] = {
-    "gpt-4o-mini": (0.15, 0.60),
-    "gpt-4o": (2.50, 10.00),
-    "gpt-4.1-mini": (0.40, 1.60),
-    "gpt-4.1-nano": (0.10, 0.40),
-    "gpt-5-mini": (0.25, 2.00),
-    "gpt-5-nano": (0.05, 0.40),
-}
-SCHEMA_OVERHEAD_TOKENS = 120  # the response_format schema is sent as part of the prompt
-
-
-def price_of(model: str) -> tuple[float, float]:
-    """Input/output price for a model (dated snapshots too); gpt-4o-mini's when unknown."""
-    for name in sorted(PRICES, key=len, reverse=True):
-        if model == name or model.startswith(name + "-"):
-            return PRICES[name]
-    return PRICES["gpt-4o-mini"]
-
-
-def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float:
-    price_in, price_out = price_of(model)
-    return (prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000
-
-
-def estimate_tokens(
-    prompt: Sequence[dict[str, str]], max_completion_tokens: int
-) -> tuple[int, int]:
-    """(prompt tokens, completion budget) to charge the TPM budget before the call.
-
-    OpenAI charges the whole `max_completion_tokens` up front, so the budget is counted
-    in full; the prompt side is a conservative estimate from UTF-8 bytes.
-    """
-    prompt_tokens = estimate_prompt_tokens([m["content"] for m in prompt])
-    return prompt_tokens + SCHEMA_OVERHEAD_TOKENS, max_completion_tokens

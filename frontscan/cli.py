@@ -392,15 +392,15 @@ def scan(
             retry_failed=retry_failed,
             slice_days=slice_days,
         )
-        reporter = make_reporter(tty=sys.stderr.isatty(), json_mode=as_json)
+        reporter = make_reporter(tty=sys.stderr.isatty())
         with reporter:
             result = asyncio.run(runner.scan(settings, request, reporter))
         console = Console(stderr=as_json)
         if dry_run:
             print_planned(result.planned, json_mode=as_json, console=console)
         print_summary(result.summary, json_mode=as_json, console=console)
-        if result.ending is not None:
-            raise result.ending
+        if result.summary.problem is not None:
+            raise result.summary.problem
 
     run_guarded(body)
 
@@ -488,7 +488,7 @@ def demo(
         tty = sys.stderr.isatty()
 
         def reporter_for(label: str) -> ScanReporter:
-            return make_reporter(tty=tty, json_mode=False, label=label)
+            return make_reporter(tty=tty, label=label)
 
         console = Console()
         asyncio.run(

@@ -18,14 +18,13 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import platformdirs
 
 from frontscan.errors import ConfigError
 from frontscan.ledger.dsn import redact_dsn
-
-LlmMode = Literal["auto", "always", "never"]
+from frontscan.models import LlmMode
 
 DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 

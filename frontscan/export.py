@@ -14,7 +14,6 @@ from __future__ import annotations
 import csv
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
 from frontscan.config import Settings
@@ -22,6 +21,7 @@ from frontscan.detector.carriers import tracking_url
 from frontscan.errors import UsageError
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.rows import ExportRow
+from frontscan.window import iso
 
 ExportFormat = Literal["jsonl", "csv"]
 FORMATS: tuple[ExportFormat, ...] = ("jsonl", "csv")
@@ -65,16 +65,11 @@ def to_record(row: ExportRow) -> dict[str, Any]:
         "confidence": None if confidence is None else round(float(confidence), 4),
         "conversation_id": row["conversation_id"],
         "message_id": row["message_id"],
-        "message_created_at": iso_utc(row["message_created_at"]),
-        "first_seen_at": iso_utc(row["first_seen_at"]),
+        "message_created_at": iso(row["message_created_at"]),
+        "first_seen_at": iso(row["first_seen_at"]),
         "snippet": row["snippet"],
         "tracking_url": tracking_url(row["carrier"], row["tracking_number"]),
     }
-
-
-def iso_utc(value: datetime | None) -> str | None:
-    """ISO 8601 in UTC with a `Z`, the form `window.iso` gives every other frontscan time."""
-    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def _csv_cell(value: Any) -> Any:

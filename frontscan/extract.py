@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from contextlib import AsyncExitStack
 
 import openai
 import pydantic
 from openai import AsyncOpenAI
 from openai.types import CompletionUsage
+from pydantic import BaseModel, ConfigDict
 
-from frontscan.answers import Extraction, PreparedMessage, build_prompt, estimate_tokens
 from frontscan.errors import (
     AuthError,
     ConfigError,
@@ -27,9 +27,36 @@ from frontscan.errors import (
     QuotaError,
     TransientError,
 )
+from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
-from frontscan.models import ApiCounters
+from frontscan.models import Claim, ModelCall
+
+
+def open_extractor(
+    stack: AsyncExitStack, api_key: str, base_url: str | None, budgets: OpenAIBudgets
+) -> OpenAIExtractor:
+    """The SDK client, closed by `stack`; it never retries (`with_retries` is the one layer)."""
+    client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=60.0)
+    stack.push_async_callback(client.close)
+    return OpenAIExtractor(client, budgets)
+
+
+class FoundNumber(BaseModel):
+    """One number the model reports. All fields are required (strict structured outputs)."""
+
+    model_config = ConfigDict(extra="forbid")
+    message_id: str
+    tracking_number: str
+    carrier: str | None
+
+
+class Extraction(BaseModel):
+    """The wire schema of the model's whole answer; it never leaves this module as such."""
+
+    model_config = ConfigDict(extra="forbid")
+    numbers: list[FoundNumber]
+
 
 logger = logging.getLogger(__name__)
 
@@ -42,58 +69,52 @@ def _log_retry(error: TransientError, delay: float) -> None:
 
 
 class OpenAIExtractor:
-    """Asks the model for the tracking numbers in a conversation's new messages."""
+    """Sends a conversation's `ModelCall` and returns the model's claims as frontscan values."""
 
-    def __init__(
-        self,
-        client: AsyncOpenAI,
-        model: str,
-        max_completion_tokens: int,
-        budgets: OpenAIBudgets,
-        *,
-        attempts: int = 5,
-    ) -> None:
+    def __init__(self, client: AsyncOpenAI, budgets: OpenAIBudgets, *, attempts: int = 5) -> None:
         self._client = client
-        self.model = model
-        self._max_tokens = max_completion_tokens
-        self.budgets = budgets
+        self._budgets = budgets
         self._attempts = attempts
-        self.counters = ApiCounters()
+        self._counters = ApiCounters()
 
-    async def extract(self, subject: str, prepared: Sequence[PreparedMessage]) -> Extraction:
-        prompt = build_prompt(subject, prepared)
-        prompt_tokens, budget = estimate_tokens(prompt, self._max_tokens)
-        return await with_retries(
-            lambda: self._once(prompt, prompt_tokens, budget),
-            attempts=self._attempts,
-            on_retry=_log_retry,
+    def usage(self) -> ApiUsage:
+        """What this client has spent so far, and the RPM/TPM limits it ran under."""
+        return self._counters.usage(
+            requests_per_minute=self._budgets.requests.per_minute,
+            tokens_per_minute=self._budgets.tokens.per_minute,
+            tokens_charged=int(self._budgets.tokens.stats.acquired),
         )
 
-    async def _once(
-        self, prompt: list[dict[str, str]], prompt_tokens: int, budget: int
-    ) -> Extraction:
-        self.counters.throttled_seconds += await self.budgets.acquire(prompt_tokens + budget)
-        self.counters.calls += 1
+    async def extract(self, call: ModelCall) -> tuple[Claim, ...]:
+        answer = await with_retries(
+            lambda: self._once(call), attempts=self._attempts, on_retry=_log_retry
+        )
+        return tuple(
+            Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
+            for n in answer.numbers
+        )
+
+    async def _once(self, call: ModelCall) -> Extraction:
+        charged = call.charged_tokens
+        self._counters.throttled_seconds += await self._budgets.acquire(charged)
+        self._counters.calls += 1
         sent = time.monotonic()
         try:
             raw = await self._client.chat.completions.with_raw_response.parse(
-                model=self.model,
-                messages=prompt,  # type: ignore[arg-type]  # role dicts, not the SDK per-role types
-                response_format=Extraction,
-                max_completion_tokens=self._max_tokens,
+                **call.body(), response_format=Extraction
             )
-            self.counters.http_seconds += time.monotonic() - sent
-            self.budgets.observe(raw.headers)
+            self._counters.http_seconds += time.monotonic() - sent
+            self._budgets.observe(raw.headers)
             completion = raw.parse()
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
-                self._count_usage(error.completion.usage, prompt_tokens + budget)
+                self._count_usage(error.completion.usage, charged)
             # Not chained: the SDK error holds the response body and request, and a 401
             # body echoes part of the key ("Incorrect API key provided: sk-...").
-            raise self._translate(error) from None
+            raise self._translate(error, call) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None
-        self._count_usage(completion.usage, prompt_tokens + budget)
+        self._count_usage(completion.usage, charged)
         choice = completion.choices[0] if completion.choices else None
         if choice is None:
             raise TransientError("OpenAI: the answer had no choices")
@@ -105,15 +126,15 @@ class OpenAIExtractor:
 
     def _count_usage(self, usage: CompletionUsage | None, charged: int) -> None:
         if usage is not None:
-            self.counters.prompt_tokens += usage.prompt_tokens
-            self.counters.completion_tokens += usage.completion_tokens
-            self.budgets.reconcile(charged, usage.total_tokens)
+            self._counters.prompt_tokens += usage.prompt_tokens
+            self._counters.completion_tokens += usage.completion_tokens
+            self._budgets.reconcile(charged, usage.total_tokens)
 
-    def _translate(self, error: openai.OpenAIError) -> FrontscanError:
+    def _translate(self, error: openai.OpenAIError, call: ModelCall) -> FrontscanError:
         if isinstance(error, openai.LengthFinishReasonError):
             return TransientError(
                 "OpenAI: the answer was cut off at max_completion_tokens="
-                f"{self._max_tokens}; raise openai.max_completion_tokens"
+                f"{call.completion_budget}; raise openai.max_completion_tokens"
             )
         if isinstance(error, openai.ContentFilterFinishReasonError):
             return ItemError("OpenAI: the answer was withheld by the content filter")
@@ -131,8 +152,8 @@ class OpenAIExtractor:
                 )
             if message.startswith("Request too large"):
                 return ItemError(f"OpenAI: request too large for the TPM limit ({message[:120]})")
-            self.counters.rate_limited += 1
-            delay = self.budgets.on_429(str(error.type or ""), message, error.response.headers)
+            self._counters.rate_limited += 1
+            delay = self._budgets.on_429(str(error.type or ""), message, error.response.headers)
             return TransientError(f"OpenAI: 429 {code or 'rate limited'}", retry_after=delay)
         if status in (401, 403):
             return AuthError(
@@ -141,7 +162,7 @@ class OpenAIExtractor:
             )
         if status == 404:
             return ConfigError(
-                f"OpenAI: 404 {code}: model {self.model!r} is not available to this key; "
+                f"OpenAI: 404 {code}: model {call.model!r} is not available to this key; "
                 "set openai.model (FRONTSCAN_OPENAI_MODEL)"
             )
         if status >= 500 or status in (408, 409):

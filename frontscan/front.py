@@ -28,9 +28,10 @@ from frontscan.front_types import (
     MessagePage,
     MessagePayload,
 )
-from frontscan.limits.budgets import FrontBudgets
+from frontscan.limits.bound import ApiCounters, ApiUsage
+from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
 from frontscan.limits.retry import with_retries
-from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Message, SearchPage
+from frontscan.models import ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
 logger = logging.getLogger(__name__)
@@ -119,6 +120,14 @@ class FrontClient:
         self.budgets = budgets
         self._attempts = attempts
         self.counters = ApiCounters()
+
+    def usage(self) -> ApiUsage:
+        """What this client has spent so far, and the rate limit it ran under."""
+        return self.counters.usage(
+            requests_per_minute=self.budgets.limit or self.budgets.company.per_minute,
+            search_calls=self.budgets.search.stats.calls,
+            search_share=FRONT_SEARCH_SHARE,
+        )
 
     async def check_auth(self) -> str:
         """`GET /me`: a cheap probe that fails fast on a bad token and teaches the budget."""

@@ -7,13 +7,13 @@ with plain values and no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Source = Literal["pattern", "llm", "both"]
 LlmMode = Literal["auto", "always", "never"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Candidate:
     """A tracking-number-shaped match found by the deterministic detector.
 
@@ -33,7 +33,7 @@ class Candidate:
     storable: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ConversationRef:
     """One search result: enough to decide, without another call, whether it changed."""
 
@@ -43,7 +43,7 @@ class ConversationRef:
     updated_at: float | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Message:
     """A Front message as frontscan needs it. `text` is the raw text or HTML body."""
 
@@ -77,7 +77,7 @@ class ConversationMessages:
     merged_into: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TrackingNumber:
     """A tracking number to store: where it was found, how, and how sure we are."""
 
@@ -92,7 +92,7 @@ class TrackingNumber:
     snippet: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class MessageRecord:
     """A message's ledger row: recorded once processed so it is never sent to the model twice."""
 
@@ -103,7 +103,7 @@ class MessageRecord:
     extractor_version: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Outcome:
     """Everything one conversation's processing produced; committed atomically by the writer.
 
@@ -121,7 +121,7 @@ class Outcome:
     llm_dropped: int = 0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
     """What the ledger knows about a conversation, used to skip unchanged ones."""
 
@@ -132,21 +132,14 @@ class LedgerEntry:
     attempts: int
 
 
-@dataclass(slots=True)
-class ApiCounters:
-    """What one API client spent: calls, 429s, time waiting for budget, tokens."""
-
-    calls: int = 0
-    rate_limited: int = 0
-    throttled_seconds: float = 0.0
-    http_seconds: float = 0.0  # time inside requests, budget waits excluded
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunStats:
-    """Counters for one run. Mutable on purpose: the pipeline owns and updates it."""
+    """The counters of one run, one vocabulary everywhere.
+
+    These field names are the keys of `scan --json`, the columns of the `runs` table and
+    the keys of each run in `status --json`. The pipeline counts the conversation side,
+    the API side comes from the clients' `ApiUsage` (`limits.bound.with_usage`).
+    """
 
     conversations_seen: int = 0
     conversations_scanned: int = 0
@@ -155,16 +148,117 @@ class RunStats:
     messages_processed: int = 0
     numbers_found: int = 0
     llm_dropped: int = 0
+    batches: int = 0
     front_calls: int = 0
     openai_calls: int = 0
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    throttled_seconds: float = 0.0
     rate_limited: int = 0
-    batches: int = 0
+    throttled_seconds: float = 0.0
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Window:
+    """A search window in Unix seconds; None is open-ended on that side."""
+
+    after: float | None = None
+    before: float | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScanRequest:
+    """What the operator asked `scan` for; the pipeline's plan holds it unchanged."""
+
+    after: float | None = None
+    before: float | None = None
+    inbox: str | None = None
+    query: str | None = None
+    rescan: bool = False
+    limit: int | None = None
+    dry_run: bool = False
+    max_cost: float | None = None
+    retry_failed: bool = False
+    slice_days: float = 7.0
+
+    @property
+    def window(self) -> Window:
+        return Window(after=self.after, before=self.before)
+
+    @property
+    def advances_watermark(self) -> bool:
+        """Whether a completed run covered all activity up to its start (cron may continue)."""
+        return not (
+            self.retry_failed
+            or self.limit is not None
+            or self.inbox
+            or self.query
+            or self.before is not None
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Plan:
+    """The request plus what the runner resolved for it: windows, settings, retry list.
+
+    `slices` are searched in order; `retry_refs` (`--retry-failed`) replace the search.
+    """
+
+    request: ScanRequest
+    llm: LlmMode
+    model: str
+    max_completion_tokens: int
+    slices: tuple[Window, ...] = ()
+    retry_refs: tuple[ConversationRef, ...] = ()
+    concurrency: int = 20
+    batch_size: int = 50
+    max_attempts: int = 3
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ChatMessage:
+    """One message of a chat-completions prompt."""
+
+    role: Literal["system", "user"]
+    content: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelCall:
+    """One conversation's model call, built once (`answers.model_call`) and used three times.
+
+    The `--max-cost` reservation and the TPM budget charge `prompt_tokens +
+    completion_budget`, a dry run lists it, and the extractor sends `body()` as the
+    chat-completions request (structured output schema added by `extract.py`).
+    """
+
+    model: str
+    messages: tuple[ChatMessage, ...]
+    prompt_tokens: int  # a conservative estimate, schema overhead included
+    completion_budget: int  # `max_completion_tokens`, charged in full by OpenAI up front
+
+    @property
+    def charged_tokens(self) -> int:
+        return self.prompt_tokens + self.completion_budget
+
+    def body(self) -> dict[str, Any]:
+        """The chat-completions request body (JSON-serialisable), without `response_format`."""
+        return {
+            "model": self.model,
+            "messages": [{"role": m.role, "content": m.content} for m in self.messages],
+            "max_completion_tokens": self.completion_budget,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Claim:
+    """A number the model says it saw, not yet checked against the text."""
+
+    message_id: str
+    tracking_number: str
+    carrier: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class BatchTiming:
     """One committed batch, for the timing line: how long, how slow at worst, what came out."""
 
@@ -178,12 +272,22 @@ class BatchTiming:
     waited_seconds: float = 0.0  # time workers spent waiting for rate budgets meanwhile
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Planned:
-    """What a dry run would do for one conversation: messages to read, tokens to spend."""
+    """What a dry run would do for one conversation: messages to read, the model call to make."""
 
     ref: ConversationRef
     new_messages: int
-    asks_model: bool
-    prompt_tokens: int
-    completion_budget: int
+    call: ModelCall | None  # None: the model would not be asked
+
+    @property
+    def asks_model(self) -> bool:
+        return self.call is not None
+
+    @property
+    def prompt_tokens(self) -> int:
+        return 0 if self.call is None else self.call.prompt_tokens
+
+    @property
+    def completion_budget(self) -> int:
+        return 0 if self.call is None else self.call.completion_budget

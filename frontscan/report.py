@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import math
 import sys
+import time
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Self, TextIO
 
 from rich.console import Console
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColum
 from rich.text import Text
 
 from frontscan.models import BatchTiming, Outcome
+from frontscan.window import iso
 
 
 def _plural(count: int, word: str) -> str:
@@ -119,7 +121,7 @@ class PlainReporter(ScanReporter):
         self._stream = stream
 
     def _emit(self, line: str) -> None:
-        stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        stamp = iso(float(int(time.time())))  # to the second: cron logs stay narrow
         self._stream.write(f"{stamp} {line}\n")
         self._stream.flush()
 
@@ -200,14 +202,12 @@ class RichReporter(ScanReporter):
 
 
 def make_reporter(
-    *, tty: bool, json_mode: bool, stream: TextIO | None = None, label: str = "scanning"
+    *, tty: bool, stream: TextIO | None = None, label: str = "scanning"
 ) -> ScanReporter:
     """The reporter for this terminal, always on `stream` (default stderr).
 
-    `json_mode` changes nothing here on purpose: stdout must stay clean for the JSON
-    summary, and no reporter ever writes to stdout.
+    Never stdout, `--json` or not: stdout stays clean for the JSON summary.
     """
-    del json_mode
     if tty:
         return RichReporter(Console(file=stream, stderr=True, force_terminal=True), label)
     return PlainReporter(stream if stream is not None else sys.stderr)

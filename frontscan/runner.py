@@ -12,47 +12,42 @@ import signal
 import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import aiohttp
-from openai import AsyncOpenAI
 
 from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
-from frontscan.extract import OpenAIExtractor
+from frontscan.extract import OpenAIExtractor, open_extractor
 from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
-from frontscan.limits.bound import bound_seconds
-from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets, OpenAIBudgets
-from frontscan.models import ApiCounters, ConversationMessages, ConversationRef, Planned, SearchPage
-from frontscan.pipeline import Pipeline, Plan
+from frontscan.limits.bound import ApiUsage, usage_bound, with_usage
+from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets
+from frontscan.models import (
+    ConversationMessages,
+    ConversationRef,
+    Plan,
+    Planned,
+    ScanRequest,
+    SearchPage,
+    Window,
+)
+from frontscan.pipeline import Pipeline
+from frontscan.prompt import cost_usd
 from frontscan.report import ScanReporter
-from frontscan.summary import Summary, ending, run_status, summarize
+from frontscan.summary import Summary, dry_run_stats, run_status
 from frontscan.window import check_order, resolve_window, split_window
+
+__all__ = ["ScanRequest", "ScanResult", "scan"]
 
 MAX_ATTEMPTS = 3
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScanResult:
-    summary: Summary
+    summary: Summary  # its `problem` is the clean end that still warrants a non-zero exit
     planned: tuple[Planned, ...]  # dry runs: what would be scanned
-    ending: FrontscanError | None  # a clean end that still warrants a non-zero exit
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRequest:
-    after: float | None = None
-    before: float | None = None
-    inbox: str | None = None
-    query: str | None = None
-    rescan: bool = False
-    limit: int | None = None
-    dry_run: bool = False
-    max_cost: float | None = None
-    retry_failed: bool = False
-    slice_days: float = 7.0
 
 
 class _WindowSearch:
@@ -63,8 +58,9 @@ class _WindowSearch:
         self._inbox = inbox
         self._text = text
 
-    def search(self, after: float | None, before: float | None) -> AsyncIterator[SearchPage]:
-        return self._client.search(search_query(after, before, self._inbox, self._text))
+    def search(self, window: Window) -> AsyncIterator[SearchPage]:
+        query = search_query(window.after, window.before, self._inbox, self._text)
+        return self._client.search(query)
 
     async def messages_since(
         self, conversation_id: str, since: float | None
@@ -92,12 +88,12 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
     started = time.monotonic()
     async with AsyncExitStack() as stack:
         store = await _open_ledger(stack, settings, reporter, lock=not request.dry_run)
-        plan, after, before = await _plan(store, settings, request)
+        plan, window = await _plan(store, settings, request)
         front = await _open_front(stack, settings, front_token)
         extractor = _open_extractor(stack, settings, openai_key)
         run_id = None
         if not request.dry_run:
-            run_id = await store.start_run(after, before, _options(settings, request))
+            run_id = await store.start_run(window, _options(settings, request))
         pipeline = Pipeline(
             plan,
             _WindowSearch(front, request.inbox, request.query),
@@ -108,17 +104,29 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             pressure=lambda: _pressure(front, extractor),
         )
         error = await _run(pipeline, reporter)
-        _add_api_counters(pipeline, front, extractor)
-        status = run_status(pipeline, error)
-        wall = time.monotonic() - started
-        bound = _bound(settings, front, extractor)
-        summary = summarize(run_id, status, after, before, pipeline, wall, bound, request.dry_run)
+        front_usage, llm_usage = front.usage(), _usage(extractor)
+        stats = with_usage(pipeline.stats, front_usage, llm_usage)
+        bound = usage_bound(front_usage, llm_usage, concurrency=settings.scan.concurrency)
+        if request.dry_run:
+            stats = dry_run_stats(stats, pipeline.planned)
+        summary = Summary(
+            run_id=run_id,
+            status=run_status(pipeline.stop_reason, stats, error),
+            window=window,
+            stats=stats,
+            cost_usd=cost_usd(settings.openai.model, stats.prompt_tokens, stats.completion_tokens),
+            wall_seconds=time.monotonic() - started,
+            bound_seconds=bound,
+            stop_reason=pipeline.stop_reason,
+            dry_run=request.dry_run,
+            max_cost=request.max_cost,
+        )
         if run_id is not None:
             reason = str(error) if error else pipeline.stop_reason
-            await store.finish_run(run_id, status, pipeline.stats, summary.cost_usd, reason)
+            await store.finish_run(run_id, summary.status, stats, summary.cost_usd, reason)
     if error is not None:
         raise error
-    return ScanResult(summary, tuple(pipeline.planned), ending(pipeline, request.max_cost))
+    return ScanResult(summary=summary, planned=pipeline.planned)
 
 
 async def _open_ledger(
@@ -132,36 +140,31 @@ async def _open_ledger(
     return store
 
 
-async def _plan(
-    store: Store, settings: Settings, request: ScanRequest
-) -> tuple[Plan, float | None, float | None]:
+async def _plan(store: Store, settings: Settings, request: ScanRequest) -> tuple[Plan, Window]:
     """What to scan: the search window in slices, or the failed conversations to retry."""
     retry_refs: tuple[ConversationRef, ...] = ()
-    slices: tuple[tuple[float | None, float | None], ...] = ()
-    after, before = request.after, request.before
+    slices: tuple[Window, ...] = ()
+    window = request.window
     if request.retry_failed:
         retry_refs = tuple(await store.failed_conversations())
     else:
         now = time.time()
         last_start = await store.last_completed_run_start()
-        after, before = resolve_window(request.after, request.before, last_start, now)
-        slices = split_window(after, before, now, request.slice_days)
+        window = resolve_window(request.window, last_start, now)
+        slices = split_window(window, now, request.slice_days)
     plan = Plan(
-        slices=slices,
+        request=request,
         llm=settings.scan.llm,
         model=settings.openai.model,
         max_completion_tokens=settings.openai.max_completion_tokens,
+        slices=slices,
+        retry_refs=retry_refs,
         concurrency=settings.scan.concurrency,
         batch_size=settings.scan.batch_size,
-        rescan=request.rescan,
-        limit=request.limit,
-        max_cost=request.max_cost,
-        dry_run=request.dry_run,
         # --retry-failed retries whatever its attempts; a normal scan stops after three.
         max_attempts=2**31 if request.retry_failed else MAX_ATTEMPTS,
-        retry_refs=retry_refs,
     )
-    return plan, after, before
+    return plan, window
 
 
 async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> FrontClient:
@@ -183,14 +186,8 @@ def _open_extractor(
     """The model client, or None when this run asks no model (`--llm never`, dry runs)."""
     if key is None:
         return None
-    client = AsyncOpenAI(
-        api_key=key, base_url=settings.openai.base_url, max_retries=0, timeout=60.0
-    )
-    stack.push_async_callback(client.close)
     budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
-    return OpenAIExtractor(
-        client, settings.openai.model, settings.openai.max_completion_tokens, budgets
-    )
+    return open_extractor(stack, key, settings.openai.base_url, budgets)
 
 
 async def _run(pipeline: Pipeline, reporter: ScanReporter) -> FrontscanError | None:
@@ -202,72 +199,28 @@ async def _run(pipeline: Pipeline, reporter: ScanReporter) -> FrontscanError | N
     return None
 
 
+def _usage(extractor: OpenAIExtractor | None) -> ApiUsage:
+    return extractor.usage() if extractor else ApiUsage()
+
+
 def _pressure(front: FrontClient, extractor: OpenAIExtractor | None) -> tuple[int, float]:
     """429s received and seconds spent waiting for rate budgets, so far, both APIs."""
-    llm = extractor.counters if extractor else ApiCounters()
+    ours, theirs = front.usage(), _usage(extractor)
     return (
-        front.counters.rate_limited + llm.rate_limited,
-        front.counters.throttled_seconds + llm.throttled_seconds,
+        ours.rate_limited + theirs.rate_limited,
+        ours.throttled_seconds + theirs.throttled_seconds,
     )
 
 
-def _add_api_counters(
-    pipeline: Pipeline, front: FrontClient, extractor: OpenAIExtractor | None
-) -> None:
-    stats = pipeline.stats
-    llm = extractor.counters if extractor else ApiCounters()
-    stats.front_calls = front.counters.calls
-    stats.openai_calls = llm.calls
-    stats.prompt_tokens = llm.prompt_tokens
-    stats.completion_tokens = llm.completion_tokens
-    stats.rate_limited, stats.throttled_seconds = _pressure(front, extractor)
-
-
 def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
-    return {
+    """The run's `options` column: the request as given, the settings that shaped it."""
+    return asdict(request) | {
         "llm": settings.scan.llm,
         "model": settings.openai.model,
         "concurrency": settings.scan.concurrency,
         "batch_size": settings.scan.batch_size,
-        "inbox": request.inbox,
-        "query": request.query,
-        "rescan": request.rescan,
-        "limit": request.limit,
-        "max_cost": request.max_cost,
-        "retry_failed": request.retry_failed,
-        "advances_watermark": advances_watermark(request),
+        "advances_watermark": request.advances_watermark,
     }
-
-
-def advances_watermark(request: ScanRequest) -> bool:
-    """Whether a completed run covered all activity up to its start (cron may continue)."""
-    return not (
-        request.retry_failed
-        or request.limit is not None
-        or request.inbox
-        or request.query
-        or request.before is not None
-    )
-
-
-def _bound(settings: Settings, front: FrontClient, extractor: OpenAIExtractor | None) -> float:
-    """DESIGN §4: the fastest this run could have gone under its rate limits and latency."""
-    front_rpm = front.budgets.limit or front.budgets.company.per_minute
-    llm = extractor.counters if extractor else ApiCounters()
-    openai = extractor.budgets if extractor else OpenAIBudgets(settings.openai.rpm, 1)
-    bound = bound_seconds(
-        front_calls=front.counters.calls,
-        front_rpm=front_rpm,
-        llm_calls=llm.calls,
-        openai_rpm=openai.requests.per_minute,
-        llm_tokens=int(openai.tokens.stats.acquired),
-        openai_tpm=openai.tokens.per_minute,
-        conversations=1,
-        latency_seconds=front.counters.http_seconds + llm.http_seconds,
-        concurrency=settings.scan.concurrency,
-    )
-    search_calls = front.budgets.search.stats.calls
-    return max(bound, 60.0 * search_calls / (front_rpm * FRONT_SEARCH_SHARE))
 
 
 class _signals:

@@ -9,7 +9,7 @@ failed conversations, with their last error, are what `--retry-failed` would pic
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from rich import box
@@ -20,7 +20,7 @@ from rich.text import Text
 from frontscan.config import Settings
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.rows import FailedConversation, RunRow, Totals
-from frontscan.window import CRON_OVERLAP_SECONDS, iso
+from frontscan.window import CRON_OVERLAP_SECONDS, duration, iso
 
 FAILED_SHOWN = 50  # a long failure list is a symptom; the count says how big it is
 
@@ -53,13 +53,26 @@ async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
         )
 
 
-_TIMES = frozenset({"started_at", "finished_at", "window_after", "window_before", "updated_at"})
-
-
-def _plain(item: RunRow | FailedConversation) -> dict[str, Any]:
+def _run(run: RunRow) -> dict[str, Any]:
+    """A run for `--json`: the counters under the names `scan --json` uses too."""
     return {
-        f.name: iso(getattr(item, f.name)) if f.name in _TIMES else getattr(item, f.name)
-        for f in fields(item)
+        "id": run.id,
+        "started_at": iso(run.started_at),
+        "finished_at": iso(run.finished_at),
+        "status": run.status,
+        "window_after": iso(run.window.after),
+        "window_before": iso(run.window.before),
+        **asdict(run.stats),
+        "cost_usd": run.cost_usd,
+        "error": run.error,
+        "duration_seconds": _rounded(run.duration_seconds),
+        "throughput_per_second": _rounded(run.throughput),
+    }
+
+
+def _failed(item: FailedConversation) -> dict[str, Any]:
+    return {f.name: getattr(item, f.name) for f in fields(item)} | {
+        "updated_at": iso(item.updated_at)
     }
 
 
@@ -67,14 +80,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
     """The `--json` object: ISO 8601 UTC times, stable keys, no rich markup."""
     t = report.totals
     return {
-        "runs": [
-            _plain(r)
-            | {
-                "duration_seconds": _rounded(r.duration_seconds),
-                "throughput_per_second": _rounded(r.throughput),
-            }
-            for r in report.runs
-        ],
+        "runs": [_run(r) for r in report.runs],
         "totals": {
             "conversations": t.conversations,
             "messages": t.messages,
@@ -86,7 +92,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
             "last_completed_run_start": iso(report.last_completed_run_start),
             "next_cron_after": iso(report.next_cron_after),
         },
-        "failed_conversations": [_plain(f) for f in report.failed],
+        "failed_conversations": [_failed(f) for f in report.failed],
         "failed_conversations_not_shown": report.failed_not_shown,
     }
 
@@ -149,14 +155,15 @@ def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
         timing.add_row(
             str(r.id),
             _when(r.started_at),
-            _duration(r.duration_seconds),
+            duration(r.duration_seconds),
             r.status,
-            f"{_when(r.window_after) or '…'} → {_when(r.window_before) or 'now'}",
+            f"{_when(r.window.after) or '…'} → {_when(r.window.before) or 'now'}",
             "" if r.throughput is None else f"{r.throughput:,.1f}",
             f"${r.cost_usd:,.4f}",
         )
-        numbers = (r.conversations_scanned, r.conversations_skipped, r.conversations_failed,
-                   r.numbers_found, r.front_calls, r.openai_calls)  # fmt: skip
+        n = r.stats
+        numbers = (n.conversations_scanned, n.conversations_skipped, n.conversations_failed,
+                   n.numbers_found, n.front_calls, n.openai_calls)  # fmt: skip
         counts.add_row(str(r.id), *(f"{n:,}" for n in numbers))
     return timing, counts
 
@@ -165,12 +172,6 @@ def _when(seconds: float | None) -> str:
     """A compact UTC time for tables, to the minute (the JSON keeps full ISO 8601)."""
     text = iso(seconds)
     return "" if text is None else text[:16].replace("T", " ")
-
-
-def _duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"  # still running, or the process died before closing the run
-    return f"{seconds:.1f}s" if seconds < 60 else f"{int(seconds) // 60}m{int(seconds) % 60:02d}s"
 
 
 def _rounded(value: float | None) -> float | None:

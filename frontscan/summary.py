@@ -10,91 +10,104 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Literal, TextIO
 
 from rich.console import Console
 from rich.table import Table
 
-from frontscan.answers import cost_usd
 from frontscan.errors import FrontscanError, Interrupted, ItemError
-from frontscan.models import Planned
-from frontscan.pipeline import Pipeline
-from frontscan.window import iso
+from frontscan.models import Planned, RunStats, Window
+from frontscan.window import duration, iso
 
 Status = Literal["succeeded", "partial", "failed", "interrupted"]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Summary:
-    """The end-of-run account, the same facts for the table and for `--json`."""
+    """The end-of-run account, the same facts for the table, for `--json` and the exit code."""
 
     run_id: int | None
     status: Status
-    window_after: str | None
-    window_before: str | None
-    conversations_seen: int
-    scanned: int
-    skipped: int
-    failed: int
-    numbers_found: int
-    llm_dropped: int
-    front_calls: int
-    openai_calls: int
-    prompt_tokens: int
-    completion_tokens: int
+    window: Window
+    stats: RunStats
     cost_usd: float
     wall_seconds: float
     bound_seconds: float
-    rate_limited: int
-    throttled_seconds: float
     stop_reason: str | None
     dry_run: bool
+    max_cost: float | None = None  # what `--max-cost` was, for the message when it stopped
 
     @property
     def ratio_to_bound(self) -> float:
         """bound / wall: 1.0 means the run went as fast as the rate limits allow."""
         return self.bound_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
+    @property
+    def problem(self) -> FrontscanError | None:
+        """Why a run that ended cleanly still deserves a non-zero exit code, if it does."""
+        if self.stop_reason == "max-cost":
+            return ItemError(
+                f"stopped before the estimated OpenAI spend passed --max-cost {self.max_cost}; "
+                "the next run picks up the conversations left"
+            )
+        if self.stop_reason == "interrupted":
+            return Interrupted(
+                "interrupted: finished conversations are recorded; run the same command again "
+                "to continue"
+            )
+        if self.stats.conversations_failed:
+            return ItemError(
+                f"{self.stats.conversations_failed} conversations failed and were recorded; "
+                "the next run retries them (see `frontscan status`)"
+            )
+        return None
+
+    @property
+    def exit_code(self) -> int:
+        problem = self.problem
+        return 0 if problem is None else problem.exit_code
+
     def to_json(self) -> str:
-        """One line, keys in field order; floats rounded so diffs and dashboards stay quiet."""
-        data = asdict(self)
-        data["cost_usd"] = round(self.cost_usd, 6)
-        for key in ("wall_seconds", "bound_seconds", "throttled_seconds"):
-            data[key] = round(data[key], 3)
-        data["ratio_to_bound"] = round(self.ratio_to_bound, 3)
+        """One line; the `RunStats` keys as they are named everywhere; floats rounded."""
+        data: dict[str, object] = {
+            "run_id": self.run_id,
+            "status": self.status,
+            "window_after": iso(self.window.after),
+            "window_before": iso(self.window.before),
+            **asdict(self.stats),
+            "cost_usd": round(self.cost_usd, 6),
+            "wall_seconds": round(self.wall_seconds, 3),
+            "bound_seconds": round(self.bound_seconds, 3),
+            "stop_reason": self.stop_reason,
+            "dry_run": self.dry_run,
+            "ratio_to_bound": round(self.ratio_to_bound, 3),
+        }
+        data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
         return json.dumps(data)
-
-
-def _duration(seconds: float) -> str:
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(round(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m {secs:02d} s"
 
 
 def summary_table(summary: Summary) -> Table:
     """Two columns a person reads top to bottom: what was done, what it cost, how fast."""
-    s = summary
+    s, n = summary, summary.stats
     title = f"run {s.run_id if s.run_id is not None else '-'}: {s.status}"
     table = Table(title=title + (" (dry run)" if s.dry_run else ""), show_header=False)
     table.add_column(style="bold")
     table.add_column(justify="right")
-    speed = f"{s.ratio_to_bound:.0%} of the rate-limit bound ({_duration(s.bound_seconds)})"
+    speed = f"{s.ratio_to_bound:.0%} of the rate-limit bound ({duration(s.bound_seconds)})"
     rows = [
-        ("scanned", f"{s.scanned:,}"),
-        ("skipped as up to date", f"{s.skipped:,}"),
-        ("tracking numbers found", f"{s.numbers_found:,}"),
-        ("failed", f"{s.failed:,}"),
-        ("Front calls", f"{s.front_calls:,}"),
-        ("OpenAI calls", f"{s.openai_calls:,}"),
-        ("tokens", f"{s.prompt_tokens:,} prompt + {s.completion_tokens:,} completion"),
+        ("scanned", f"{n.conversations_scanned:,}"),
+        ("skipped as up to date", f"{n.conversations_skipped:,}"),
+        ("tracking numbers found", f"{n.numbers_found:,}"),
+        ("failed", f"{n.conversations_failed:,}"),
+        ("Front calls", f"{n.front_calls:,}"),
+        ("OpenAI calls", f"{n.openai_calls:,}"),
+        ("tokens", f"{n.prompt_tokens:,} prompt + {n.completion_tokens:,} completion"),
         ("estimated cost", f"${s.cost_usd:,.4f}"),
-        ("wall time", _duration(s.wall_seconds)),
+        ("wall time", duration(s.wall_seconds)),
         ("throughput", speed if s.bound_seconds > 0 else "n/a"),
-        ("429s", f"{s.rate_limited:,}"),
-        ("waiting for rate budgets", f"{_duration(s.throttled_seconds)}, summed over workers"),
+        ("429s", f"{n.rate_limited:,}"),
+        ("waiting for rate budgets", f"{duration(n.throttled_seconds)}, summed over workers"),
     ]
     if s.stop_reason:
         rows.append(("stopped", s.stop_reason))
@@ -153,73 +166,20 @@ def print_planned(
     console.print(table)
 
 
-def ending(pipeline: Pipeline, max_cost: float | None) -> FrontscanError | None:
-    """Why a run that ended cleanly still deserves a non-zero exit code, if it does."""
-    if pipeline.stop_reason == "max-cost":
-        return ItemError(
-            f"stopped before the estimated OpenAI spend passed --max-cost {max_cost}; "
-            "the next run picks up the conversations left"
-        )
-    if pipeline.stop_reason == "interrupted":
-        return Interrupted(
-            "interrupted: finished conversations are recorded; run the same command again "
-            "to continue"
-        )
-    if pipeline.stats.conversations_failed:
-        return ItemError(
-            f"{pipeline.stats.conversations_failed} conversations failed and were recorded; "
-            "the next run retries them (see `frontscan status`)"
-        )
-    return None
-
-
-def run_status(pipeline: Pipeline, error: FrontscanError | None) -> Status:
+def run_status(stop_reason: str | None, stats: RunStats, error: FrontscanError | None) -> Status:
     if error is not None:
         return "failed"
-    if pipeline.stop_reason is not None:
+    if stop_reason is not None:
         return "interrupted"
-    return "partial" if pipeline.stats.conversations_failed else "succeeded"
+    return "partial" if stats.conversations_failed else "succeeded"
 
 
-def summarize(
-    run_id: int | None,
-    status: Status,
-    after: float | None,
-    before: float | None,
-    pipeline: Pipeline,
-    wall: float,
-    bound: float,
-    dry_run: bool,
-) -> Summary:
-    stats = pipeline.stats
-    prompt, completion, calls = stats.prompt_tokens, stats.completion_tokens, stats.openai_calls
-    cost = pipeline.spent_usd
-    if dry_run:  # estimates: the calls the scan would make, tokens at their upper bound
-        asks = [p for p in pipeline.planned if p.asks_model]
-        calls = len(asks)
-        prompt = sum(p.prompt_tokens for p in asks)
-        completion = sum(p.completion_budget for p in asks)
-        cost = cost_usd(pipeline.plan.model, prompt, completion)
-    return Summary(
-        run_id=run_id,
-        status=status,
-        window_after=iso(after),
-        window_before=iso(before),
-        conversations_seen=stats.conversations_seen,
-        scanned=stats.conversations_scanned,
-        skipped=stats.conversations_skipped,
-        failed=stats.conversations_failed,
-        numbers_found=stats.numbers_found,
-        llm_dropped=stats.llm_dropped,
-        front_calls=stats.front_calls,
-        openai_calls=calls,
-        prompt_tokens=prompt,
-        completion_tokens=completion,
-        cost_usd=cost,
-        wall_seconds=wall,
-        bound_seconds=bound,
-        rate_limited=stats.rate_limited,
-        throttled_seconds=stats.throttled_seconds,
-        stop_reason=pipeline.stop_reason,
-        dry_run=dry_run,
+def dry_run_stats(stats: RunStats, planned: Sequence[Planned]) -> RunStats:
+    """A dry run's estimates: the calls the scan would make, tokens at their upper bound."""
+    asks = [p for p in planned if p.asks_model]
+    return replace(
+        stats,
+        openai_calls=len(asks),
+        prompt_tokens=sum(p.prompt_tokens for p in asks),
+        completion_tokens=sum(p.completion_budget for p in asks),
     )

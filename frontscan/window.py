@@ -1,5 +1,7 @@
 """Scan windows: parse `--after`/`--before`, continue cron runs, split long backfills.
 
+Also the one way frontscan writes a time (`iso`) and a length of time (`duration`).
+
 Pure functions: they get plain unit tests and raise `UsageError` with a message that
 says how to write the value.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 from frontscan.errors import UsageError
+from frontscan.models import Window
 
 CRON_OVERLAP_SECONDS = 600.0  # re-read the last ten minutes: late-indexed activity is not lost
 DEFAULT_SLICE_DAYS = 7
@@ -33,10 +36,27 @@ def parse_when(value: str, flag: str) -> float:
     return moment.timestamp()
 
 
-def iso(seconds: float | None) -> str | None:
-    if seconds is None:
+def iso(moment: float | datetime | None) -> str | None:
+    """The one ISO 8601 form frontscan shows: UTC with a `Z` (None stays None).
+
+    Takes Unix seconds, or a database `timestamptz` as psycopg returns it.
+    """
+    if moment is None:
         return None
-    return datetime.fromtimestamp(seconds, UTC).isoformat().replace("+00:00", "Z")
+    if not isinstance(moment, datetime):
+        moment = datetime.fromtimestamp(moment, UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def duration(seconds: float | None) -> str:
+    """The one way frontscan shows a length of time: `4.2 s`, `3 m 05 s`, `2 h 07 m`."""
+    if seconds is None:
+        return "-"  # still running, or the process died before closing the run
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} m" if hours else f"{minutes} m {secs:02d} s"
 
 
 def check_order(after: float | None, before: float | None) -> None:
@@ -44,10 +64,9 @@ def check_order(after: float | None, before: float | None) -> None:
         raise UsageError(f"--before ({iso(before)}) must be later than --after ({iso(after)})")
 
 
-def resolve_window(
-    after: float | None, before: float | None, last_run_start: float | None, now: float
-) -> tuple[float, float | None]:
+def resolve_window(requested: Window, last_run_start: float | None, now: float) -> Window:
     """The window to scan; with no `--after`, continue from the last completed run."""
+    after = requested.after
     if after is None:
         if last_run_start is None:
             raise UsageError(
@@ -55,29 +74,32 @@ def resolve_window(
                 "run the first scan with --after YYYY-MM-DD"
             )
         after = last_run_start - CRON_OVERLAP_SECONDS
-    check_order(after, before)
+    check_order(after, requested.before)
     if after > now:
         raise UsageError(f"--after ({iso(after)}) is in the future")
-    return after, before
+    return Window(after=after, before=requested.before)
 
 
 def split_window(
-    after: float, before: float | None, now: float, slice_days: float = DEFAULT_SLICE_DAYS
-) -> tuple[tuple[float, float | None], ...]:
+    window: Window, now: float, slice_days: float = DEFAULT_SLICE_DAYS
+) -> tuple[Window, ...]:
     """Oldest-first slices of at most `slice_days`, so a long backfill checkpoints as it goes.
 
     The last slice stays open-ended when there is no `--before`, so activity that arrives
-    during the run is still found.
+    during the run is still found. `window.after` must be resolved (`resolve_window`).
     """
     if slice_days <= 0:
         raise UsageError("--slice-days must be positive")
+    if window.after is None:
+        raise ValueError("split_window needs a resolved window (after is None)")
+    before = window.before
     end = before if before is not None else now
     step = slice_days * 86_400.0
-    slices: list[tuple[float, float | None]] = []
-    start = after
+    slices: list[Window] = []
+    start = window.after
     while start + step < end:
         # Front's filters take whole seconds; one second of overlap loses no boundary case.
-        slices.append((start, start + step + 1))
+        slices.append(Window(after=start, before=start + step + 1))
         start += step
-    slices.append((start, before))
+    slices.append(Window(after=start, before=before))
     return tuple(slices)

@@ -72,7 +72,7 @@ def settings_for(
 
 async def run_scan(settings: Settings, **request: object) -> ScanResult:
     log = io.StringIO()
-    with make_reporter(tty=False, json_mode=True, stream=log) as reporter:
+    with make_reporter(tty=False, stream=log) as reporter:
         request_value = ScanRequest(**request)  # type: ignore[arg-type]  # fields, checked on init
         return await scan(settings, request_value, reporter)
 

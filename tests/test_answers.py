@@ -2,22 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import random
 
-from frontscan.answers import (
-    PATTERN_ONLY_MIN_CONFIDENCE,
-    Extraction,
-    FoundNumber,
+from frontscan.answers import PATTERN_ONLY_MIN_CONFIDENCE, merge, validate
+from frontscan.models import Claim, Message
+from frontscan.prompt import (
+    SYSTEM_PROMPT,
     build_prompt,
     cost_usd,
-    estimate_tokens,
-    merge,
+    model_call,
     needs_model,
     prepare,
     price_of,
-    validate,
+    worst_cost_usd,
 )
-from frontscan.models import Message
 from frontscan.simulator.samples import valid_number
 
 UPS = "1Z999AA10123456784"  # the reference's valid UPS number
@@ -25,19 +24,28 @@ UPS_BAD_CHECK = "1Z999AA10123456785"
 
 
 def message(mid: str, text: str, created: float) -> Message:
-    return Message(mid, "cnv_1", created, "email", True, "Re: parcel", text, text)
+    return Message(
+        id=mid,
+        conversation_id="cnv_1",
+        created_at=created,
+        type="email",
+        is_inbound=True,
+        subject="Re: parcel",
+        body=text,
+        text=text,
+    )
 
 
-def found(mid: str, number: str, carrier: str | None = "ups") -> FoundNumber:
-    return FoundNumber(message_id=mid, tracking_number=number, carrier=carrier)
+def found(mid: str, number: str, carrier: str | None = "ups") -> Claim:
+    return Claim(message_id=mid, tracking_number=number, carrier=carrier)
 
 
 def test_the_prompt_holds_only_new_text_in_message_blocks() -> None:
     first = prepare(message("msg_1", f"Your UPS tracking number is {UPS}.", 1.0))
     reply = prepare(message("msg_2", "Thanks!\n\nOn Tue, 3 Feb 2026, Shop wrote:\n> " + UPS, 2.0))
     prompt = build_prompt("Re: parcel", [first, reply])
-    user = prompt[1]["content"]
-    assert prompt[0]["role"] == "system"
+    user = prompt[1].content
+    assert (prompt[0].role, prompt[1].role) == ("system", "user")
     assert '<message id="msg_1">' in user
     assert '<message id="msg_2">' in user
     assert user.count(UPS) == 1  # the quoted repeat is not sent again
@@ -55,14 +63,12 @@ def test_auto_asks_the_model_only_where_there_is_something_to_ask() -> None:
 def test_answers_must_occur_in_the_text_and_pass_their_check_digit() -> None:
     text = f"UPS tracking {UPS}, order 112-1234567-1234567, and {UPS_BAD_CHECK}"
     prepared = [prepare(message("msg_1", text, 1.0))]
-    answer = Extraction(
-        numbers=[
-            found("msg_1", UPS.lower()),  # case and spacing do not matter
-            found("msg_1", "1Z999AA10123456791"),  # invented: not in the text
-            found("msg_1", UPS_BAD_CHECK),  # in the text, but its check digit is wrong
-            found("msg_1", "ABC"),  # not a tracking number at all
-        ]
-    )
+    answer = [
+        found("msg_1", UPS.lower()),  # case and spacing do not matter
+        found("msg_1", "1Z999AA10123456791"),  # invented: not in the text
+        found("msg_1", UPS_BAD_CHECK),  # in the text, but its check digit is wrong
+        found("msg_1", "ABC"),  # not a tracking number at all
+    ]
     accepted, dropped = validate(answer, prepared)
     assert [(f.number, f.carrier, f.checksum_valid) for f in accepted] == [(UPS, "ups", True)]
     assert dropped == 3
@@ -73,14 +79,14 @@ def test_a_number_goes_to_the_oldest_message_that_contains_it() -> None:
         prepare(message("msg_1", f"Shipped! Tracking {UPS}", 1.0)),
         prepare(message("msg_2", f"Any news on {UPS}?", 2.0)),
     ]
-    accepted, _ = validate(Extraction(numbers=[found("msg_2", UPS)]), prepared)
+    accepted, _ = validate([found("msg_2", UPS)], prepared)
     numbers = merge("cnv_1", prepared, accepted)
     assert [(n.message_id, n.source) for n in numbers] == [("msg_1", "both")]
 
 
 def test_the_carrier_of_a_checksum_format_wins_over_the_models() -> None:
     prepared = [prepare(message("msg_1", f"tracking {UPS}", 1.0))]
-    accepted, _ = validate(Extraction(numbers=[found("msg_1", UPS, "fedex")]), prepared)
+    accepted, _ = validate([found("msg_1", UPS, "fedex")], prepared)
     assert accepted[0].carrier == "ups"
 
 
@@ -104,10 +110,27 @@ def test_when_the_model_answers_weak_unconfirmed_candidates_are_dropped() -> Non
 
 
 def test_token_estimate_charges_the_whole_output_budget_and_costs_follow_the_price_list() -> None:
-    prompt = build_prompt("s", [prepare(message("msg_1", "x" * 2500, 1.0))])
-    prompt_tokens, budget = estimate_tokens(prompt, 400)
-    assert budget == 400
-    assert prompt_tokens >= 1000  # 2,500 bytes at no more than 2.5 bytes a token
+    prepared = [prepare(message("msg_1", "x" * 2500, 1.0))]
+    call = model_call("s", prepared, model="gpt-4o-mini", max_completion_tokens=400)
+    assert call.completion_budget == 400
+    assert call.prompt_tokens >= 1000  # 2,500 bytes at no more than 2.5 bytes a token
+    assert call.charged_tokens == call.prompt_tokens + 400
+    assert worst_cost_usd(call) == cost_usd("gpt-4o-mini", call.prompt_tokens, 400)
     assert price_of("gpt-4o-mini-2024-07-18") == price_of("gpt-4o-mini") == (0.15, 0.60)
     assert price_of("gpt-4o") == (2.50, 10.00)
     assert cost_usd("gpt-4o-mini", 1_000_000, 1_000_000) == 0.75
+
+
+def test_the_model_call_is_the_chat_completions_request_body() -> None:
+    prepared = [prepare(message("msg_1", f"Your UPS tracking number is {UPS}.", 1.0))]
+    call = model_call("Re: parcel", prepared, model="gpt-4o-mini", max_completion_tokens=300)
+    body = json.loads(json.dumps(call.body()))  # JSON-serialisable as it is
+    assert body == {
+        "model": "gpt-4o-mini",
+        "messages": [
+            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "user", "content": build_prompt("Re: parcel", prepared)[1].content},
+        ],
+        "max_completion_tokens": 300,
+    }
+    assert UPS in body["messages"][1]["content"]

@@ -125,7 +125,7 @@ async def test_json_summary_and_exit_zero(
     summary = json.loads(out)
     assert summary["status"] == "succeeded"
     assert summary["numbers_found"] == len(truth)
-    assert summary["scanned"] == 30
+    assert summary["conversations_scanned"] == 30
     assert summary["ratio_to_bound"] > 0
     assert "batch 1: 10 conversations" in err  # cron sees one line per batch on stderr
     assert sim.front_token not in out + err

@@ -98,5 +98,5 @@ async def test_429s_are_waited_out_and_retried(session: aiohttp.ClientSession) -
         front = client(sim, session)
         for conversation in list(sim.mailbox.conversations.values())[:10]:
             await front.messages_since(conversation.id, None)
-    assert front.counters.rate_limited > 0
-    assert front.counters.calls == 10 + front.counters.rate_limited
+    assert front.usage().rate_limited > 0
+    assert front.usage().calls == 10 + front.usage().rate_limited

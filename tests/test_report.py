@@ -14,9 +14,10 @@ from dataclasses import fields
 import pytest
 from rich.console import Console
 
-from frontscan.limits.bound import bound_seconds
-from frontscan.models import BatchTiming, ConversationRef, Outcome
-from frontscan.pipeline import Reporter
+from frontscan.errors import Interrupted, ItemError
+from frontscan.limits.bound import ApiUsage, bound_seconds, usage_bound
+from frontscan.models import BatchTiming, ConversationRef, Outcome, RunStats, Window
+from frontscan.ports import Reporter
 from frontscan.report import (
     PlainReporter,
     RichReporter,
@@ -51,33 +52,45 @@ def timing(index: int = 7, **overrides: float) -> BatchTiming:
 
 
 def outcome(conversation_id: str, status: str = "done") -> Outcome:
-    ref = ConversationRef(conversation_id, "subject", None, None)
+    ref = ConversationRef(
+        id=conversation_id, subject="subject", last_message_id=None, updated_at=None
+    )
     if status == "failed":
-        return Outcome(ref, "failed", None, None, error="boom")
-    return Outcome(ref, "done", 1.0, "msg_1")
+        return Outcome(
+            conversation=ref,
+            status="failed",
+            scanned_through=None,
+            last_message_id=None,
+            error="boom",
+        )
+    return Outcome(conversation=ref, status="done", scanned_through=1.0, last_message_id="msg_1")
 
 
 def summary(**overrides: object) -> Summary:
+    stats = RunStats(
+        conversations_seen=300,
+        conversations_scanned=120,
+        conversations_skipped=175,
+        conversations_failed=5,
+        messages_processed=340,
+        numbers_found=42,
+        llm_dropped=1,
+        batches=3,
+        front_calls=425,
+        openai_calls=60,
+        prompt_tokens=91_234,
+        completion_tokens=4_321,
+        rate_limited=2,
+        throttled_seconds=4.56789,
+    )
     values: dict[str, object] = {
         "run_id": 12,
         "status": "succeeded",
-        "window_after": "2026-11-01T00:00:00Z",
-        "window_before": None,
-        "conversations_seen": 300,
-        "scanned": 120,
-        "skipped": 175,
-        "failed": 5,
-        "numbers_found": 42,
-        "llm_dropped": 1,
-        "front_calls": 425,
-        "openai_calls": 60,
-        "prompt_tokens": 91_234,
-        "completion_tokens": 4_321,
+        "window": Window(after=1_793_491_200.0, before=None),  # 2026-11-01T00:00:00Z
+        "stats": stats,
         "cost_usd": 0.0123456789,
         "wall_seconds": 100.0,
         "bound_seconds": 85.123456,
-        "rate_limited": 2,
-        "throttled_seconds": 4.56789,
         "stop_reason": None,
         "dry_run": False,
     }
@@ -169,10 +182,16 @@ def test_bound_ignores_terms_without_a_rate() -> None:
 
 def test_summary_json_round_trips_with_every_key() -> None:
     data = json.loads(summary().to_json())
-    expected = [f.name for f in fields(Summary)] + ["ratio_to_bound"]
+    head = ["run_id", "status", "window_after", "window_before"]
+    tail = ["cost_usd", "wall_seconds", "bound_seconds", "stop_reason", "dry_run"]
+    expected = [*head, *(f.name for f in fields(RunStats)), *tail, "ratio_to_bound"]
     assert list(data) == expected
     assert data["run_id"] == 12
+    assert data["window_after"] == "2026-11-01T00:00:00Z"
     assert data["window_before"] is None
+    assert data["conversations_scanned"] == 120
+    assert data["conversations_skipped"] == 175
+    assert data["conversations_failed"] == 5
     assert data["cost_usd"] == 0.012346
     assert data["bound_seconds"] == 85.123
     assert data["throttled_seconds"] == 4.568
@@ -242,7 +261,7 @@ def test_plain_reporter_writes_one_line_per_batch_and_nothing_to_stdout(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     stream = io.StringIO()
-    reporter = make_reporter(tty=False, json_mode=True, stream=stream)
+    reporter = make_reporter(tty=False, stream=stream)
     assert isinstance(reporter, PlainReporter)
     drive(reporter)
     lines = stream.getvalue().splitlines()
@@ -281,7 +300,34 @@ def test_rich_reporter_survives_a_whole_run_and_keeps_the_batch_lines(
 
 def test_make_reporter_on_a_tty_draws_on_the_given_stream() -> None:
     stream = io.StringIO()
-    reporter = make_reporter(tty=True, json_mode=False, stream=stream)
+    reporter = make_reporter(tty=True, stream=stream)
     assert isinstance(reporter, RichReporter)
     drive(reporter)
     assert "batch 2: 2 conversations" in without_ansi(stream.getvalue())
+
+
+# -- exit code --------------------------------------------------------------------------
+
+
+def test_the_exit_code_is_a_property_of_the_summary() -> None:
+    clean = summary(stats=RunStats(conversations_scanned=3))
+    assert clean.problem is None
+    assert clean.exit_code == 0
+    failures = summary()  # 5 conversations failed
+    assert isinstance(failures.problem, ItemError)
+    assert "5 conversations failed" in str(failures.problem)
+    assert failures.exit_code == 1
+    capped = summary(stop_reason="max-cost", max_cost=0.5)
+    assert "--max-cost 0.5" in str(capped.problem)
+    assert capped.exit_code == 1
+    interrupted = summary(stop_reason="interrupted")
+    assert isinstance(interrupted.problem, Interrupted)
+    assert interrupted.exit_code == 130
+
+
+def test_a_runs_bound_counts_searches_against_their_share_of_the_front_budget() -> None:
+    # 10 calls at 60/min = 10 s, but all 10 are searches, which may use half: 20 s.
+    front = ApiUsage(calls=10, requests_per_minute=60, search_calls=10, search_share=0.5)
+    assert usage_bound(front, ApiUsage(), concurrency=4) == pytest.approx(20.0)
+    without_search = ApiUsage(calls=10, requests_per_minute=60, search_share=0.5)
+    assert usage_bound(without_search, ApiUsage(), concurrency=4) == pytest.approx(10.0)

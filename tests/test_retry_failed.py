@@ -65,7 +65,7 @@ async def test_retry_failed_processes_exactly_the_failed_conversations(database_
     assert len(before) == conversations  # every conversation was recorded, one way or another
     assert failed, "the broken model should have failed the conversations that ask it"
     assert done, "conversations the detector settles alone should not need the model"
-    assert first.summary.failed == len(failed)
+    assert first.summary.stats.conversations_failed == len(failed)
     assert asked >= len(failed)  # each failed one asked the model (several times)
     assert all(before[cid][1] == 1 for cid in failed)
     stored_before = await stored(database_url)
@@ -84,9 +84,9 @@ async def test_retry_failed_processes_exactly_the_failed_conversations(database_
     assert searches == 0  # the retry list comes from the ledger, not from a Front search
     assert messages_read == len(failed)  # one page each, and nothing else was read
     assert model_calls == len(failed)
-    assert retry.summary.scanned == len(failed)
-    assert retry.summary.failed == 0
-    assert retry.ending is None
+    assert retry.summary.stats.conversations_scanned == len(failed)
+    assert retry.summary.stats.conversations_failed == 0
+    assert retry.summary.problem is None
 
     after = await ledger_statuses(database_url)
     assert set(after) == set(before)
@@ -107,7 +107,7 @@ async def test_a_retry_run_does_not_move_the_cron_watermark(database_url: str) -
         settings = settings_for(sim, database_url)
         first = await run_scan(settings, after=START.timestamp())
         retry = await run_scan(settings, retry_failed=True)  # nothing failed: scans nothing
-    assert retry.summary.scanned == 0
+    assert retry.summary.stats.conversations_scanned == 0
     async with await psycopg.AsyncConnection.connect(database_url) as conn:
         cursor = await conn.execute(
             "SELECT extract(epoch FROM started_at)::float8 FROM frontscan.runs WHERE id = %s",

@@ -31,7 +31,9 @@ async def test_every_ground_truth_number_is_stored_once_at_its_first_message(
     false, missing = sorted(set(rows) - expected), sorted(expected - set(rows))
     if false or missing:
         pytest.fail(f"stored but not true: {false}\ntrue but not stored: {missing}")
-    assert result.summary.llm_dropped > 0  # the simulated model's invented numbers were caught
+    assert (
+        result.summary.stats.llm_dropped > 0
+    )  # the simulated model's invented numbers were caught
 
 
 async def test_limit_inbox_and_query_filters(database_url: str) -> None:
@@ -42,6 +44,6 @@ async def test_limit_inbox_and_query_filters(database_url: str) -> None:
         in_inbox = {c.id for c in sim.mailbox.conversations.values() if c.inbox_id == inbox}
         filtered = await run_scan(settings, after=START.timestamp(), inbox=inbox, rescan=True)
         worded = await run_scan(settings, after=START.timestamp(), query='"zzz-no-such-words"')
-    assert limited.summary.scanned == 7
-    assert 0 < filtered.summary.scanned == len(in_inbox) < 80
-    assert worded.summary.conversations_seen == 0
+    assert limited.summary.stats.conversations_scanned == 7
+    assert 0 < filtered.summary.stats.conversations_scanned == len(in_inbox) < 80
+    assert worded.summary.stats.conversations_seen == 0

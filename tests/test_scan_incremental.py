@@ -37,8 +37,10 @@ async def test_a_rerun_is_free_and_only_new_messages_are_read(database_url: str)
         again = await run_scan(settings, after=START.timestamp())
         assert requests_to(sim, "front", MESSAGES) == reads
         assert requests_to(sim, "openai", COMPLETIONS) == asks
-        assert again.summary.scanned == 0
-        assert again.summary.skipped == first.summary.scanned
+        assert again.summary.stats.conversations_scanned == 0
+        assert (
+            again.summary.stats.conversations_skipped == first.summary.stats.conversations_scanned
+        )
 
         changed = [c.id for c in sim.mailbox.by_activity()[::5][:20]]
         added = sim.mailbox.append_messages(changed, rng_seed=99, at=END.timestamp() - 3600)
@@ -47,7 +49,7 @@ async def test_a_rerun_is_free_and_only_new_messages_are_read(database_url: str)
         expected = truth_in_window(sim, START.timestamp())
 
     assert added  # the new mail carries new numbers
-    assert third.summary.scanned == 20
+    assert third.summary.stats.conversations_scanned == 20
     assert requests_to(sim, "front", MESSAGES) - reads == 20  # one page each: stop at watermark
     assert requests_to(sim, "openai", COMPLETIONS) - asks <= 20
     assert rows == expected
@@ -64,8 +66,8 @@ async def test_cron_continues_from_the_last_completed_run(database_url: str) -> 
             await run_scan(settings)
         await run_scan(settings, after=START.timestamp())
         cron = await run_scan(settings)  # no --after: continue from the last run
-    assert cron.summary.window_after is not None
-    assert cron.summary.scanned == 0
+    assert cron.summary.window.after is not None
+    assert cron.summary.stats.conversations_scanned == 0
 
 
 async def test_an_exhausted_quota_stops_the_run_cleanly(database_url: str) -> None:

@@ -93,10 +93,10 @@ async def test_a_429_storm_and_server_faults_slow_it_down_but_lose_nothing(
         rows = await stored(database_url)
         expected = truth_in_window(sim, START.timestamp())
         stats = sim.stats()
-    assert first.summary.rate_limited > 0
+    assert first.summary.stats.rate_limited > 0
     assert sum(stats["front"]["faults"].values()) + sum(stats["openai"]["faults"].values()) > 0
     # Whatever failed in the storm was recorded as failed and picked up by the next run.
-    assert second.summary.scanned == first.summary.failed
+    assert second.summary.stats.conversations_scanned == first.summary.stats.conversations_failed
     assert len(rows) == len(set(rows))
     assert set(rows) == expected
 
@@ -129,6 +129,18 @@ async def test_under_binding_limits_shared_with_another_integration_429s_stay_ra
     assert result.summary.wall_seconds > 20
 
 
+async def _read_until(stream: asyncio.StreamReader, marker: bytes) -> bytes:
+    """Lines of `stream` up to and including the first that holds `marker` (at most 60 s)."""
+    seen = b""
+    async with asyncio.timeout(60):
+        while marker not in seen:
+            line = await stream.readline()
+            if not line:
+                break
+            seen += line
+    return seen
+
+
 @pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
 async def test_ctrl_c_and_sigterm_drain_then_exit_130(
     database_url: str, tmp_path: Path, signum: signal.Signals
@@ -143,9 +155,13 @@ async def test_ctrl_c_and_sigterm_drain_then_exit_130(
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        await asyncio.sleep(2.5)
+        # Signal once the first batch is committed: the handlers are installed by then, and
+        # a wall-clock sleep is too early on a loaded machine.
+        assert proc.stderr is not None
+        seen = await _read_until(proc.stderr, b"batch ")
         proc.send_signal(signum)
-        out, err = await proc.communicate()
+        out, rest = await proc.communicate()
+        err = seen + rest
         interrupted = json.loads(out)
         partial = set(await stored(database_url))
         again = await asyncio.create_subprocess_exec(
@@ -162,9 +178,11 @@ async def test_ctrl_c_and_sigterm_drain_then_exit_130(
     assert "stopping: finishing in-flight conversations" in err.decode()
     assert "frontscan: interrupted" in err.decode()
     assert interrupted["status"] == "interrupted"
-    assert 0 < interrupted["scanned"] < 80
+    assert 0 < interrupted["conversations_scanned"] < 80
     assert partial < expected  # what was committed is true, and some is left for later
     assert again.returncode == 0
-    assert json.loads(out_again)["scanned"] == 80 - interrupted["scanned"]
+    assert (
+        json.loads(out_again)["conversations_scanned"] == 80 - interrupted["conversations_scanned"]
+    )
     assert set(rows) == expected
     assert len(rows) == len(set(rows))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from frontscan.cli import app
 from frontscan.config import DatabaseSettings, Secret, Settings
 from frontscan.ledger.connect import migrate
 from frontscan.ledger.dsn import redact_dsn
+from frontscan.models import RunStats
 from frontscan.simulator.runtime import running_simulator
 from frontscan.status import FAILED_SHOWN, StatusReport, collect, render
 from frontscan.window import CRON_OVERLAP_SECONDS
@@ -80,10 +82,15 @@ async def test_status_after_real_scans_matches_the_ledger(database_url: str) -> 
     assert [r["id"] for r in data["runs"]] == [cron.summary.run_id, first.summary.run_id]
     newest, oldest = data["runs"]
     assert oldest["status"] == newest["status"] == "succeeded"
-    assert oldest["conversations_scanned"] == first.summary.scanned == 30
-    assert oldest["numbers_found"] == first.summary.numbers_found > 0
-    assert oldest["front_calls"] == first.summary.front_calls
-    assert oldest["openai_calls"] == first.summary.openai_calls
+    assert oldest["conversations_scanned"] == first.summary.stats.conversations_scanned == 30
+    assert oldest["numbers_found"] == first.summary.stats.numbers_found > 0
+    assert oldest["front_calls"] == first.summary.stats.front_calls
+    assert oldest["openai_calls"] == first.summary.stats.openai_calls
+    # One vocabulary: every counter `scan --json` reports is in the run row by that name.
+    scanned = json.loads(first.summary.to_json())
+    for name in (f.name for f in dataclasses.fields(RunStats)):
+        assert name in scanned
+        assert oldest[name] == getattr(first.summary.stats, name), name
     assert oldest["cost_usd"] == round(first.summary.cost_usd, 6)
     assert iso_time(oldest["window_after"]) == START
     assert oldest["window_before"] is None

@@ -16,7 +16,14 @@ from psycopg.rows import dict_row
 from frontscan.errors import DatabaseError, LockHeldError
 from frontscan.ledger.statements import load_migrations
 from frontscan.ledger.store import Store
-from frontscan.models import ConversationRef, MessageRecord, Outcome, RunStats, TrackingNumber
+from frontscan.models import (
+    ConversationRef,
+    MessageRecord,
+    Outcome,
+    RunStats,
+    TrackingNumber,
+    Window,
+)
 
 
 def outcome(
@@ -26,15 +33,35 @@ def outcome(
     message: str = "msg_1",
     created: float = 1770000000.125,
 ) -> Outcome:
-    ref = ConversationRef(conv, "Where is my parcel?", message, created)
+    ref = ConversationRef(
+        id=conv, subject="Where is my parcel?", last_message_id=message, updated_at=created
+    )
     return Outcome(
         conversation=ref,
         status="done",
         scanned_through=created,
         last_message_id=message,
-        messages=(MessageRecord(message, created, "hash", "done", "v1"),),
+        messages=(
+            MessageRecord(
+                id=message,
+                created_at=created,
+                content_hash="hash",
+                status="done",
+                extractor_version="v1",
+            ),
+        ),
         numbers=tuple(
-            TrackingNumber(n, "ups", "ups", True, "pattern", 0.9, conv, message, f"…{n}…")
+            TrackingNumber(
+                tracking_number=n,
+                carrier="ups",
+                format="ups",
+                checksum_valid=True,
+                source="pattern",
+                confidence=0.9,
+                conversation_id=conv,
+                message_id=message,
+                snippet=f"…{n}…",
+            )
             for n in numbers
         ),
     )
@@ -113,7 +140,9 @@ async def test_a_failed_batch_leaves_nothing_half_written(store: Store, database
 async def test_failures_count_attempts_and_keep_the_watermark(store: Store) -> None:
     await store.record([outcome()], None)
     failed = Outcome(
-        conversation=ConversationRef("cnv_1", "s", "msg_9", 1770009999.0),
+        conversation=ConversationRef(
+            id="cnv_1", subject="s", last_message_id="msg_9", updated_at=1770009999.0
+        ),
         status="failed",
         scanned_through=None,
         last_message_id=None,
@@ -134,18 +163,42 @@ async def test_runs_are_recorded_and_give_the_cron_watermark(
     store: Store, database_url: str
 ) -> None:
     assert await store.last_completed_run_start() is None
-    run_id = await store.start_run(1770000000.0, None, {"advances_watermark": True})
+    run_id = await store.start_run(Window(after=1770000000.0), {"advances_watermark": True})
     await store.finish_run(run_id, "succeeded", RunStats(numbers_found=3), 0.01, None)
     rows = await select(database_url, "SELECT status, numbers_found FROM frontscan.runs")
     assert rows == [{"status": "succeeded", "numbers_found": 3}]
     assert await store.last_completed_run_start() is not None
-    retry = await store.start_run(None, None, {"advances_watermark": False})
+    retry = await store.start_run(Window(), {"advances_watermark": False})
     await store.finish_run(retry, "succeeded", RunStats(), 0.0, None)
     rows = await select(
         database_url,
         "SELECT extract(epoch FROM started_at)::float8 AS s FROM frontscan.runs ORDER BY id",
     )
     assert await store.last_completed_run_start() == rows[0]["s"]
+
+
+async def test_every_run_counter_lands_in_the_column_of_its_name(
+    store: Store, database_url: str
+) -> None:
+    names = [f.name for f in dataclasses.fields(RunStats)]
+    stats = RunStats(**{name: i + 1 for i, name in enumerate(names)})  # all distinct
+    run_id = await store.start_run(Window(after=1770000000.0, before=1770086400.0), {})
+    await store.finish_run(run_id, "partial", stats, 0.25, None)
+    rows = await select(
+        database_url,
+        "SELECT " + ", ".join(names) + ", status, cost_usd::float8 AS cost_usd,"
+        " extract(epoch FROM window_after)::float8 AS window_after,"
+        " extract(epoch FROM window_before)::float8 AS window_before FROM frontscan.runs",
+    )
+    assert rows == [
+        dataclasses.asdict(stats)
+        | {
+            "status": "partial",
+            "cost_usd": 0.25,
+            "window_after": 1770000000.0,
+            "window_before": 1770086400.0,
+        }
+    ]
 
 
 async def test_a_second_process_is_refused_the_scan_lock(store: Store, database_url: str) -> None:

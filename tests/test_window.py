@@ -7,10 +7,11 @@ import itertools
 import pytest
 
 from frontscan.errors import UsageError
-from frontscan.models import ConversationRef, LedgerEntry
+from frontscan.models import ConversationRef, LedgerEntry, Window
 from frontscan.pipeline import needs_work, p95
 from frontscan.window import (
     CRON_OVERLAP_SECONDS,
+    duration,
     iso,
     parse_when,
     resolve_window,
@@ -37,40 +38,43 @@ def test_a_malformed_date_says_how_to_write_one(bad: str) -> None:
 
 def test_before_must_be_after_after() -> None:
     with pytest.raises(UsageError, match="must be later than --after"):
-        resolve_window(FEB_1, FEB_1, None, FEB_1 + DAY)
+        resolve_window(Window(after=FEB_1, before=FEB_1), None, FEB_1 + DAY)
 
 
 def test_cron_continues_from_the_last_completed_run_with_an_overlap() -> None:
-    after, before = resolve_window(None, None, FEB_1, FEB_1 + 60)
-    assert (after, before) == (FEB_1 - CRON_OVERLAP_SECONDS, None)
+    window = resolve_window(Window(), FEB_1, FEB_1 + 60)
+    assert window == Window(after=FEB_1 - CRON_OVERLAP_SECONDS, before=None)
 
 
 def test_cron_without_an_earlier_run_refuses_clearly() -> None:
     with pytest.raises(UsageError, match="run the first scan with --after"):
-        resolve_window(None, None, None, FEB_1)
+        resolve_window(Window(), None, FEB_1)
 
 
 def test_long_windows_split_oldest_first_and_cover_everything() -> None:
-    slices = split_window(FEB_1, FEB_1 + 20 * DAY, FEB_1 + 30 * DAY, slice_days=7)
-    assert [s[0] for s in slices] == [FEB_1, FEB_1 + 7 * DAY, FEB_1 + 14 * DAY]
-    assert slices[-1][1] == FEB_1 + 20 * DAY
-    for (_, end), (start, _) in itertools.pairwise(slices):
-        assert end is not None
-        assert end > start  # adjacent slices overlap: no gap
+    slices = split_window(Window(after=FEB_1, before=FEB_1 + 20 * DAY), FEB_1 + 30 * DAY, 7)
+    assert [s.after for s in slices] == [FEB_1, FEB_1 + 7 * DAY, FEB_1 + 14 * DAY]
+    assert slices[-1].before == FEB_1 + 20 * DAY
+    for earlier, later in itertools.pairwise(slices):
+        assert earlier.before is not None
+        assert later.after is not None
+        assert earlier.before > later.after  # adjacent slices overlap: no gap
 
 
 def test_an_open_window_keeps_its_last_slice_open() -> None:
-    slices = split_window(FEB_1, None, FEB_1 + 10 * DAY, slice_days=7)
-    assert slices[-1] == (FEB_1 + 7 * DAY, None)
-    assert split_window(FEB_1, None, FEB_1 + DAY) == ((FEB_1, None),)
+    slices = split_window(Window(after=FEB_1), FEB_1 + 10 * DAY, slice_days=7)
+    assert slices[-1] == Window(after=FEB_1 + 7 * DAY, before=None)
+    assert split_window(Window(after=FEB_1), FEB_1 + DAY) == (Window(after=FEB_1, before=None),)
 
 
 def ref(last: str | None = "msg_2", updated: float | None = None) -> ConversationRef:
-    return ConversationRef("cnv_1", "s", last, updated)
+    return ConversationRef(id="cnv_1", subject="s", last_message_id=last, updated_at=updated)
 
 
 def entry(status: str = "done", attempts: int = 0, last: str | None = "msg_2") -> LedgerEntry:
-    return LedgerEntry("cnv_1", FEB_1, last, status, attempts)
+    return LedgerEntry(
+        id="cnv_1", scanned_through=FEB_1, last_message_id=last, status=status, attempts=attempts
+    )
 
 
 def test_unchanged_conversations_need_no_work() -> None:
@@ -95,3 +99,10 @@ def test_failed_conversations_out_of_attempts_wait_for_retry_failed() -> None:
 def test_p95() -> None:
     assert p95([]) == 0.0
     assert p95([float(i) for i in range(1, 101)]) == 95.0
+
+
+def test_one_duration_form_for_tables_and_summaries() -> None:
+    assert duration(None) == "-"
+    assert duration(4.24) == "4.2 s"
+    assert duration(185.0) == "3 m 05 s"
+    assert duration(7_620.0) == "2 h 07 m"

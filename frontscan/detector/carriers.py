@@ -235,8 +235,8 @@ def _judge(
         confidence = _strength(best.fmt, number) + 0.05 * context.tracking
         confidence += 0.02 * (best.carrier in context.carriers)
     return Candidate(
-        number, best.carrier, best.fmt.id, best.valid, round(min(confidence, 0.99), 2),
-        start, end, storable,
+        number=number, carrier=best.carrier, format=best.fmt.id, checksum_valid=best.valid,
+        confidence=round(min(confidence, 0.99), 2), start=start, end=end, storable=storable,
     )  # fmt: skip
 
 

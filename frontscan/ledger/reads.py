@@ -40,7 +40,7 @@ class LedgerReads:
             return await cursor.fetchall()
 
     async def recent_runs(self, limit: int) -> list[RunRow]:
-        return [RunRow(**row) for row in await self._rows("recent_runs", (max(0, limit),))]
+        return [RunRow.of(row) for row in await self._rows("recent_runs", (max(0, limit),))]
 
     async def totals(self) -> Totals:
         counts = (await self._rows("totals"))[0]

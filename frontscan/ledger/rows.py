@@ -6,9 +6,11 @@ keep their exact microseconds for the export's ISO 8601 strings.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
+
+from frontscan.models import RunStats, Window
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -19,16 +21,24 @@ class RunRow:
     started_at: float
     finished_at: float | None
     status: str
-    window_after: float | None
-    window_before: float | None
-    conversations_scanned: int
-    conversations_skipped: int
-    conversations_failed: int
-    numbers_found: int
-    front_calls: int
-    openai_calls: int
+    window: Window
+    stats: RunStats
     cost_usd: float
     error: str | None
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> RunRow:
+        """A `recent_runs` row: its counter columns are named as the `RunStats` fields."""
+        return cls(
+            id=row["id"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            status=row["status"],
+            window=Window(after=row["window_after"], before=row["window_before"]),
+            stats=RunStats(**{f.name: row[f.name] for f in fields(RunStats)}),
+            cost_usd=row["cost_usd"],
+            error=row["error"],
+        )
 
     @property
     def duration_seconds(self) -> float | None:
@@ -38,7 +48,7 @@ class RunRow:
     def throughput(self) -> float | None:
         """Conversations scanned per second of wall time (None for unfinished runs)."""
         duration = self.duration_seconds
-        return self.conversations_scanned / duration if duration else None
+        return self.stats.conversations_scanned / duration if duration else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, astuple
 from typing import Any
 
 import psycopg
@@ -33,7 +33,7 @@ from frontscan.ledger.statements import (
     ms,
     number_columns,
 )
-from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats
+from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats, Window
 
 logger = logging.getLogger(__name__)
 
@@ -168,7 +168,16 @@ class Store(LedgerReads):
         async with self._transaction("cannot read the ledger for a search page") as conn:
             cursor = await conn.execute(QUERIES["ledger_for"], (list(ids),))
             rows = await cursor.fetchall()
-        return {row[0]: LedgerEntry(row[0], ms(row[1]), row[2], row[3], row[4]) for row in rows}
+        return {
+            row[0]: LedgerEntry(
+                id=row[0],
+                scanned_through=ms(row[1]),
+                last_message_id=row[2],
+                status=row[3],
+                attempts=row[4],
+            )
+            for row in rows
+        }
 
     async def failed_conversations(self) -> list[ConversationRef]:
         """Conversations whose last attempt failed, whatever their dates (--retry-failed).
@@ -178,7 +187,10 @@ class Store(LedgerReads):
         async with self._transaction("cannot read the failed conversations") as conn:
             cursor = await conn.execute(QUERIES["failed_refs"])
             rows = await cursor.fetchall()
-        return [ConversationRef(row[0], row[1], None, None) for row in rows]
+        return [
+            ConversationRef(id=row[0], subject=row[1], last_message_id=None, updated_at=None)
+            for row in rows
+        ]
 
     # -- recording outcomes ---------------------------------------------------------------
 
@@ -206,10 +218,8 @@ class Store(LedgerReads):
 
     # -- runs -----------------------------------------------------------------------------
 
-    async def start_run(
-        self, window_after: float | None, window_before: float | None, options: Mapping[str, Any]
-    ) -> int:
-        params = (window_after, window_before, json.dumps(dict(options)))
+    async def start_run(self, window: Window, options: Mapping[str, Any]) -> int:
+        params = (window.after, window.before, json.dumps(dict(options)))
         async with self._transaction("cannot record the start of the run") as conn:
             cursor = await conn.execute(QUERIES["start_run"], params)
             row = await cursor.fetchone()
@@ -217,30 +227,17 @@ class Store(LedgerReads):
         run_id = int(row[0])
         logger.info(
             "run %d started", run_id,
-            extra={"event": "run.start", "run_id": run_id, "after": window_after,
-                   "before": window_before, "options": dict(options)},
+            extra={"event": "run.start", "run_id": run_id, "after": window.after,
+                   "before": window.before, "options": dict(options)},
         )  # fmt: skip
         return run_id
 
     async def finish_run(
         self, run_id: int, status: str, stats: RunStats, cost_usd: float, error: str | None
     ) -> None:
-        params = (
-            status,
-            stats.conversations_seen,
-            stats.conversations_scanned,
-            stats.conversations_skipped,
-            stats.conversations_failed,
-            stats.messages_processed,
-            stats.numbers_found,
-            stats.front_calls,
-            stats.openai_calls,
-            stats.prompt_tokens,
-            stats.completion_tokens,
-            round(cost_usd, 6),
-            error,
-            run_id,
-        )
+        """Close the run row: every `RunStats` counter goes to the column of its name."""
+        # astuple keeps the RunStats field order, the order of the columns in the query
+        params = (status, *astuple(stats), round(cost_usd, 6), error, run_id)
         async with self._transaction("cannot record the end of the run") as conn:
             await conn.execute(QUERIES["finish_run"], params)
         logger.info(

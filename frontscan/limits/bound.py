@@ -1,10 +1,94 @@
 """The rate-limit bound: the fastest a run's work could have gone under its limits.
 
 Benchmarks and the summary report throughput as a ratio to it (DESIGN §4), so it lives
-beside the budgets whose rates it divides by.
+beside the budgets whose rates it divides by. What the clients spent arrives as
+`ApiUsage`, the one shape a client reports its counters and limits in.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Any
+
+from frontscan.models import RunStats
+
+
+@dataclass(slots=True)
+class ApiCounters:
+    """What one API client has spent so far; mutable, owned and updated by that client."""
+
+    calls: int = 0
+    rate_limited: int = 0
+    throttled_seconds: float = 0.0
+    http_seconds: float = 0.0  # time inside requests, budget waits excluded
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def usage(self, **limits: Any) -> ApiUsage:
+        """These counters frozen now, with the limits the client ran under."""
+        return ApiUsage(
+            calls=self.calls,
+            rate_limited=self.rate_limited,
+            throttled_seconds=self.throttled_seconds,
+            http_seconds=self.http_seconds,
+            prompt_tokens=self.prompt_tokens,
+            completion_tokens=self.completion_tokens,
+            **limits,
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ApiUsage:
+    """A client's counters frozen at one moment, with the rate limits it ran under.
+
+    The runner reads only this (`FrontClient.usage()`, `OpenAIExtractor.usage()`), never
+    the clients' budgets, to fill `RunStats` and to compute the rate-limit bound.
+    """
+
+    calls: int = 0
+    rate_limited: int = 0
+    throttled_seconds: float = 0.0
+    http_seconds: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests_per_minute: float = 0.0  # the limit the server reported, else the configured one
+    tokens_per_minute: float = 0.0  # OpenAI only
+    tokens_charged: int = 0  # OpenAI: tokens reserved against the TPM budget, reconciled
+    search_calls: int = 0  # Front only: calls under the search sub-limit
+    search_share: float = 1.0  # Front only: the part of the budget search may use
+
+
+def with_usage(stats: RunStats, front: ApiUsage, openai: ApiUsage) -> RunStats:
+    """The pipeline's conversation counters plus what both API clients reported."""
+    return replace(
+        stats,
+        front_calls=front.calls,
+        openai_calls=openai.calls,
+        prompt_tokens=openai.prompt_tokens,
+        completion_tokens=openai.completion_tokens,
+        rate_limited=front.rate_limited + openai.rate_limited,
+        throttled_seconds=front.throttled_seconds + openai.throttled_seconds,
+    )
+
+
+def usage_bound(front: ApiUsage, openai: ApiUsage, *, concurrency: int) -> float:
+    """DESIGN §4 for one run: the bound of what both clients did under their limits.
+
+    Front searches have their own share of the Front budget, so they bound it too.
+    """
+    bound = bound_seconds(
+        front_calls=front.calls,
+        front_rpm=front.requests_per_minute,
+        llm_calls=openai.calls,
+        openai_rpm=openai.requests_per_minute,
+        llm_tokens=openai.tokens_charged,
+        openai_tpm=openai.tokens_per_minute,
+        conversations=1,
+        latency_seconds=front.http_seconds + openai.http_seconds,
+        concurrency=concurrency,
+    )
+    search_rpm = front.requests_per_minute * front.search_share
+    return max(bound, 60.0 * front.search_calls / search_rpm) if search_rpm > 0 else bound
 
 
 def bound_seconds(

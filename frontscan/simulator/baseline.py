@@ -21,7 +21,8 @@ import openai
 from openai import AsyncOpenAI
 from yarl import URL
 
-from frontscan.answers import SYSTEM_PROMPT, Extraction
+from frontscan.extract import Extraction
+from frontscan.prompt import SYSTEM_PROMPT
 
 Strategy = Literal["batches", "semaphore"]
 

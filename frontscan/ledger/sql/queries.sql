@@ -92,8 +92,10 @@ VALUES (to_timestamp(%s), to_timestamp(%s), %s) RETURNING id;
 -- name: finish_run
 UPDATE frontscan.runs SET finished_at = now(), status = %s,
     conversations_seen = %s, conversations_scanned = %s, conversations_skipped = %s,
-    conversations_failed = %s, messages_processed = %s, numbers_found = %s, front_calls = %s,
-    openai_calls = %s, prompt_tokens = %s, completion_tokens = %s, cost_usd = %s, error = %s
+    conversations_failed = %s, messages_processed = %s, numbers_found = %s, llm_dropped = %s,
+    batches = %s, front_calls = %s, openai_calls = %s, prompt_tokens = %s,
+    completion_tokens = %s, rate_limited = %s, throttled_seconds = %s, cost_usd = %s,
+    error = %s
 WHERE id = %s;
 
 -- name: forget_numbers
@@ -119,8 +121,10 @@ SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
        extract(epoch FROM finished_at)::float8 AS finished_at, status,
        extract(epoch FROM window_after)::float8 AS window_after,
        extract(epoch FROM window_before)::float8 AS window_before,
-       conversations_scanned, conversations_skipped, conversations_failed, numbers_found,
-       front_calls, openai_calls, cost_usd::float8 AS cost_usd, error
+       conversations_seen, conversations_scanned, conversations_skipped,
+       conversations_failed, messages_processed, numbers_found, llm_dropped, batches,
+       front_calls, openai_calls, prompt_tokens, completion_tokens, rate_limited,
+       throttled_seconds, cost_usd::float8 AS cost_usd, error
 FROM frontscan.runs ORDER BY id DESC LIMIT %s;
 
 -- name: totals

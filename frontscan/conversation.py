@@ -1,0 +1,166 @@
+"""One conversation ref → one `Outcome`: the domain work of a scan, with no scheduling.
+
+Fetch the messages new since the watermark, prepare their text, decide whether the model
+is needed, build its one `ModelCall`, reserve its worst-case cost against `--max-cost`,
+ask, validate the claims against the text and merge them with the detector's finds. The
+pipeline decides when and how many of these run; this module decides what each one does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
+from frontscan.errors import ConfigError, ItemError
+from frontscan.models import (
+    ConversationRef,
+    LedgerEntry,
+    MessageRecord,
+    ModelCall,
+    Outcome,
+    Plan,
+    Planned,
+)
+from frontscan.ports import Extractor, Source
+from frontscan.prompt import (
+    PreparedMessage,
+    cost_usd,
+    model_call,
+    needs_model,
+    prepare,
+    worst_cost_usd,
+)
+
+
+class OverBudget(Exception):
+    """The next model call could take the spend past `--max-cost`: the run should stop."""
+
+
+class Spending:
+    """The `--max-cost` guard: what the model has cost so far plus what calls in flight may.
+
+    Spent is computed from the tokens OpenAI reported; a call in flight is reserved at its
+    worst case (whole completion budget) until it returns.
+    """
+
+    def __init__(self, extractor: Extractor | None, model: str, limit: float | None) -> None:
+        self._extractor = extractor
+        self._model = model
+        self._limit = limit
+        self._reserved = 0.0
+
+    @property
+    def spent_usd(self) -> float:
+        if self._extractor is None:
+            return 0.0
+        used = self._extractor.usage()
+        return cost_usd(self._model, used.prompt_tokens, used.completion_tokens)
+
+    @contextmanager
+    def reserve(self, call: ModelCall) -> Iterator[None]:
+        worst = worst_cost_usd(call)
+        if self._limit is not None and self.spent_usd + self._reserved + worst > self._limit:
+            raise OverBudget
+        self._reserved += worst
+        try:
+            yield
+        finally:
+            self._reserved -= worst
+
+
+def failed(ref: ConversationRef, error: str) -> Outcome:
+    """A failed outcome: the error is recorded, the watermark stays where it was."""
+    return Outcome(
+        conversation=ref, status="failed", scanned_through=None, last_message_id=None, error=error
+    )
+
+
+class ConversationScanner:
+    """Turns one conversation ref into its `Outcome` (dry runs: also a `Planned`)."""
+
+    def __init__(self, source: Source, extractor: Extractor | None, plan: Plan) -> None:
+        self._source = source
+        self._extractor = extractor
+        self._plan = plan
+        self._spending = Spending(extractor, plan.model, plan.request.max_cost)
+        self.planned: list[Planned] = []  # dry runs only, in the order they were decided
+
+    async def scan(self, ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:
+        """The outcome to record. Raises `OverBudget`, and fatal errors as they come.
+
+        An `ItemError` (this conversation only) becomes a failed outcome.
+        """
+        since = None if self._plan.request.rescan or entry is None else entry.scanned_through
+        try:
+            fetched = await self._source.messages_since(ref.id, since)
+            if fetched.merged_into is not None:
+                return _merged(ref, entry)
+            prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
+            finds, dropped = await self._model_finds(ref, prepared)
+        except ItemError as error:
+            return failed(ref, str(error))
+        return _done(ref, entry, prepared, finds, dropped)
+
+    async def _model_finds(
+        self, ref: ConversationRef, prepared: list[PreparedMessage]
+    ) -> tuple[list[ModelFind] | None, int]:
+        """The model's validated finds and how many claims were dropped; None: not asked."""
+        plan = self._plan
+        call = None
+        if needs_model(prepared, plan.llm):
+            call = model_call(
+                ref.subject,
+                prepared,
+                model=plan.model,
+                max_completion_tokens=plan.max_completion_tokens,
+            )
+        if plan.request.dry_run:
+            self.planned.append(Planned(ref=ref, new_messages=len(prepared), call=call))
+            return None, 0
+        if call is None:
+            return None, 0
+        if self._extractor is None:
+            raise ConfigError("the model is needed but no OpenAI client was configured")
+        with self._spending.reserve(call):
+            claims = await self._extractor.extract(call)
+        return validate(claims, prepared)
+
+
+def _done(
+    ref: ConversationRef,
+    entry: LedgerEntry | None,
+    prepared: list[PreparedMessage],
+    finds: list[ModelFind] | None,
+    dropped: int,
+) -> Outcome:
+    """Every new message recorded, the numbers merged, the watermark at the newest message."""
+    newest = prepared[-1].message if prepared else None
+    return Outcome(
+        conversation=ref,
+        status="done",
+        scanned_through=newest.created_at if newest else (entry.scanned_through if entry else None),
+        last_message_id=newest.id if newest else ref.last_message_id,
+        messages=tuple(
+            MessageRecord(
+                id=p.message.id,
+                created_at=p.message.created_at,
+                content_hash=p.content_hash,
+                status="done",
+                extractor_version=EXTRACTOR_VERSION,
+            )
+            for p in prepared
+        ),
+        numbers=merge(ref.id, prepared, finds),
+        llm_dropped=dropped,
+    )
+
+
+def _merged(ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:
+    """A merged conversation's messages are scanned under the one it was merged into."""
+    return Outcome(
+        conversation=ref,
+        status="done",
+        scanned_through=entry.scanned_through if entry else ref.updated_at,
+        last_message_id=ref.last_message_id,
+    )
