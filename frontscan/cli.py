@@ -364,8 +364,9 @@ def scan(
     reached), 2 bad input or configuration, 75 another scan is running, 130 interrupted.
     """
     from frontscan import runner, window
+    from frontscan.ledger import connect
     from frontscan.report import make_reporter
-    from frontscan.summary import print_planned, print_summary
+    from frontscan.summary import print_summary
 
     def body() -> None:
         settings = _settings(
@@ -395,14 +396,21 @@ def scan(
         reporter = make_reporter(tty=sys.stderr.isatty())
         with reporter:
             result = asyncio.run(runner.scan(settings, request, reporter))
-        console = Console(stderr=as_json)
-        if dry_run:
-            print_planned(result.planned, json_mode=as_json, console=console)
-        print_summary(result.summary, json_mode=as_json, console=console)
-        if result.summary.problem is not None:
-            raise result.summary.problem
+        print_summary(
+            result.summary,
+            json_mode=as_json,
+            console=Console(stderr=as_json),
+            planned=result.planned if dry_run else None,
+            database=connect.describe(settings),
+        )
+        problem = result.summary.problem
+        if problem is not None and as_json:  # the object above already says it: no second one
+            err_console.print(f"frontscan: {problem}", markup=False)
+            raise typer.Exit(problem.exit_code)
+        if problem is not None:
+            raise problem
 
-    run_guarded(body)
+    run_guarded(body, json_errors=as_json)
 
 
 @db_app.command("status")

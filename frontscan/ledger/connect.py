@@ -46,6 +46,13 @@ def database_dsn(settings: Settings) -> tuple[str, DatabaseInfo]:
     return dsn, info
 
 
+def describe(settings: Settings) -> str:
+    """How output names the database `settings` use, without starting or opening it."""
+    if settings.database.url:
+        return redact_dsn(settings.database.url.reveal())
+    return f"the embedded PostgreSQL in {embedded_data_dir()}"
+
+
 def prepare(settings: Settings) -> DatabaseInfo:
     """Make sure the database a command will use is up; say which one it is."""
     return database_dsn(settings)[1]
