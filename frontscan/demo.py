@@ -118,7 +118,7 @@ async def run_demo(
     console.print(found_table(found))
     async with running_simulator(options) as sim:
         old_first = await _old_phase(
-            f"3/4 the old design: the first scan ({OLD_DESIGN})",
+            "3/4 the old design: the first scan",
             "old design, first scan", sim, after, truth, reporter_for, console,
         )  # fmt: skip
         changed = _new_mail(sim)
@@ -160,6 +160,7 @@ async def _old_phase(
     console: Console,
 ) -> OldRun:
     console.rule(heading)
+    console.print(f"the design frontscan replaced: {OLD_DESIGN}", highlight=False)
     with reporter_for(label) as reporter:
         progress = _OldDesignProgress(reporter, sim)
         result = await run_baseline(
