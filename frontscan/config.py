@@ -24,7 +24,7 @@ import platformdirs
 
 from frontscan.errors import ConfigError
 from frontscan.ledger.dsn import redact_dsn
-from frontscan.models import LlmMode
+from frontscan.models import LlmMode, Prompting
 
 DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 
@@ -71,7 +71,8 @@ class OpenAISettings:
     model: str = "gpt-4o-mini"
     rpm: int = 500
     tpm: int = 200_000
-    max_completion_tokens: int = 400
+    max_completion_tokens: int = 400  # the ceiling; each call's budget is sized to its answer
+    prompt: Prompting = "evidence"  # "whole": the full new text of each message, as before
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ KEYS: Mapping[str, _Key] = {
     "openai.rpm": _int(1),
     "openai.tpm": _int(1),
     "openai.max_completion_tokens": _int(16, 16384),
+    "openai.prompt": _Key(str, lambda v: v in ("evidence", "whole"), "evidence or whole"),
     "scan.concurrency": _int(1, 500),
     "scan.batch_size": _int(1, 10000),
     "scan.llm": _Key(str, lambda v: v in ("auto", "always", "never"), "auto, always or never"),

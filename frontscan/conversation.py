@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
 from frontscan.errors import ConfigError, ItemError
@@ -100,7 +101,15 @@ class ConversationScanner:
             finds, dropped = await self._model_finds(ref, prepared)
         except ItemError as error:
             return failed(ref, str(error))
-        return _done(ref, entry, prepared, finds, dropped)
+        outcome = _done(ref, entry, prepared, finds, dropped)
+        return replace(outcome, model_call_avoided=self._avoided(prepared))
+
+    def _avoided(self, prepared: list[PreparedMessage]) -> bool:
+        """Not asked only because the detector was sure (`--llm auto`, evidence prompting)."""
+        plan = self._plan
+        return not needs_model(
+            prepared, plan.llm, trust_detector=plan.prompting == "evidence"
+        ) and needs_model(prepared, plan.llm, trust_detector=False)
 
     async def _model_finds(
         self, ref: ConversationRef, prepared: list[PreparedMessage]
@@ -108,15 +117,19 @@ class ConversationScanner:
         """The model's validated finds and how many claims were dropped; None: not asked."""
         plan = self._plan
         call = None
-        if needs_model(prepared, plan.llm):
+        if needs_model(prepared, plan.llm, trust_detector=plan.prompting == "evidence"):
             call = model_call(
                 ref.subject,
                 prepared,
                 model=plan.model,
                 max_completion_tokens=plan.max_completion_tokens,
+                prompting=plan.prompting,
             )
         if plan.request.dry_run:
-            self.planned.append(Planned(ref=ref, new_messages=len(prepared), call=call))
+            planned = Planned(
+                ref=ref, new_messages=len(prepared), call=call, avoided=self._avoided(prepared)
+            )
+            self.planned.append(planned)
             return None, 0
         if call is None:
             return None, 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import AsyncExitStack
+from dataclasses import replace
 
 import openai
 import pydantic
@@ -28,7 +29,7 @@ from frontscan.errors import (
     TransientError,
 )
 from frontscan.limits.bound import ApiCounters, ApiUsage
-from frontscan.limits.budgets import OpenAIBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
 from frontscan.models import Claim, ModelCall
 
@@ -68,6 +69,10 @@ def _log_retry(error: TransientError, delay: float) -> None:
     )  # fmt: skip
 
 
+class _CutOff(ItemError):
+    """The answer stopped at `max_completion_tokens` (`finish_reason: length`)."""
+
+
 class OpenAIExtractor:
     """Sends a conversation's `ModelCall` and returns the model's claims as frontscan values."""
 
@@ -78,26 +83,59 @@ class OpenAIExtractor:
         self._counters = ApiCounters()
 
     def usage(self) -> ApiUsage:
-        """What this client has spent so far, and the RPM/TPM limits it ran under."""
+        """What this client has spent so far, and the RPM/TPM limits it ran under.
+
+        The charges are the server's, read from its headers (`ServerMeter`), less what
+        its buckets held when the run began, since a full bucket admits that much at
+        once; without the headers, what frontscan reserved.
+        """
+        tokens, requests = self._budgets.server_view()
+        charged = float(self._budgets.tokens.stats.acquired)
+        calls = float(self._counters.calls)
+        if tokens is not None:
+            charged = max(0.0, tokens.charged - tokens.free_at_start)
+        if requests is not None:
+            calls = max(0.0, requests.charged - requests.free_at_start)
         return self._counters.usage(
             requests_per_minute=self._budgets.requests.per_minute,
             tokens_per_minute=self._budgets.tokens.per_minute,
-            tokens_charged=int(self._budgets.tokens.stats.acquired),
+            tokens_charged=round(charged),
+            requests_charged=round(calls),
+            server_tokens=None if tokens is None else round(tokens.charged),
         )
 
     async def extract(self, call: ModelCall) -> tuple[Claim, ...]:
-        answer = await with_retries(
-            lambda: self._once(call), attempts=self._attempts, on_retry=_log_retry
-        )
+        """Send the call; a cut-off answer (`finish_reason: length`) is asked once more
+        with `call.length_retry_budget` before the conversation fails, when it has one."""
+        try:
+            answer = await self._with_retries(call)
+        except _CutOff:
+            larger = call.length_retry_budget or call.completion_budget  # set: it was cut off
+            self._counters.length_retries += 1
+            try:
+                answer = await self._with_retries(replace(call, completion_budget=larger))
+            except _CutOff:
+                raise ItemError(
+                    f"OpenAI: the answer was cut off twice (max_completion_tokens={larger}); "
+                    "raise openai.max_completion_tokens"
+                ) from None
         return tuple(
             Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
             for n in answer.numbers
         )
 
+    async def _with_retries(self, call: ModelCall) -> Extraction:
+        return await with_retries(
+            lambda: self._once(call), attempts=self._attempts, on_retry=_log_retry
+        )
+
     async def _once(self, call: ModelCall) -> Extraction:
         charged = call.charged_tokens
-        self._counters.throttled_seconds += await self._budgets.acquire(charged)
+        self._counters.throttled_seconds += await self._budgets.acquire(
+            charged, completion=call.completion_budget
+        )
         self._counters.calls += 1
+        self._counters.completion_budget += call.completion_budget
         sent = time.monotonic()
         try:
             raw = await self._client.chat.completions.with_raw_response.parse(
@@ -109,6 +147,8 @@ class OpenAIExtractor:
         except openai.OpenAIError as error:
             if isinstance(error, openai.LengthFinishReasonError):
                 self._count_usage(error.completion.usage, charged)
+                if call.length_retry_budget is not None:
+                    raise _CutOff("OpenAI: the answer was cut off") from None
             # Not chained: the SDK error holds the response body and request, and a 401
             # body echoes part of the key ("Incorrect API key provided: sk-...").
             raise self._translate(error, call) from None

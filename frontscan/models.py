@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 Source = Literal["pattern", "llm", "both"]
 LlmMode = Literal["auto", "always", "never"]
+Prompting = Literal["evidence", "whole"]  # what the model is shown (`openai.prompt`)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -119,6 +120,7 @@ class Outcome:
     numbers: tuple[TrackingNumber, ...] = ()
     error: str | None = None
     llm_dropped: int = 0
+    model_call_avoided: bool = False  # stored from the detector alone: it was sure
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -155,6 +157,9 @@ class RunStats:
     completion_tokens: int = 0
     rate_limited: int = 0
     throttled_seconds: float = 0.0
+    model_calls_avoided: int = 0  # conversations stored from the detector alone (it was sure)
+    completion_budget: int = 0  # max_completion_tokens asked for, summed over calls
+    server_tokens: int | None = None  # TPM the server charged (its headers); None: unknown
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,6 +217,7 @@ class Plan:
     concurrency: int = 20
     batch_size: int = 50
     max_attempts: int = 3
+    prompting: Prompting = "evidence"  # "whole": the full new text, as before
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -235,6 +241,7 @@ class ModelCall:
     messages: tuple[ChatMessage, ...]
     prompt_tokens: int  # a conservative estimate, schema overhead included
     completion_budget: int  # `max_completion_tokens`, charged in full by OpenAI up front
+    length_retry_budget: int | None = None  # a larger budget for one retry after `length`
 
     @property
     def charged_tokens(self) -> int:
@@ -279,6 +286,7 @@ class Planned:
     ref: ConversationRef
     new_messages: int
     call: ModelCall | None  # None: the model would not be asked
+    avoided: bool = False  # not asked because the detector was sure
 
     @property
     def asks_model(self) -> bool:

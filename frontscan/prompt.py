@@ -13,13 +13,25 @@ from dataclasses import dataclass
 
 from frontscan.detector.carriers import find_candidates, has_tracking_hint
 from frontscan.detector.text import clean_message
+from frontscan.evidence import (
+    completion_budget,
+    detector_is_sure,
+    evidence,
+    expected_numbers,
+    retry_budget,
+)
 from frontscan.limits.budgets import estimate_prompt_tokens
-from frontscan.models import Candidate, ChatMessage, LlmMode, Message, ModelCall
+from frontscan.models import Candidate, ChatMessage, LlmMode, Message, ModelCall, Prompting
 
 MAX_MESSAGE_CHARS = 12_000
 SCHEMA_OVERHEAD_TOKENS = 120  # the response_format schema is sent as part of the prompt
 
+# The prompt of evidence windows (the default): short, since every call pays for it.
 SYSTEM_PROMPT = """\
+List the parcel tracking numbers in these e-mails ([\u2026] = text left out): each as written,
+with its message id and carrier code or null. No order, invoice, phone or card numbers."""
+# The prompt of `openai.prompt = "whole"` (whole new text) and of the old design.
+WHOLE_SYSTEM_PROMPT = """\
 You find parcel tracking numbers in customer-support email threads.
 Each message is given between <message id="..."> and </message>.
 Return every shipment tracking number that appears in a message, with the id of that
@@ -28,7 +40,6 @@ amazon, ontrac, dpd, purolator) or null when unsure.
 Copy each number exactly as it is written in the message.
 Do not return order numbers, invoice or reference numbers, phone numbers, dates, prices,
 card numbers or postal codes. Return an empty list when there is none."""
-
 # USD per million tokens (input, output), from OpenAI's public price list.
 PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
@@ -61,43 +72,79 @@ def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMes
     )
 
 
-def needs_model(prepared: Sequence[PreparedMessage], mode: LlmMode) -> bool:
-    """`auto` asks the model only where the new text has a candidate or a tracking-like token."""
+def needs_model(
+    prepared: Sequence[PreparedMessage], mode: LlmMode, *, trust_detector: bool = True
+) -> bool:
+    """`auto` asks the model only where the new text has a candidate or a tracking-like
+    token, and (with `trust_detector`) not when the detector is sure of every message."""
     if mode == "never" or not any(p.text.strip() for p in prepared):
         return False
     if mode == "always":
         return True
-    return any(p.candidates or has_tracking_hint(p.text) for p in prepared)
+    if not any(p.candidates or has_tracking_hint(p.text) for p in prepared):
+        return False
+    return not (trust_detector and detector_sure(prepared))
 
 
-def build_prompt(subject: str, prepared: Sequence[PreparedMessage]) -> tuple[ChatMessage, ...]:
-    """System instructions plus one user message holding the new text of each message."""
+def detector_sure(prepared: Sequence[PreparedMessage]) -> bool:
+    """Every candidate of every message checksum-valid next to a keyword, no open hint."""
+    return all(detector_is_sure(p.text, p.candidates) for p in prepared)
+
+
+def build_prompt(
+    subject: str, prepared: Sequence[PreparedMessage], prompting: Prompting = "evidence"
+) -> tuple[ChatMessage, ...]:
+    """System instructions plus one user message: per message its evidence windows
+    (`evidence`) or its whole new text (`whole`), each in a `<message id>` block."""
     blocks = [f"Subject: {subject}"] if subject else []
     for item in prepared:
-        if item.text.strip():
-            blocks.append(f'<message id="{item.message.id}">\n{item.text}\n</message>')
+        text = evidence(item.text, item.candidates) if prompting == "evidence" else item.text
+        if text.strip():
+            blocks.append(f'<message id="{item.message.id}">\n{text}\n</message>')
+    system = SYSTEM_PROMPT if prompting == "evidence" else WHOLE_SYSTEM_PROMPT
     return (
-        ChatMessage(role="system", content=SYSTEM_PROMPT),
+        ChatMessage(role="system", content=system),
         ChatMessage(role="user", content="\n\n".join(blocks)),
     )
 
 
+def answer_budget(
+    prepared: Sequence[PreparedMessage], ceiling: int, prompting: Prompting = "evidence"
+) -> int:
+    """`max_completion_tokens` for the call: sized to the numbers it may hold
+    (`evidence`), or the configured ceiling as before (`whole`)."""
+    if prompting == "whole":
+        return ceiling
+    return completion_budget(
+        expected_numbers([(p.text, p.candidates) for p in prepared]), ceiling=ceiling
+    )
+
+
 def model_call(
-    subject: str, prepared: Sequence[PreparedMessage], *, model: str, max_completion_tokens: int
+    subject: str,
+    prepared: Sequence[PreparedMessage],
+    *,
+    model: str,
+    max_completion_tokens: int,
+    prompting: Prompting = "evidence",
 ) -> ModelCall:
     """The conversation's one model call, with what it will be charged before it is sent.
 
     OpenAI charges the whole `max_completion_tokens` up front, so the completion budget is
-    counted in full; the prompt side is a conservative estimate from UTF-8 bytes plus the
-    structured-output schema.
+    counted in full; with `evidence` it is sized to the answer expected. The prompt side
+    is a conservative estimate from UTF-8 bytes plus the structured-output schema.
     """
-    messages = build_prompt(subject, prepared)
+    messages = build_prompt(subject, prepared, prompting)
     prompt_tokens = estimate_prompt_tokens([m.content for m in messages])
+    budget = answer_budget(prepared, max_completion_tokens, prompting)
     return ModelCall(
         model=model,
         messages=messages,
         prompt_tokens=prompt_tokens + SCHEMA_OVERHEAD_TOKENS,
-        completion_budget=max_completion_tokens,
+        completion_budget=budget,
+        length_retry_budget=(
+            retry_budget(budget, ceiling=max_completion_tokens) if prompting == "evidence" else None
+        ),
     )
 
 

@@ -23,7 +23,8 @@ from frontscan.front import FrontClient, search_query
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
 from frontscan.limits.bound import ApiUsage, usage_bound, with_usage
-from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets
+from frontscan.limits.budgets import FrontBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.models import (
     ConversationMessages,
     ConversationRef,
@@ -157,6 +158,7 @@ async def _plan(store: Store, settings: Settings, request: ScanRequest) -> tuple
         llm=settings.scan.llm,
         model=settings.openai.model,
         max_completion_tokens=settings.openai.max_completion_tokens,
+        prompting=settings.openai.prompt,
         slices=slices,
         retry_refs=retry_refs,
         concurrency=settings.scan.concurrency,

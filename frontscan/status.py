@@ -67,6 +67,8 @@ def _run(run: RunRow) -> dict[str, Any]:
         "error": run.error,
         "duration_seconds": _rounded(run.duration_seconds),
         "throughput_per_second": _rounded(run.throughput),
+        "tokens_per_call": _rounded(run.tokens_per_call),
+        "cost_per_1000": _rounded(run.cost_per_1000),
     }
 
 
@@ -145,12 +147,13 @@ def _table(title: str, *headers: str) -> Table:
     return table
 
 
-def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
-    """Two narrow tables rather than one wide one, so both read in 80 columns."""
+def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table, Table]:
+    """Three narrow tables rather than one wide one, so each reads in 80 columns."""
     timing = _table("Recent runs (newest first)", "run", "started (UTC)", "took", "status",
                     "window", "conv/s", "cost")  # fmt: skip
     counts = _table("Run counters", "run", "scanned", "skipped", "failed", "numbers",
                     "Front calls", "OpenAI calls")  # fmt: skip
+    spend = _table("OpenAI spend", "run", "calls", "avoided", "tokens/call", "$/1000 conv")
     for r in runs:
         timing.add_row(
             str(r.id),
@@ -165,7 +168,14 @@ def _runs_tables(runs: tuple[RunRow, ...]) -> tuple[Table, Table]:
         numbers = (n.conversations_scanned, n.conversations_skipped, n.conversations_failed,
                    n.numbers_found, n.front_calls, n.openai_calls)  # fmt: skip
         counts.add_row(str(r.id), *(f"{n:,}" for n in numbers))
-    return timing, counts
+        spend.add_row(
+            str(r.id),
+            f"{r.stats.openai_calls:,}",
+            f"{r.stats.model_calls_avoided:,}",
+            "-" if r.tokens_per_call is None else f"{r.tokens_per_call:,.0f}",
+            "-" if r.cost_per_1000 is None else f"${r.cost_per_1000:,.4f}",
+        )
+    return timing, counts, spend
 
 
 def _when(seconds: float | None) -> str:

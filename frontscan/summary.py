@@ -44,6 +44,19 @@ class Summary:
         return self.bound_seconds / self.wall_seconds if self.wall_seconds > 0 else 0.0
 
     @property
+    def tokens_per_call(self) -> float:
+        """Prompt plus completion tokens (usage) per OpenAI call."""
+        n = self.stats
+        total = n.prompt_tokens + n.completion_tokens
+        return total / n.openai_calls if n.openai_calls else 0.0
+
+    @property
+    def cost_per_1000(self) -> float:
+        """Estimated OpenAI cost per 1,000 conversations scanned (USD)."""
+        done = self.stats.conversations_scanned + self.stats.conversations_failed
+        return 1000 * self.cost_usd / done if done else 0.0
+
+    @property
     def problem(self) -> FrontscanError | None:
         """Why a run that ended cleanly still deserves a non-zero exit code, if it does."""
         if self.stop_reason == "max-cost":
@@ -85,6 +98,8 @@ class Summary:
             "stop_reason": self.stop_reason,
             "dry_run": self.dry_run,
             "ratio_to_bound": round(self.ratio_to_bound, 3),
+            "tokens_per_call": round(self.tokens_per_call, 1),
+            "cost_per_1000": round(self.cost_per_1000, 6),
         }
         data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
         return data
@@ -104,9 +119,10 @@ def summary_table(summary: Summary) -> Table:
         ("tracking numbers found", f"{n.numbers_found:,}"),
         ("failed", f"{n.conversations_failed:,}"),
         ("Front calls", f"{n.front_calls:,}"),
-        ("OpenAI calls", f"{n.openai_calls:,}"),
+        ("OpenAI calls", f"{n.openai_calls:,} ({n.model_calls_avoided:,} avoided: detector sure)"),
         ("tokens", f"{n.prompt_tokens:,} prompt + {n.completion_tokens:,} completion"),
-        ("estimated cost", f"${s.cost_usd:,.4f}"),
+        ("tokens per call", f"{s.tokens_per_call:,.0f}"),
+        ("estimated cost", f"${s.cost_usd:,.4f} (${s.cost_per_1000:,.4f} per 1,000 conversations)"),
         ("wall time", duration(s.wall_seconds)),
         ("throughput", speed if s.bound_seconds > 0 else "n/a"),
         ("429s", f"{n.rate_limited:,}"),
@@ -202,4 +218,6 @@ def dry_run_stats(stats: RunStats, planned: Sequence[Planned]) -> RunStats:
         openai_calls=len(asks),
         prompt_tokens=sum(p.prompt_tokens for p in asks),
         completion_tokens=sum(p.completion_budget for p in asks),
+        completion_budget=sum(p.completion_budget for p in asks),
+        model_calls_avoided=sum(p.avoided for p in planned),
     )

@@ -43,19 +43,28 @@ def found(mid: str, number: str, carrier: str | None = "ups") -> Claim:
 def test_the_prompt_holds_only_new_text_in_message_blocks() -> None:
     first = prepare(message("msg_1", f"Your UPS tracking number is {UPS}.", 1.0))
     reply = prepare(message("msg_2", "Thanks!\n\nOn Tue, 3 Feb 2026, Shop wrote:\n> " + UPS, 2.0))
+    whole = build_prompt("Re: parcel", [first, reply], "whole")[1].content
+    assert '<message id="msg_1">' in whole
+    assert '<message id="msg_2">' in whole
+    assert whole.count(UPS) == 1  # the quoted repeat is not sent again
     prompt = build_prompt("Re: parcel", [first, reply])
     user = prompt[1].content
     assert (prompt[0].role, prompt[1].role) == ("system", "user")
+    assert user.startswith("Subject: Re: parcel")
     assert '<message id="msg_1">' in user
-    assert '<message id="msg_2">' in user
-    assert user.count(UPS) == 1  # the quoted repeat is not sent again
+    assert '<message id="msg_2">' not in user  # "Thanks!" holds nothing that could be a number
+    assert user.count(UPS) == 1
 
 
 def test_auto_asks_the_model_only_where_there_is_something_to_ask() -> None:
     plain = [prepare(message("msg_1", "Thanks, have a nice weekend!", 1.0))]
-    shipping = [prepare(message("msg_1", f"Tracking: {UPS}", 1.0))]
+    shipping = [prepare(message("msg_1", f"Please see {UPS} for the details.", 1.0))]
+    sure = [prepare(message("msg_1", f"Your UPS tracking number: {UPS}", 1.0))]
     assert not needs_model(plain, "auto")
-    assert needs_model(shipping, "auto")
+    assert needs_model(shipping, "auto")  # checksum-valid, but no keyword
+    assert not needs_model(sure, "auto")  # the detector is sure: stored from it alone
+    assert needs_model(sure, "auto", trust_detector=False)  # as before the sure rule
+    assert needs_model(sure, "always")
     assert needs_model(plain, "always")
     assert not needs_model(shipping, "never")
 
@@ -111,8 +120,11 @@ def test_when_the_model_answers_weak_unconfirmed_candidates_are_dropped() -> Non
 
 def test_token_estimate_charges_the_whole_output_budget_and_costs_follow_the_price_list() -> None:
     prepared = [prepare(message("msg_1", "x" * 2500, 1.0))]
-    call = model_call("s", prepared, model="gpt-4o-mini", max_completion_tokens=400)
+    call = model_call(
+        "s", prepared, model="gpt-4o-mini", max_completion_tokens=400, prompting="whole"
+    )
     assert call.completion_budget == 400
+    assert call.length_retry_budget is None  # as before: a cut-off answer is just retried
     assert call.prompt_tokens >= 1000  # 2,500 bytes at no more than 2.5 bytes a token
     assert call.charged_tokens == call.prompt_tokens + 400
     assert worst_cost_usd(call) == cost_usd("gpt-4o-mini", call.prompt_tokens, 400)
@@ -124,6 +136,8 @@ def test_token_estimate_charges_the_whole_output_budget_and_costs_follow_the_pri
 def test_the_model_call_is_the_chat_completions_request_body() -> None:
     prepared = [prepare(message("msg_1", f"Your UPS tracking number is {UPS}.", 1.0))]
     call = model_call("Re: parcel", prepared, model="gpt-4o-mini", max_completion_tokens=300)
+    assert call.completion_budget < 300  # sized to one number
+    assert call.length_retry_budget == 300
     body = json.loads(json.dumps(call.body()))  # JSON-serialisable as it is
     assert body == {
         "model": "gpt-4o-mini",
@@ -131,6 +145,18 @@ def test_the_model_call_is_the_chat_completions_request_body() -> None:
             {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": build_prompt("Re: parcel", prepared)[1].content},
         ],
-        "max_completion_tokens": 300,
+        "max_completion_tokens": call.completion_budget,
     }
     assert UPS in body["messages"][1]["content"]
+
+
+def test_answers_are_checked_against_the_full_text_not_only_the_passages_sent() -> None:
+    filler = "We value your custom and hope to see you again soon. " * 20
+    text = f"Your UPS tracking number is {UPS}.\n\n{filler}\n\nRef code QX82 1744 0093 5512 end."
+    prepared = [prepare(message("msg_1", text, 1.0))]
+    sent = build_prompt("s", prepared)[1].content
+    assert UPS in sent
+    assert "QX82" not in sent  # no keyword near it: not a window
+    finds, dropped = validate([found("msg_1", "QX82174400935512", None)], prepared)
+    assert [f.number for f in finds] == ["QX82174400935512"]  # it is in the message all the same
+    assert dropped == 0

@@ -111,6 +111,7 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "openai.rpm": ("60", 60),
     "openai.tpm": ("90000", 90000),
     "openai.max_completion_tokens": ("16384", 16384),
+    "openai.prompt": ("whole", "whole"),
     "scan.concurrency": ("500", 500),
     "scan.batch_size": ("1", 1),
     "scan.llm": ("never", "never"),

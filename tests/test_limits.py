@@ -15,7 +15,8 @@ import pytest
 from aiolimiter import AsyncLimiter
 
 from frontscan.limits.bucket import Budget
-from frontscan.limits.budgets import FrontBudgets, OpenAIBudgets, estimate_prompt_tokens
+from frontscan.limits.budgets import FrontBudgets, estimate_prompt_tokens
+from frontscan.limits.openai_budgets import OpenAIBudgets
 from tests.virtual_time import virtual_time
 
 
@@ -409,11 +410,12 @@ def test_openai_observe_resyncs_remaining_tokens() -> None:
     budgets.observe(
         {
             "x-ratelimit-limit-tokens": "6000000",
-            "x-ratelimit-remaining-tokens": "1000",
-            "x-ratelimit-reset-tokens": "59.99s",
+            "x-ratelimit-remaining-tokens": "200000",
+            "x-ratelimit-reset-tokens": "58s",
         }
     )
-    assert budgets.tokens.stats.held_back == pytest.approx(99_000)
+    # 200k left, less the 2% margin for calls sent since (120k): 80k of our 100k stay
+    assert budgets.tokens.stats.held_back == pytest.approx(20_000)
     assert budgets.tokens.per_minute == 6_000_000
 
 

@@ -82,6 +82,7 @@ def summary(**overrides: object) -> Summary:
         completion_tokens=4_321,
         rate_limited=2,
         throttled_seconds=4.56789,
+        model_calls_avoided=7,
     )
     values: dict[str, object] = {
         "run_id": 12,
@@ -185,7 +186,10 @@ def test_summary_json_round_trips_with_every_key() -> None:
     head = ["run_id", "status", "window_after", "window_before"]
     tail = ["cost_usd", "wall_seconds", "bound_seconds", "stop_reason", "dry_run"]
     expected = [*head, *(f.name for f in fields(RunStats)), *tail, "ratio_to_bound"]
+    expected += ["tokens_per_call", "cost_per_1000"]
     assert list(data) == expected
+    assert data["tokens_per_call"] == round((91_234 + 4_321) / 60, 1)
+    assert data["cost_per_1000"] == round(1000 * 0.0123456789 / 125, 6)  # scanned + failed
     assert data["run_id"] == 12
     assert data["window_after"] == "2026-11-01T00:00:00Z"
     assert data["window_before"] is None
@@ -213,6 +217,8 @@ def test_summary_table_has_the_operator_rows() -> None:
     assert "91,234 prompt + 4,321 completion" in text
     assert "$0.0123" in text
     assert "1 m 40 s" in text
+    assert "60 (7 avoided: detector sure)" in text
+    assert "per 1,000 conversations" in text
 
 
 def test_print_summary_json_goes_to_stdout_only() -> None:

@@ -141,3 +141,36 @@ def test_bad_arguments() -> None:
     with pytest.raises(ValueError, match="after"):
         Mailbox.generate(3, 1, END, START)
     assert Mailbox.generate(0, 1, START, END).truth == []
+
+
+def test_the_realistic_mailbox_looks_like_real_mail() -> None:
+    box = Mailbox.generate(120, 42, START, END, realistic=True)
+    convs = list(box.conversations.values())
+    emails = [m for c in convs for m in c.messages if m.type == "email"]
+    first_notices = [
+        c.messages[0] for c in convs if c.subject.startswith("Your ") and "shipped" in c.subject
+    ]
+    assert first_notices
+    for notice in first_notices:  # long HTML with a footer and the number in a tracking URL
+        assert len(notice.body) > 1500
+        assert notice.body.startswith("<html>")
+        assert "unsubscribe" in notice.body.lower()
+        assert "track.example.com" in notice.body
+    newsletters = [c for c in convs if "% off" in c.subject]
+    assert newsletters
+    truth_messages = {t.message_id for t in box.truth}
+    assert all(c.messages[0].id not in truth_messages for c in newsletters)
+    assert max(len(c.messages) for c in convs) > 6  # threads several replies deep
+
+    def quotes(text: str) -> int:
+        return text.count("wrote:") + text.count("Original Message")
+
+    threads = [c for c in convs if c.channel == "email" and len(c.messages) > 3]
+    assert max(quotes(c.messages[-1].plain) for c in threads) >= 3  # replies quote replies
+    assert sum(len(m.body) for m in emails) / len(emails) > 1500
+    for row in box.truth:  # the truth still holds: each number is in its message
+        message = box.message(row.message_id)
+        assert message is not None
+        assert row.tracking_number in normalize(message.plain)
+    assert fingerprint(box) == fingerprint(Mailbox.generate(120, 42, START, END, realistic=True))
+    assert fingerprint(box) != fingerprint(Mailbox.generate(120, 42, START, END))

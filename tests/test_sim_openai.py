@@ -173,6 +173,32 @@ async def test_rpm_429_counts_and_has_no_retry_after() -> None:
     assert "retry-after-ms" not in error.response.headers
     assert error.response.headers["x-request-id"].startswith("req_")
     assert sim.openai_stats.rate_limited["requests"] == 2
+    headers = error.response.headers  # 429s carry the rate-limit headers, as the API's do
+    assert headers["x-ratelimit-limit-requests"] == "3"
+    assert headers["x-ratelimit-remaining-requests"] == "0"
+    assert GO_DURATION.match(headers["x-ratelimit-reset-requests"])
+    assert int(headers["x-ratelimit-remaining-tokens"]) <= int(headers["x-ratelimit-limit-tokens"])
+
+
+async def test_the_server_charges_prompt_bytes_over_four_plus_the_whole_budget() -> None:
+    async with running_simulator(sim_options()) as sim, client_for(sim) as client:
+        raw = await client.chat.completions.with_raw_response.parse(
+            model="gpt-4o-mini",
+            messages=[{"role": "user", "content": "é" * 400}],  # 800 UTF-8 bytes
+            response_format=Extraction,
+            max_completion_tokens=77,
+        )
+        raw.parse()
+    stats = sim.openai_stats
+    assert stats.prompt_tokens_charged == 201  # 802 bytes of JSON string, / 4, rounded up
+    assert stats.completion_budget_charged == 77
+    assert stats.tokens_charged == 201 + 77
+    snapshot = sim.stats()["openai"]
+    assert snapshot["prompt_tokens_charged"] == 201
+    drop = int(raw.headers["x-ratelimit-limit-tokens"]) - int(
+        raw.headers["x-ratelimit-remaining-tokens"]
+    )
+    assert 0 < drop <= 278  # what the headers show spent is the charge (minus refill)
 
 
 async def test_tpm_429_and_request_too_large() -> None:
@@ -191,6 +217,11 @@ async def test_tpm_429_and_request_too_large() -> None:
     )
     assert too_large.value.type == "tokens"
     assert message_of(too_large.value).startswith("Request too large for gpt-4o-mini")
+    headers = tokens.value.response.headers
+    requested = re.search(r"Requested (\d+)", message_of(tokens.value))
+    assert requested is not None
+    assert int(headers["x-ratelimit-remaining-tokens"]) < int(requested.group(1))
+    assert GO_DURATION.match(headers["x-ratelimit-reset-tokens"])
 
 
 async def test_quota_azure_mode_and_sdk_retry_count() -> None:

@@ -26,6 +26,18 @@ class RunRow:
     cost_usd: float
     error: str | None
 
+    @property
+    def tokens_per_call(self) -> float | None:
+        """Prompt plus completion tokens per OpenAI call (None when there was none)."""
+        s = self.stats
+        return (s.prompt_tokens + s.completion_tokens) / s.openai_calls if s.openai_calls else None
+
+    @property
+    def cost_per_1000(self) -> float | None:
+        """USD per 1,000 conversations scanned (None when none was)."""
+        done = self.stats.conversations_scanned + self.stats.conversations_failed
+        return 1000 * self.cost_usd / done if done else None
+
     @classmethod
     def of(cls, row: dict[str, Any]) -> RunRow:
         """A `recent_runs` row: its counter columns are named as the `RunStats` fields."""

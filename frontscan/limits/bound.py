@@ -23,6 +23,8 @@ class ApiCounters:
     http_seconds: float = 0.0  # time inside requests, budget waits excluded
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    completion_budget: int = 0  # OpenAI: max_completion_tokens asked for, all calls
+    length_retries: int = 0  # OpenAI: answers cut off, asked once more with a larger budget
 
     def usage(self, **limits: Any) -> ApiUsage:
         """These counters frozen now, with the limits the client ran under."""
@@ -33,6 +35,7 @@ class ApiCounters:
             http_seconds=self.http_seconds,
             prompt_tokens=self.prompt_tokens,
             completion_tokens=self.completion_tokens,
+            completion_budget=self.completion_budget,
             **limits,
         )
 
@@ -53,7 +56,12 @@ class ApiUsage:
     completion_tokens: int = 0
     requests_per_minute: float = 0.0  # the limit the server reported, else the configured one
     tokens_per_minute: float = 0.0  # OpenAI only
-    tokens_charged: int = 0  # OpenAI: tokens reserved against the TPM budget, reconciled
+    completion_budget: int = 0  # OpenAI: max_completion_tokens asked for, all calls
+    # OpenAI, for the bound: what the server charged (its headers) beyond what its buckets
+    # held at the start; without headers, what frontscan reserved and the calls it made
+    tokens_charged: int = 0
+    requests_charged: int | None = None  # None: the calls made
+    server_tokens: int | None = None  # OpenAI: all TPM the server charged; None: no headers
     search_calls: int = 0  # Front only: calls under the search sub-limit
     search_share: float = 1.0  # Front only: the part of the budget search may use
 
@@ -66,6 +74,8 @@ def with_usage(stats: RunStats, front: ApiUsage, openai: ApiUsage) -> RunStats:
         openai_calls=openai.calls,
         prompt_tokens=openai.prompt_tokens,
         completion_tokens=openai.completion_tokens,
+        completion_budget=openai.completion_budget,
+        server_tokens=openai.server_tokens,
         rate_limited=front.rate_limited + openai.rate_limited,
         throttled_seconds=front.throttled_seconds + openai.throttled_seconds,
     )
@@ -79,7 +89,7 @@ def usage_bound(front: ApiUsage, openai: ApiUsage, *, concurrency: int) -> float
     bound = bound_seconds(
         front_calls=front.calls,
         front_rpm=front.requests_per_minute,
-        llm_calls=openai.calls,
+        llm_calls=openai.calls if openai.requests_charged is None else openai.requests_charged,
         openai_rpm=openai.requests_per_minute,
         llm_tokens=openai.tokens_charged,
         openai_tpm=openai.tokens_per_minute,

@@ -34,6 +34,7 @@ class BudgetStats:
     paused_seconds: float  # wall time covered by those pauses, overlaps merged
     held_back: float  # amount pre-charged because the server had less left than we thought
     clamped: int  # charges larger than a whole minute's budget, admitted as one minute's
+    credited: float = 0.0  # amount granted beyond the local bucket because the server had it
 
 
 class Budget:
@@ -84,6 +85,8 @@ class Budget:
         self._paused_seconds = 0.0
         self._held_back = 0.0
         self._clamped = 0
+        self._credit = 0.0  # admissible at once: the server said it has this much more
+        self._credited = 0.0
         self._install(float(per_minute), self._period_for(float(per_minute)))
 
     # -- public API -------------------------------------------------------------------
@@ -102,6 +105,11 @@ class Budget:
         return self._period
 
     @property
+    def credit(self) -> float:
+        """What the server said it has beyond our local bucket, not yet spent."""
+        return self._credit
+
+    @property
     def paused_for(self) -> float:
         """Seconds until a pause ends (0 when not paused)."""
         return max(0.0, self._paused_until - clock())
@@ -118,6 +126,7 @@ class Budget:
             paused_seconds=self._paused_seconds,
             held_back=self._held_back,
             clamped=self._clamped,
+            credited=self._credited,
         )
 
     async def acquire(self, amount: float = 1.0) -> float:
@@ -129,6 +138,9 @@ class Budget:
             take = self._fit(amount)
             while True:
                 await self._sleep_through_pause()
+                if self._credit >= take > 0:  # the server has room beyond our bucket
+                    self._credit -= take
+                    break
                 limiter = self._limiter
                 if self._debt > 0:
                     chunk = min(self._debt, limiter.max_rate)
@@ -191,9 +203,15 @@ class Budget:
         self._install(self._per_minute, self._period)
         self._level, self._level_at = 0.0, now
         self._debt = max(self._debt, self._capacity)
+        self._credit = 0.0
 
     def sync_remaining(
-        self, remaining: float, reset_in: float, *, continuous: bool = False
+        self,
+        remaining: float,
+        reset_in: float,
+        *,
+        continuous: bool = False,
+        both_ways: bool = False,
     ) -> float:
         """Hold back when the server has less left than our local view allows.
 
@@ -206,14 +224,21 @@ class Budget:
         the local view, so repeated syncs from the same window do not double-count.
         Returns the seconds of hold-back added. Nonsense values are ignored: the headers
         are hints.
+
+        `both_ways` (continuous only) also follows the server up: when it has more left
+        than our local view, the difference is paid off debt first, then becomes credit,
+        admitted at once and beyond the short local bucket. The local view includes any
+        credit, so a later sync that finds less left takes credit back before adding debt.
         """
         if not (math.isfinite(remaining) and math.isfinite(reset_in)) or reset_in < 0:
             return 0.0
         remaining = max(0.0, remaining)
         now = clock()
-        free = self._capacity - self._level_now(now) - self._debt
+        free = self._capacity - self._level_now(now) - self._debt + self._credit
         if continuous:
             excess = free - remaining
+            if both_ways:
+                return self._follow(excess)
         else:
             if reset_in > 2 * MAX_PERIOD:  # not a per-minute window
                 return 0.0
@@ -237,6 +262,22 @@ class Budget:
         return excess / self._rate
 
     # -- internals --------------------------------------------------------------------
+
+    def _follow(self, excess: float) -> float:
+        """Move the local view by `excess` (positive: hold back; negative: grant)."""
+        if excess > 0:
+            taken = min(self._credit, excess)
+            self._credit -= taken
+            excess -= taken
+            self._debt += excess
+            self._held_back += excess
+            return excess / self._rate
+        grant = -excess
+        paid = min(self._debt, grant)
+        self._debt -= paid
+        self._credit += grant - paid
+        self._credited += grant - paid
+        return 0.0
 
     def _period_for(self, per_minute: float) -> float:
         needed = self._fit_charge * 60.0 / per_minute

@@ -22,7 +22,7 @@ from openai import AsyncOpenAI
 from yarl import URL
 
 from frontscan.extract import Extraction
-from frontscan.prompt import SYSTEM_PROMPT
+from frontscan.prompt import WHOLE_SYSTEM_PROMPT
 
 Strategy = Literal["batches", "semaphore"]
 
@@ -138,7 +138,7 @@ async def _process(
     completion = await client.chat.completions.parse(
         model=model,
         messages=[
-            {"role": "system", "content": SYSTEM_PROMPT},
+            {"role": "system", "content": WHOLE_SYSTEM_PROMPT},
             {"role": "user", "content": "\n\n".join(blocks)},
         ],
         response_format=Extraction,

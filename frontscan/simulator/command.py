@@ -46,6 +46,10 @@ def simulate(
         bool,
         typer.Option("--azure", help="Send retry-after/retry-after-ms on OpenAI 429s, like Azure."),
     ] = False,
+    realistic: Annotated[
+        bool,
+        typer.Option(help="Mail as it really arrives: long HTML, newsletters, deep threads."),
+    ] = False,
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     front_port: Annotated[int, typer.Option(min=0, help="Front port (0 = any free port).")] = 0,
     openai_port: Annotated[int, typer.Option(min=0, help="OpenAI port (0 = any free port).")] = 0,
@@ -74,6 +78,7 @@ def simulate(
         extra_429_rate=extra_429,
         quota_exhausted=quota_exhausted,
         azure_mode=azure,
+        realistic=realistic,
         host=host,
         front_port=front_port,
         openai_port=openai_port,

@@ -58,8 +58,20 @@ class Mailbox:
         self._add_truth(truth)
 
     @classmethod
-    def generate(cls, conversations: int, seed: int, start: datetime, end: datetime) -> Mailbox:
-        """`conversations` threads with last activity spread over [start, end]."""
+    def generate(
+        cls,
+        conversations: int,
+        seed: int,
+        start: datetime,
+        end: datetime,
+        *,
+        realistic: bool = False,
+    ) -> Mailbox:
+        """`conversations` threads with last activity spread over [start, end].
+
+        `realistic` writes mail as it really arrives (`simulator.realistic`): long HTML
+        notices with footers, newsletters with no number, deeper quoted threads.
+        """
         if conversations < 0:
             raise ValueError("conversations must be >= 0")
         start_ts, end_ts = start.timestamp(), end.timestamp()
@@ -67,7 +79,7 @@ class Mailbox:
             raise ValueError("end must be after start")
         rng = random.Random(seed)
         used_ids: set[str] = {inbox.id for inbox in INBOXES}
-        writer = Writer(rng, used_ids, set(), {})
+        writer = Writer(rng, used_ids, set(), {}, realistic=realistic)
         made: list[SimConversation] = []
         truth: list[TruthNumber] = []
         for _ in range(conversations):

@@ -192,13 +192,18 @@ class FakeModel:
         return found
 
 
-def charge_estimate(body: dict[str, Any], max_completion: int) -> int:
-    """The server-side estimate: ceil(prompt characters / 4) plus the completion budget."""
-    chars = 0
+def charge_estimate(body: dict[str, Any]) -> int:
+    """The server-side prompt estimate: ceil(prompt UTF-8 bytes / 4), no tokenizer.
+
+    OpenAI's TPM charge is "the estimated number of tokens based on the character count
+    of your request" plus `max_completion_tokens` (openai.md §1.2); the caller adds the
+    budget. Usage (`estimate_prompt_tokens`) counts closer to a real tokenizer.
+    """
+    size = 0
     for message in body.get("messages") or []:
         if isinstance(message, dict):
-            chars += len(json.dumps(message.get("content"), ensure_ascii=False))
-    return math.ceil(chars / 4) + max_completion
+            size += len(json.dumps(message.get("content"), ensure_ascii=False).encode())
+    return math.ceil(size / 4)
 
 
 def completion_body(body: dict[str, Any], answer: Answer) -> dict[str, Any]:

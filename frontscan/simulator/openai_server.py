@@ -4,8 +4,8 @@ Faithful where it matters for a rate-limited batch client (openai.md §1, §3): 
 as continuously refilling buckets charged at admission with a character-based estimate
 plus `max_completion_tokens`; refused requests still count against RPM; the four 429
 bodies; no `retry-after` unless `azure_mode`; six `x-ratelimit-*` headers with Go-duration
-resets on 200s; 401/400 bodies; HTML 5xx faults and connection resets; latency growing
-with tokens. The answers come from `FakeModel`.
+resets on 200s and on rate-limit 429s; 401/400 bodies; HTML 5xx faults and connection
+resets; latency growing with tokens. The answers come from `FakeModel`.
 """
 
 from __future__ import annotations
@@ -86,7 +86,10 @@ class _Server:
         self.model = FakeModel(mailbox, options.mistakes, options.seed + 7)
 
     def _too_many(self, message: str, kind: str, code: str, wait: float | None) -> web.Response:
+        """A 429 body; rate-limit 429s carry the `x-ratelimit-*` headers as 200s do."""
         headers = {"x-request-id": f"req_{secrets.token_hex(16)}"}
+        if code == "rate_limit_exceeded":
+            headers.update(self.rate_headers())
         if wait is not None and self.options.azure_mode:
             headers["retry-after"] = str(max(1, math.ceil(wait)))
             headers["retry-after-ms"] = str(max(1, math.ceil(wait * 1000)))
@@ -94,9 +97,14 @@ class _Server:
             headers["x-should-retry"] = "false"
         return _error(429, message, kind, code, headers=headers)
 
-    def admit(self, model: str, charge: int) -> web.Response | None:
-        """Charge RPM (always, even when refused) and TPM; a 429 response if either refuses."""
+    def admit(self, model: str, prompt_charge: int, budget: int) -> web.Response | None:
+        """Charge RPM (always, even when refused) and TPM; a 429 response if either refuses.
+
+        The TPM charge is the server's own estimate of the prompt plus the whole
+        completion budget (openai.md §1.2); what was charged is counted in the stats.
+        """
         stats = self.stats
+        charge = prompt_charge + budget
         if self.options.quota_exhausted:
             stats.rate_limited["insufficient_quota"] += 1
             self.rpm.force(1)
@@ -147,6 +155,8 @@ class _Server:
                 tokens.wait,
             )
         stats.tokens_charged += charge
+        stats.prompt_tokens_charged += prompt_charge
+        stats.completion_budget_charged += budget
         return None
 
     def rate_headers(self) -> dict[str, str]:
@@ -222,7 +232,7 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         server.rpm.force(1)
         return checked
     model, budget = checked
-    refused = server.admit(model, charge_estimate(body, budget))
+    refused = server.admit(model, charge_estimate(body), budget)
     if refused is not None:
         return refused
     schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")

@@ -58,6 +58,7 @@ class SimulatorOptions:
     extra_429_rate: float = 0.0
     quota_exhausted: bool = False
     azure_mode: bool = False
+    realistic: bool = False  # long HTML mail, newsletters, deep threads (simulator.realistic)
     front_port: int = 0
     openai_port: int = 0
     host: str = "127.0.0.1"
@@ -146,7 +147,9 @@ async def serving(
 async def running_simulator(options: SimulatorOptions) -> AsyncIterator[RunningSimulator]:
     """Serve the fake Front and OpenAI until the block exits."""
     start, end = options.window()
-    mailbox = Mailbox.generate(options.conversations, options.seed, start, end)
+    mailbox = Mailbox.generate(
+        options.conversations, options.seed, start, end, realistic=options.realistic
+    )
     front_stats, openai_stats = SimStats(), SimStats()
     front_app = create_front_app(mailbox, options.front(), front_stats)
     openai_app = create_openai_app(mailbox, options.openai(), openai_stats)

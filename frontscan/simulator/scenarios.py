@@ -13,7 +13,7 @@ import random
 import re
 
 from frontscan.detector import carriers
-from frontscan.simulator import content, samples
+from frontscan.simulator import content, realistic, samples
 from frontscan.simulator.content import Body, Party, Planted
 from frontscan.simulator.records import TAGS, TEAMMATES, Inbox, SimConversation, SimMessage
 from frontscan.simulator.records import TruthNumber as Truth
@@ -34,6 +34,8 @@ SCENARIOS = {
     "sms": (11, 3, "sms"),
     "chat": (6, 4, "custom"),
 }
+# The realistic mailbox adds marketing mail (no numbers) and longer threads.
+REALISTIC_SCENARIOS = {**SCENARIOS, "newsletter": (18, 0, "email")}
 _DIGIT_RUN = re.compile(r"[0-9][0-9 \-]{7,}[0-9]")
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
@@ -55,8 +57,11 @@ class Writer:
         used_ids: set[str],
         used_numbers: set[str],
         known: dict[str, list[tuple[str, str]]],
+        *,
+        realistic: bool = False,
     ) -> None:
         self.rng = rng
+        self.realistic = realistic
         self.used_ids = used_ids
         self.used_numbers = used_numbers
         self.known = known
@@ -110,11 +115,17 @@ class Writer:
 
     def conversation(self, start: float, end: float) -> tuple[SimConversation, list[Truth]]:
         rng = self.rng
-        names = list(SCENARIOS)
-        scenario = rng.choices(names, weights=[SCENARIOS[n][0] for n in names])[0]
-        _, inbox_index, channel = SCENARIOS[scenario]
+        table = REALISTIC_SCENARIOS if self.realistic else SCENARIOS
+        names = list(table)
+        scenario = rng.choices(names, weights=[table[n][0] for n in names])[0]
+        _, inbox_index, channel = table[scenario]
         inbox = INBOXES[inbox_index]
-        count = rng.choices(range(1, 7), weights=(22, 26, 20, 14, 10, 8))[0]
+        if scenario == "newsletter":
+            count = 1
+        elif self.realistic:  # quoted threads several replies deep
+            count = rng.choices(range(1, 9), weights=(12, 16, 18, 16, 14, 10, 8, 6))[0]
+        else:
+            count = rng.choices(range(1, 7), weights=(22, 26, 20, 14, 10, 8))[0]
         if channel == "sms":
             contact = Party(content.person(rng).name, content.phone(rng).replace(" ", ""))
         else:
@@ -136,6 +147,8 @@ class Writer:
         rng = self.rng
         if scenario == "notice":
             return f"Your {rng.choice(content.SHOPS)} order has shipped"
+        if scenario == "newsletter":
+            return f"{rng.choice(content.SHOPS)}: up to 40% off this week only"
         if scenario == "supplier":
             return f"Dispatch confirmation PO-{rng.randint(1000, 9999)}"
         if scenario in ("sms", "chat"):
@@ -167,7 +180,9 @@ class Writer:
         inbound = previous is None or not previous.is_inbound
         if scenario == "notice" and position == 0:
             inbound = True
-        wanted = 0 if scenario == "quiet" else rng.choices((0, 1, 2, 3), (35, 45, 15, 5))[0]
+        wanted = 0
+        if scenario not in ("quiet", "newsletter"):  # rng untouched for them, as before
+            wanted = rng.choices((0, 1, 2, 3), (35, 45, 15, 5))[0]
         if position == 0 and scenario in ("notice", "supplier"):
             wanted = max(1, wanted)
         wanted = max(min_numbers, wanted)
@@ -176,6 +191,7 @@ class Writer:
         if previous is not None and inbound and rng.random() < 0.25:
             said.extend(self._restate(conversation))
         extra = self.extras(rng.randint(0, 3) if scenario != "quiet" else rng.randint(1, 3))
+        shop = rng.choice(content.SHOPS) if self.realistic else ""
         ours = Party("Acme Support", inbox.address)
         sender, recipient = (
             (conversation.contact, ours) if inbound else (ours, conversation.contact)
@@ -184,6 +200,10 @@ class Writer:
         if conversation.channel != "email":
             body_text = content.short_text(rng, said, extra or self.extras(1))
             body = Body(body_text, body_text)
+        elif scenario == "newsletter":
+            body = realistic.newsletter(rng, shop)
+        elif position == 0 and scenario == "notice" and self.realistic:
+            body = realistic.long_notice(rng, shop, said, extra or self.extras(1))
         elif position == 0 and scenario == "notice":
             body = content.notice(rng, rng.choice(content.SHOPS), said, extra or self.extras(1))
         elif scenario == "supplier" and inbound:
@@ -192,10 +212,12 @@ class Writer:
             body = content.question(rng, said, extra)
         else:
             body = content.agent_reply(rng, said, extra)
+        if self.realistic and conversation.channel == "email" and position > 0:
+            body = realistic.dress_reply(rng, body, sender.name, not inbound)
         if (
             conversation.channel == "email"
             and previous is not None
-            and (force_quote or rng.random() < 0.85)
+            and (force_quote or rng.random() < (0.95 if self.realistic else 0.85))
         ):
             body = content.quote(
                 rng,
@@ -206,7 +228,8 @@ class Writer:
                 previous.subject,
             )
         subject = conversation.subject if position == 0 else f"Re: {conversation.subject}"
-        html_only = conversation.channel == "email" and rng.random() < 0.15
+        html_share = 0.5 if self.realistic else 0.15
+        html_only = conversation.channel == "email" and rng.random() < html_share
         message = SimMessage(
             id=message_id,
             conversation_id=conversation.id,

@@ -31,7 +31,9 @@ class SimStats:
     in_flight: int = 0
     peak_concurrency: int = 0
     sdk_retries: int = 0
-    tokens_charged: int = 0
+    tokens_charged: int = 0  # TPM charged at admission: prompt estimate + completion budget
+    prompt_tokens_charged: int = 0  # the prompt part of it (UTF-8 bytes / 4)
+    completion_budget_charged: int = 0  # the `max_completion_tokens` part of it
     prompt_tokens: int = 0
     completion_tokens: int = 0
 
@@ -52,6 +54,8 @@ class SimStats:
             "peak_concurrency": self.peak_concurrency,
             "sdk_retries": self.sdk_retries,
             "tokens_charged": self.tokens_charged,
+            "prompt_tokens_charged": self.prompt_tokens_charged,
+            "completion_budget_charged": self.completion_budget_charged,
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
         }

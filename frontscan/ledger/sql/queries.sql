@@ -94,7 +94,8 @@ UPDATE frontscan.runs SET finished_at = now(), status = %s,
     conversations_seen = %s, conversations_scanned = %s, conversations_skipped = %s,
     conversations_failed = %s, messages_processed = %s, numbers_found = %s, llm_dropped = %s,
     batches = %s, front_calls = %s, openai_calls = %s, prompt_tokens = %s,
-    completion_tokens = %s, rate_limited = %s, throttled_seconds = %s, cost_usd = %s,
+    completion_tokens = %s, rate_limited = %s, throttled_seconds = %s,
+    model_calls_avoided = %s, completion_budget = %s, server_tokens = %s, cost_usd = %s,
     error = %s
 WHERE id = %s;
 
@@ -124,7 +125,8 @@ SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
        conversations_seen, conversations_scanned, conversations_skipped,
        conversations_failed, messages_processed, numbers_found, llm_dropped, batches,
        front_calls, openai_calls, prompt_tokens, completion_tokens, rate_limited,
-       throttled_seconds, cost_usd::float8 AS cost_usd, error
+       throttled_seconds, model_calls_avoided, completion_budget, server_tokens,
+       cost_usd::float8 AS cost_usd, error
 FROM frontscan.runs ORDER BY id DESC LIMIT %s;
 
 -- name: totals
