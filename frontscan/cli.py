@@ -45,6 +45,8 @@ def _tidy(command: Command, ctx: Context) -> Command:
     for param in command.get_params(ctx):
         if isinstance(param, TyperOption) and param.is_flag:
             param.metavar = ""
+            if param.is_bool_flag and param.default is False:
+                param.secondary_opts = []  # a switch that is off by default needs no --no-x
     command.help = _reflow(command.help)
     return command
 
