@@ -6,25 +6,26 @@ No business logic or SQL lives here; each command hands off to one function.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import json
 import os
 import sys
 import traceback
 from collections.abc import Callable
-from importlib import import_module
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
-# Typer 0.29 vendors click as `typer._click`; its types are what TyperGroup's hooks take.
-from typer._click.core import Command, Context
-from typer._click.formatting import HelpFormatter
-from typer.core import TyperGroup, TyperOption
-
 from frontscan import __version__
+from frontscan.cli_parts import (
+    FrontHeadroomOption,
+    FrontRpmOption,
+    LazyCommands,
+    OpenAIRpmOption,
+    OpenAITpmOption,
+    RootCommands,
+)
 from frontscan.config import Settings
 from frontscan.errors import EXIT_FAILURES, EXIT_INTERRUPTED, FrontscanError, UsageError
 
@@ -32,58 +33,8 @@ if TYPE_CHECKING:
     from frontscan.ledger.connect import DatabaseInfo
 
 
-def _reflow(text: str | None) -> str | None:
-    """Join the hand-wrapped lines of each paragraph, so the terminal wraps the help text."""
-    if not text:
-        return text
-    paragraphs = inspect.cleandoc(text).split("\n\n")
-    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
-
-
-def _tidy(command: Command, ctx: Context) -> Command:
-    """Show switches as switches (`--json`, not `--json <bool>`) and reflow the help text."""
-    for param in command.get_params(ctx):
-        if isinstance(param, TyperOption) and param.is_flag:
-            param.metavar = ""
-            if param.is_bool_flag and param.default is False:
-                param.secondary_opts = []  # a switch that is off by default needs no --no-x
-    command.help = _reflow(command.help)
-    return command
-
-
-class _LazyCommands(TyperGroup):
-    """Commands whose code loads only when they run (or help lists them).
-
-    `frontscan status` and `scan` from cron must not import the simulator (its servers,
-    mailbox and scenarios) just because `simulate` is one of the commands. Every command
-    handed out passes through `_tidy`, so the help of all of them reads the same way.
-    """
-
-    lazy: ClassVar[dict[str, str]] = {}
-
-    def list_commands(self, ctx: Context) -> list[str]:
-        return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
-
-    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            module, _, name = self.lazy[cmd_name].partition(":")
-            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-            single.command(cmd_name)(getattr(import_module(module), name))
-            self.add_command(typer.main.get_command(single), cmd_name)
-        command = super().get_command(ctx, cmd_name)
-        return None if command is None else _tidy(command, ctx)
-
-    def format_help(self, ctx: Context, formatter: HelpFormatter) -> None:
-        _tidy(self, ctx)
-        super().format_help(ctx, formatter)
-
-
-class _RootCommands(_LazyCommands):
-    lazy: ClassVar[dict[str, str]] = {"simulate": "frontscan.simulator.command:simulate"}
-
-
 app = typer.Typer(
-    cls=_RootCommands,
+    cls=RootCommands,
     name="frontscan",
     help=(
         "Find shipment tracking numbers in Front conversations and keep them in PostgreSQL.\n\n"
@@ -94,7 +45,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(
-    cls=_RootCommands,
+    cls=LazyCommands,
     help="The database: which one commands use (DATABASE_URL, else the embedded PostgreSQL), "
     "starting and stopping the embedded one, migrations.",
     no_args_is_help=True,
@@ -225,43 +176,6 @@ def _settings(config: Path | None, **flags: object) -> Settings:
     from frontscan.config import load_settings
 
     return load_settings(flags, config_path=config)
-
-
-FrontRpmOption = Annotated[
-    int | None,
-    typer.Option(
-        "--front-rpm",
-        help="Front requests per minute for the whole company; 0 learns it from Front's "
-        "x-ratelimit-limit header (env FRONTSCAN_FRONT_RPM, default 0).",
-        show_default=False,
-    ),
-]
-FrontHeadroomOption = Annotated[
-    float | None,
-    typer.Option(
-        "--front-headroom",
-        help="Share of Front's budget left to other integrations on the same company, "
-        "0 to 0.99 (env FRONTSCAN_FRONT_HEADROOM, default 0.1).",
-        show_default=False,
-    ),
-]
-OpenAIRpmOption = Annotated[
-    int | None,
-    typer.Option(
-        "--openai-rpm",
-        help="Your OpenAI requests per minute; tightened from OpenAI's headers, never "
-        "loosened (env FRONTSCAN_OPENAI_RPM, default 500).",
-        show_default=False,
-    ),
-]
-OpenAITpmOption = Annotated[
-    int | None,
-    typer.Option(
-        "--openai-tpm",
-        help="Your OpenAI tokens per minute (env FRONTSCAN_OPENAI_TPM, default 200000).",
-        show_default=False,
-    ),
-]
 
 
 @app.command()

@@ -81,3 +81,13 @@ def test_a_limit_flag_reaches_the_settings(flag: str, value: str, key: str) -> N
     assert result.exit_code == 2
     assert f"{key} must be" in result.output
     assert f"(from {flag})" in result.output
+
+
+def test_each_group_lists_its_own_commands() -> None:
+    top = help_of([], 120)
+    assert "simulate" in top
+    assert "db" in top
+    db = help_of(["db"], 120)
+    for command in ("status", "start", "stop", "migrate", "url"):
+        assert re.search(rf"│ {command}\s", db), command
+    assert "simulate" not in db
