@@ -57,6 +57,11 @@ T = TypeVar("T")
 _debug = False
 
 
+def _note(text: str) -> None:
+    """A progress line on stderr; data in it (ids, errors) is not rich markup."""
+    err_console.print(text, markup=False)
+
+
 def run_guarded(action: Callable[[], T], *, json_errors: bool = False) -> T:
     """Run a command body; turn FrontscanError and Ctrl-C into a one-line message + exit code.
 
@@ -257,6 +262,24 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    openai_batch: Annotated[
+        bool,
+        typer.Option(
+            "--openai-batch",
+            help="Send the model calls through the OpenAI Batch API: half the price, "
+            "answers within 24 h, collected by later scans or `frontscan batches` "
+            "(env FRONTSCAN_OPENAI_BATCH).",
+        ),
+    ] = False,
+    batch_older_than: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            help="With --openai-batch: batch only conversations quiet for this many days; "
+            "newer ones go online now (env FRONTSCAN_OPENAI_BATCH_OLDER_THAN_DAYS, default 0).",
+            show_default=False,
+        ),
+    ] = None,
     slice_days: Annotated[
         float,
         typer.Option(
@@ -295,6 +318,8 @@ def scan(
                 "front.headroom": front_headroom,
                 "openai.rpm": openai_rpm,
                 "openai.tpm": openai_tpm,
+                "openai.batch": True if openai_batch else None,
+                "openai.batch_older_than_days": batch_older_than,
             },
         )
         request = runner.ScanRequest(
@@ -456,6 +481,37 @@ def _announce_database(info: DatabaseInfo) -> str:
     if info.started:
         err_console.print(f"frontscan: {info.note()}", markup=False)
     return info.described()
+
+
+@app.command()
+def batches(
+    wait: Annotated[
+        bool,
+        typer.Option("--wait", help="Keep polling until no batch is open, collecting each."),
+    ] = False,
+    poll: Annotated[
+        float, typer.Option(min=0.1, help="With --wait: seconds between looks at OpenAI.")
+    ] = 60.0,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Show the OpenAI batches `scan --openai-batch` submitted; collect the finished ones.
+
+    Collecting downloads each finished batch's answers, checks them as an online scan
+    would and records them; expired or failed lines go back to the normal queue. Every
+    scan collects too. Needs OPENAI_API_KEY; reads DATABASE_URL (else the embedded one).
+    """
+    from frontscan.batch import command as batches_module
+
+    def body() -> None:
+        report = asyncio.run(
+            batches_module.collect(_settings(config), wait=wait, poll_seconds=poll, note=_note)
+        )
+        batches_module.render(report, json_mode=as_json, console=Console())
+
+    run_guarded(body, json_errors=as_json)
 
 
 @app.command()

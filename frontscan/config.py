@@ -73,6 +73,9 @@ class OpenAISettings:
     tpm: int = 200_000
     max_completion_tokens: int = 400  # the ceiling; each call's budget is sized to its answer
     prompt: Prompting = "evidence"  # "whole": the full new text of each message, as before
+    batch: bool = False  # backfills through the Batch API (`scan --openai-batch`)
+    batch_older_than_days: float = 0.0  # with batch: only conversations quiet this long
+    batch_enqueued_tokens: int = 2_000_000  # the model's enqueued-token cap (tier 1 mini)
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,9 @@ KEYS: Mapping[str, _Key] = {
     "openai.tpm": _int(1),
     "openai.max_completion_tokens": _int(16, 16384),
     "openai.prompt": _Key(str, lambda v: v in ("evidence", "whole"), "evidence or whole"),
+    "openai.batch": _Key(bool, lambda v: True, "true or false"),
+    "openai.batch_older_than_days": _Key(float, lambda v: v >= 0, "a number of days >= 0"),
+    "openai.batch_enqueued_tokens": _int(1000),
     "scan.concurrency": _int(1, 500),
     "scan.batch_size": _int(1, 10000),
     "scan.llm": _Key(str, lambda v: v in ("auto", "always", "never"), "auto, always or never"),
@@ -148,6 +154,8 @@ FLAG_NAMES: dict[str, str] = {
     "scan.concurrency": "--concurrency",
     "scan.batch_size": "--batch-size",
     "scan.llm": "--llm",
+    "openai.batch": "--openai-batch",
+    "openai.batch_older_than_days": "--batch-older-than",
 }
 
 
@@ -172,11 +180,17 @@ def _shown(value: object) -> str:
     return repr(text)
 
 
+_BOOLEAN = {"true": True, "1": True, "yes": True, "on": True}
+_BOOLEAN |= {"false": False, "0": False, "no": False, "off": False}
+
+
 def _convert(key: str, raw: object, source: str, parse: bool) -> object:
     """Check one raw value and return it typed; `parse`: it is text (environment or flag)."""
     spec = KEYS[key]
     value: object = raw
-    if parse and isinstance(raw, str) and spec.kind is not str:
+    if parse and isinstance(raw, str) and spec.kind is bool:
+        value = _BOOLEAN.get(raw.strip().lower(), raw)
+    elif parse and isinstance(raw, str) and spec.kind is not str:
         try:
             value = spec.kind(raw.strip())
         except ValueError:

@@ -8,7 +8,7 @@ pipeline decides when and how many of these run; this module decides what each o
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -23,13 +23,14 @@ from frontscan.models import (
     Plan,
     Planned,
 )
-from frontscan.ports import Extractor, Source
+from frontscan.ports import BatchRoute, Extractor, Source
 from frontscan.prompt import (
     PreparedMessage,
     cost_usd,
     model_call,
     needs_model,
     prepare,
+    worst_batch_cost_usd,
     worst_cost_usd,
 )
 
@@ -50,6 +51,18 @@ class Spending:
         self._model = model
         self._limit = limit
         self._reserved = 0.0
+        self.batch_usd = 0.0  # worst case of the lines put in batches by this run
+
+    def commit_batch(self, call: ModelCall) -> None:
+        """Count a batch line at its worst case (half price); it is paid when it runs."""
+        worst = worst_batch_cost_usd(call)
+        if self._over(worst):
+            raise OverBudget
+        self.batch_usd += worst
+
+    def _over(self, worst: float) -> bool:
+        spent = self.spent_usd + self.batch_usd + self._reserved
+        return self._limit is not None and spent + worst > self._limit
 
     @property
     def spent_usd(self) -> float:
@@ -61,7 +74,7 @@ class Spending:
     @contextmanager
     def reserve(self, call: ModelCall) -> Iterator[None]:
         worst = worst_cost_usd(call)
-        if self._limit is not None and self.spent_usd + self._reserved + worst > self._limit:
+        if self._over(worst):
             raise OverBudget
         self._reserved += worst
         try:
@@ -80,15 +93,25 @@ def failed(ref: ConversationRef, error: str) -> Outcome:
 class ConversationScanner:
     """Turns one conversation ref into its `Outcome` (dry runs: also a `Planned`)."""
 
-    def __init__(self, source: Source, extractor: Extractor | None, plan: Plan) -> None:
+    def __init__(
+        self,
+        source: Source,
+        extractor: Extractor | None,
+        plan: Plan,
+        batch: BatchRoute | None = None,
+    ) -> None:
         self._source = source
         self._extractor = extractor
         self._plan = plan
         self._spending = Spending(extractor, plan.model, plan.request.max_cost)
+        self._batch = batch
         self.planned: list[Planned] = []  # dry runs only, in the order they were decided
 
-    async def scan(self, ref: ConversationRef, entry: LedgerEntry | None) -> Outcome:
-        """The outcome to record. Raises `OverBudget`, and fatal errors as they come.
+    async def scan(
+        self, ref: ConversationRef, entry: LedgerEntry | None, *, may_batch: bool = True
+    ) -> Outcome | None:
+        """The outcome to record, or None when the call went into a batch (`--openai-batch`:
+        recorded when the batch is collected). Raises `OverBudget`, and fatal errors.
 
         An `ItemError` (this conversation only) becomes a failed outcome.
         """
@@ -98,10 +121,13 @@ class ConversationScanner:
             if fetched.merged_into is not None:
                 return _merged(ref, entry)
             prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
-            finds, dropped = await self._model_finds(ref, prepared)
+            answered = await self._model_finds(ref, prepared, may_batch)
+            if answered is None:
+                return None
+            finds, dropped = answered
         except ItemError as error:
             return failed(ref, str(error))
-        outcome = _done(ref, entry, prepared, finds, dropped)
+        outcome = done(ref, entry, prepared, finds, dropped)
         return replace(outcome, model_call_avoided=self._avoided(prepared))
 
     def _avoided(self, prepared: list[PreparedMessage]) -> bool:
@@ -112,9 +138,10 @@ class ConversationScanner:
         ) and needs_model(prepared, plan.llm, trust_detector=False)
 
     async def _model_finds(
-        self, ref: ConversationRef, prepared: list[PreparedMessage]
-    ) -> tuple[list[ModelFind] | None, int]:
-        """The model's validated finds and how many claims were dropped; None: not asked."""
+        self, ref: ConversationRef, prepared: list[PreparedMessage], may_batch: bool
+    ) -> tuple[list[ModelFind] | None, int] | None:
+        """The model's validated finds and how many claims were dropped (finds None: not
+        asked); None when the call went into a batch instead."""
         plan = self._plan
         call = None
         if needs_model(prepared, plan.llm, trust_detector=plan.prompting == "evidence"):
@@ -125,14 +152,26 @@ class ConversationScanner:
                 max_completion_tokens=plan.max_completion_tokens,
                 prompting=plan.prompting,
             )
+        batch = self._batch
+        batched = (
+            call is not None and may_batch and batch is not None and batch.takes(prepared, call)
+        )
         if plan.request.dry_run:
             planned = Planned(
-                ref=ref, new_messages=len(prepared), call=call, avoided=self._avoided(prepared)
+                ref=ref,
+                new_messages=len(prepared),
+                call=call,
+                avoided=self._avoided(prepared),
+                via_batch=batched,
             )
             self.planned.append(planned)
             return None, 0
         if call is None:
             return None, 0
+        if batched and batch is not None:
+            self._spending.commit_batch(call)
+            await batch.add(ref, prepared, call)
+            return None
         if self._extractor is None:
             raise ConfigError("the model is needed but no OpenAI client was configured")
         with self._spending.reserve(call):
@@ -140,14 +179,16 @@ class ConversationScanner:
         return validate(claims, prepared)
 
 
-def _done(
+def done(
     ref: ConversationRef,
     entry: LedgerEntry | None,
-    prepared: list[PreparedMessage],
-    finds: list[ModelFind] | None,
+    prepared: Sequence[PreparedMessage],
+    finds: Sequence[ModelFind] | None,
     dropped: int,
 ) -> Outcome:
-    """Every new message recorded, the numbers merged, the watermark at the newest message."""
+    """Every new message recorded, the numbers merged, the watermark at the newest message.
+
+    Batch answers are recorded through this too (`batch/collect.py`)."""
     newest = prepared[-1].message if prepared else None
     return Outcome(
         conversation=ref,

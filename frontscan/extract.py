@@ -1,23 +1,30 @@
 """The OpenAI call: one structured-output request per conversation with new text.
 
-This is the only module that imports openai. The SDK runs with `max_retries=0` so that
-frontscan's own policy (`limits.with_retries`) is the one layer that retries, and every
-retry re-acquires the RPM and TPM budgets. SDK errors become FrontscanErrors here:
-quota and billing stop the run, 401 stops the run, "request too large" fails the item,
-429/5xx/timeouts and unusable answers are retried.
+Besides `batch/api.py` (the Files and Batches endpoints), this is the only module that
+imports openai. A Batch API line carries the very request `parse` sends (`batch_body`)
+and its answer goes through the same parsing and checks (`claims_from_batch`).
+
+The SDK runs with `max_retries=0` so that frontscan's own policy (`limits.with_retries`)
+is the one layer that retries, and every retry re-acquires the RPM and TPM budgets.
+SDK errors become FrontscanErrors here: quota and billing stop the run, 401 stops the
+run, "request too large" fails the item, 429/5xx/timeouts and unusable answers are retried.
 """
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import replace
+from typing import Any
 
 import openai
 import pydantic
-from openai import AsyncOpenAI
+from openai import AsyncOpenAI, omit
+from openai.lib._parsing import parse_chat_completion, type_to_response_format_param
 from openai.types import CompletionUsage
+from openai.types.chat import ChatCompletion, ParsedChatCompletion
 from pydantic import BaseModel, ConfigDict
 
 from frontscan.errors import (
@@ -119,10 +126,7 @@ class OpenAIExtractor:
                     f"OpenAI: the answer was cut off twice (max_completion_tokens={larger}); "
                     "raise openai.max_completion_tokens"
                 ) from None
-        return tuple(
-            Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
-            for n in answer.numbers
-        )
+        return _claims(answer)
 
     async def _with_retries(self, call: ModelCall) -> Extraction:
         return await with_retries(
@@ -155,14 +159,7 @@ class OpenAIExtractor:
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None
         self._count_usage(completion.usage, charged)
-        choice = completion.choices[0] if completion.choices else None
-        if choice is None:
-            raise TransientError("OpenAI: the answer had no choices")
-        if choice.message.refusal:
-            raise TransientError(f"OpenAI: the model refused: {choice.message.refusal[:120]}")
-        if choice.message.parsed is None:
-            raise TransientError("OpenAI: the answer had no parsed content")
-        return choice.message.parsed
+        return _answer_of(completion)
 
     def _count_usage(self, usage: CompletionUsage | None, charged: int) -> None:
         if usage is not None:
@@ -208,6 +205,50 @@ class OpenAIExtractor:
         if status >= 500 or status in (408, 409):
             return TransientError(f"OpenAI: {status} {code}".strip())
         return ItemError(f"OpenAI: {status} {code}: {message[:160]}".strip())
+
+
+def _answer_of(completion: ParsedChatCompletion[Extraction]) -> Extraction:
+    """The parsed answer, or why it is unusable: one rule for online and batch answers."""
+    choice = completion.choices[0] if completion.choices else None
+    if choice is None:
+        raise TransientError("OpenAI: the answer had no choices")
+    if choice.message.refusal:
+        raise TransientError(f"OpenAI: the model refused: {choice.message.refusal[:120]}")
+    if choice.message.parsed is None:
+        raise TransientError("OpenAI: the answer had no parsed content")
+    return choice.message.parsed
+
+
+def _claims(answer: Extraction) -> tuple[Claim, ...]:
+    return tuple(
+        Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
+        for n in answer.numbers
+    )
+
+
+def batch_body(call: ModelCall) -> dict[str, Any]:
+    """The request `chat.completions.parse` sends for `call`: a Batch API line carries it."""
+    return {**call.body(), "response_format": type_to_response_format_param(Extraction)}
+
+
+def claims_from_batch(body: Mapping[str, Any], completion_budget: int) -> tuple[Claim, ...]:
+    """A batch line's ChatCompletion, parsed by the SDK and checked exactly as online."""
+    try:
+        completion = parse_chat_completion(
+            response_format=Extraction,
+            input_tools=omit,
+            chat_completion=ChatCompletion.model_validate(dict(body)),
+        )
+    except openai.LengthFinishReasonError:
+        raise TransientError(
+            "OpenAI: the answer was cut off at max_completion_tokens="
+            f"{completion_budget}; raise openai.max_completion_tokens"
+        ) from None
+    except openai.ContentFilterFinishReasonError:
+        raise ItemError("OpenAI: the answer was withheld by the content filter") from None
+    except pydantic.ValidationError:
+        raise TransientError("OpenAI: the model's answer did not match the schema") from None
+    return _claims(_answer_of(completion))
 
 
 def _message_of(error: openai.APIStatusError) -> str:

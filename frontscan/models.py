@@ -287,6 +287,7 @@ class Planned:
     new_messages: int
     call: ModelCall | None  # None: the model would not be asked
     avoided: bool = False  # not asked because the detector was sure
+    via_batch: bool = False  # the call would be a line of an OpenAI Batch, at half price
 
     @property
     def asks_model(self) -> bool:
@@ -299,3 +300,28 @@ class Planned:
     @property
     def completion_budget(self) -> int:
         return 0 if self.call is None else self.call.completion_budget
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BatchStats:
+    """A run's Batch API side: what it submitted, what it collected, what still waits.
+
+    Costs of collected batches come from the usage OpenAI reported for their lines, at
+    the batch price; `saved_usd` is what the same tokens would have cost online.
+    `estimated_usd` is the worst case of what this run submitted (the whole completion
+    budget of every line), the figure `--max-cost` counts.
+    """
+
+    submitted: int = 0  # requests (conversations) put in batches by this run
+    batches_created: int = 0
+    estimated_usd: float = 0.0
+    collected_batches: int = 0
+    answered: int = 0  # lines whose answers were recorded
+    returned: int = 0  # lines that expired or failed: back to the normal queue
+    numbers_found: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cost_usd: float = 0.0
+    saved_usd: float = 0.0
+    waiting: int = 0  # requests still in open batches when the run ended
+    open_batches: int = 0

@@ -32,7 +32,7 @@ from frontscan.models import (
     RunStats,
     SearchPage,
 )
-from frontscan.ports import Extractor, Ledger, Reporter, Source
+from frontscan.ports import BatchRoute, Extractor, Ledger, Reporter, Source
 from frontscan.window import whole_total
 
 logger = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ def p95(values: Sequence[float]) -> float:
 class _Work:
     ref: ConversationRef
     entry: LedgerEntry | None
+    may_batch: bool = True
 
 
 class Pipeline:
@@ -86,6 +87,7 @@ class Pipeline:
         run_id: int | None = None,
         pressure: Callable[[], tuple[int, float]] = lambda: (0, 0.0),
         flush_seconds: float = FLUSH_SECONDS,
+        batch: BatchRoute | None = None,
     ) -> None:
         self.plan = plan
         self._source = source
@@ -94,7 +96,9 @@ class Pipeline:
         self._run_id = run_id
         self._pressure = pressure  # (429s so far, seconds waited for rate budgets so far)
         self._flush_seconds = flush_seconds
-        self._conversation = ConversationScanner(source, extractor, plan)
+        self._batch = batch
+        self._conversation = ConversationScanner(source, extractor, plan, batch)
+        self.batch_waiting = 0  # conversations skipped because they wait in a batch
         self.stats = RunStats()  # the conversation side; the runner adds the clients' usage
         self.fatal: BaseException | None = None
         self.stop_reason: str | None = None
@@ -164,19 +168,25 @@ class Pipeline:
         request = self.plan.request
         async for page in self._pages():
             self._count(seen=len(page.refs), skipped=0)
-            entries = await self._ledger.ledger_for([r.id for r in page.refs])
+            ids = [r.id for r in page.refs]
+            entries = await self._ledger.ledger_for(ids)
+            waiting, returned = await self._batch.held(ids) if self._batch else (set(), set())
             skipped = 0
             for ref in page.refs:
                 if request.limit is not None and queued >= request.limit:
                     return
                 entry = entries.get(ref.id)
+                if ref.id in waiting:  # its answer is on the way: never sent online too
+                    self.batch_waiting += 1
+                    skipped += 1
+                    continue
                 if ref.id in self._in_flight or not needs_work(
                     ref, entry, rescan=request.rescan, max_attempts=self.plan.max_attempts
                 ):
                     skipped += 1
                     continue
                 self._in_flight.add(ref.id)
-                await self._queue.put(_Work(ref, entry))
+                await self._queue.put(_Work(ref, entry, may_batch=ref.id not in returned))
                 queued += 1
             self._count(seen=0, skipped=skipped)
             self._reporter.skipped(skipped)
@@ -215,7 +225,9 @@ class Pipeline:
                 continue
             started = time.monotonic()
             try:
-                outcome = await self._conversation.scan(item.ref, item.entry)
+                outcome = await self._conversation.scan(
+                    item.ref, item.entry, may_batch=item.may_batch
+                )
             except OverBudget:
                 self.stop("max-cost")
                 continue
@@ -227,7 +239,8 @@ class Pipeline:
                 outcome = failed(item.ref, f"internal error: {type(error).__name__}: {error}")
             finally:
                 self._in_flight.discard(item.ref.id)
-            await self._done.put((outcome, time.monotonic() - started))
+            if outcome is not None:  # None: handed to a batch, recorded when collected
+                await self._done.put((outcome, time.monotonic() - started))
 
     # -- writer -------------------------------------------------------------------------
 

@@ -14,12 +14,14 @@ from frontscan.models import (
     BatchTiming,
     Claim,
     ConversationMessages,
+    ConversationRef,
     LedgerEntry,
     ModelCall,
     Outcome,
     SearchPage,
     Window,
 )
+from frontscan.prompt import PreparedMessage
 
 
 class Source(Protocol):
@@ -36,6 +38,18 @@ class Extractor(Protocol):
 
     async def extract(self, call: ModelCall) -> tuple[Claim, ...]: ...
     def usage(self) -> ApiUsage: ...
+
+
+class BatchRoute(Protocol):
+    """Where a `--openai-batch` scan sends the calls that can wait (`batch/submit.py`)."""
+
+    def takes(self, prepared: Sequence[PreparedMessage], call: ModelCall) -> bool: ...
+    async def add(
+        self, ref: ConversationRef, prepared: Sequence[PreparedMessage], call: ModelCall
+    ) -> None: ...
+    async def held(self, ids: Sequence[str]) -> tuple[set[str], set[str]]:
+        """(waiting in a batch: skip; came back from one unanswered: online only)."""
+        ...
 
 
 class Ledger(Protocol):

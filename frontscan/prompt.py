@@ -161,6 +161,18 @@ def cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float:
     return (prompt_tokens * price_in + completion_tokens * price_out) / 1_000_000
 
 
+BATCH_PRICE_FACTOR = 0.5  # the Batch API bills input and output at half price
+
+
+def batch_cost_usd(model: str, prompt_tokens: int, completion_tokens: int) -> float:
+    return cost_usd(model, prompt_tokens, completion_tokens) * BATCH_PRICE_FACTOR
+
+
 def worst_cost_usd(call: ModelCall) -> float:
     """What the call could cost at most: the estimated prompt and the whole budget."""
     return cost_usd(call.model, call.prompt_tokens, call.completion_budget)
+
+
+def worst_batch_cost_usd(call: ModelCall) -> float:
+    """The same call as a Batch API line: half the price, the same worst case."""
+    return worst_cost_usd(call) * BATCH_PRICE_FACTOR

@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 
 import aiohttp
 
+from frontscan.batch.api import BatchClient, open_batch_client
+from frontscan.batch.side import BatchSide
 from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
 from frontscan.extract import OpenAIExtractor, open_extractor
@@ -37,7 +39,7 @@ from frontscan.models import (
 from frontscan.pipeline import Pipeline
 from frontscan.prompt import cost_usd
 from frontscan.report import ScanReporter
-from frontscan.summary import Summary, dry_run_stats, run_status
+from frontscan.summary import Summary, dry_run_cost, dry_run_stats, run_status
 from frontscan.window import check_order, resolve_window, split_window
 
 __all__ = ["ScanRequest", "ScanResult", "scan"]
@@ -95,6 +97,9 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         run_id = None
         if not request.dry_run:
             run_id = await store.start_run(window, _options(settings, request))
+        batch_client = _open_batches(stack, settings, openai_key)
+        batches = BatchSide(settings, store, batch_client, run_id)
+        await batches.collect()  # earlier batches' answers first: nothing is asked twice
         pipeline = Pipeline(
             plan,
             _WindowSearch(front, request.inbox, request.query),
@@ -103,19 +108,29 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             reporter,
             run_id=run_id,
             pressure=lambda: _pressure(front, extractor),
+            batch=await batches.route(plan),
         )
         error = await _run(pipeline, reporter)
+        try:
+            batch_stats = await batches.finish()
+        except FrontscanError as failure:
+            error, batch_stats = error or failure, None
         front_usage, llm_usage = front.usage(), _usage(extractor)
         stats = with_usage(pipeline.stats, front_usage, llm_usage)
         bound = usage_bound(front_usage, llm_usage, concurrency=settings.scan.concurrency)
+        cost = cost_usd(settings.openai.model, stats.prompt_tokens, stats.completion_tokens)
         if request.dry_run:
             stats = dry_run_stats(stats, pipeline.planned)
+            cost = dry_run_cost(pipeline.planned)
+        elif batch_stats is not None:
+            cost += batch_stats.cost_usd
         summary = Summary(
             run_id=run_id,
             status=run_status(pipeline.stop_reason, stats, error),
             window=window,
             stats=stats,
-            cost_usd=cost_usd(settings.openai.model, stats.prompt_tokens, stats.completion_tokens),
+            batch=batch_stats,
+            cost_usd=cost,
             wall_seconds=time.monotonic() - started,
             bound_seconds=bound,
             stop_reason=pipeline.stop_reason,
@@ -192,6 +207,11 @@ def _open_extractor(
     return open_extractor(stack, key, settings.openai.base_url, budgets)
 
 
+def _open_batches(stack: AsyncExitStack, settings: Settings, key: str | None) -> BatchClient | None:
+    """The Files/Batches client (collection and `--openai-batch`), when a key is used."""
+    return None if key is None else open_batch_client(stack, key, settings.openai.base_url)
+
+
 async def _run(pipeline: Pipeline, reporter: ScanReporter) -> FrontscanError | None:
     with _signals(pipeline, reporter):
         try:
@@ -221,6 +241,8 @@ def _options(settings: Settings, request: ScanRequest) -> dict[str, object]:
         "model": settings.openai.model,
         "concurrency": settings.scan.concurrency,
         "batch_size": settings.scan.batch_size,
+        "openai_batch": settings.openai.batch,
+        "batch_older_than_days": settings.openai.batch_older_than_days,
         "advances_watermark": request.advances_watermark,
     }
 

@@ -17,7 +17,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from frontscan.batch.report import BatchTotals
 from frontscan.config import Settings
+from frontscan.ledger.batches import BatchLedger
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.rows import FailedConversation, RunRow, Totals
 from frontscan.window import CRON_OVERLAP_SECONDS, duration, iso
@@ -31,6 +33,7 @@ class StatusReport:
     totals: Totals
     failed: tuple[FailedConversation, ...]  # newest failure first, at most FAILED_SHOWN
     last_completed_run_start: float | None  # the cron watermark (None: no completed run)
+    batches: BatchTotals | None = None  # OpenAI Batch API backfills, when there were any
 
     @property
     def next_cron_after(self) -> float | None:
@@ -45,11 +48,13 @@ class StatusReport:
 async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
     """Read the report from the ledger (read-only queries, besides pending migrations)."""
     async with open_store(settings) as store:
+        batch_totals = BatchTotals(**await BatchLedger(store).totals())
         return StatusReport(
             runs=tuple(await store.recent_runs(runs)),
             totals=await store.totals(),
             failed=tuple(await store.failed_shown(FAILED_SHOWN)),
             last_completed_run_start=await store.last_completed_run_start(),
+            batches=batch_totals if batch_totals.batches else None,
         )
 
 
@@ -96,6 +101,7 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         },
         "failed_conversations": [_failed(f) for f in report.failed],
         "failed_conversations_not_shown": report.failed_not_shown,
+        "batches": None if report.batches is None else report.batches.to_json(),
     }
 
 
@@ -122,6 +128,8 @@ def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
         f"the next cron run scans after {_when(report.next_cron_after)}.",
         highlight=False,
     )
+    if report.batches is not None:
+        console.print(f"OpenAI batches: {report.batches.line()}", highlight=False)
     if report.failed:
         title = "Failed conversations (scan --retry-failed retries them)"
         failed = _table(title, "conversation", "subject", "attempts", "last error", "when")

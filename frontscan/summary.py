@@ -16,8 +16,10 @@ from typing import Literal, TextIO
 from rich.console import Console
 from rich.table import Table
 
+from frontscan.batch.report import batch_json, batch_rows
 from frontscan.errors import FrontscanError, Interrupted, ItemError
-from frontscan.models import Planned, RunStats, Window
+from frontscan.models import BatchStats, Planned, RunStats, Window
+from frontscan.prompt import BATCH_PRICE_FACTOR, worst_cost_usd
 from frontscan.window import duration, iso
 
 Status = Literal["succeeded", "partial", "failed", "interrupted"]
@@ -31,12 +33,13 @@ class Summary:
     status: Status
     window: Window
     stats: RunStats
-    cost_usd: float
+    cost_usd: float  # online spend plus the batches collected by this run (server usage)
     wall_seconds: float
     bound_seconds: float
     stop_reason: str | None
     dry_run: bool
     max_cost: float | None = None  # what `--max-cost` was, for the message when it stopped
+    batch: BatchStats | None = None  # the Batch API side, when this run had an OpenAI key
 
     @property
     def ratio_to_bound(self) -> float:
@@ -100,6 +103,7 @@ class Summary:
             "ratio_to_bound": round(self.ratio_to_bound, 3),
             "tokens_per_call": round(self.tokens_per_call, 1),
             "cost_per_1000": round(self.cost_per_1000, 6),
+            "batch": batch_json(self.batch),
         }
         data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
         return data
@@ -128,6 +132,7 @@ def summary_table(summary: Summary) -> Table:
         ("429s", f"{n.rate_limited:,}"),
         ("waiting for rate budgets", f"{duration(n.throttled_seconds)}, summed over workers"),
     ]
+    rows.extend(batch_rows(s.batch))
     if s.stop_reason:
         rows.append(("stopped", s.stop_reason))
     for label, value in rows:
@@ -174,6 +179,7 @@ def planned_row(item: Planned) -> dict[str, object]:
         "subject": item.ref.subject,
         "new_messages": item.new_messages,
         "asks_model": item.asks_model,
+        "via_batch": item.via_batch,
         "prompt_tokens": item.prompt_tokens,
         "completion_budget": item.completion_budget,
     }
@@ -196,7 +202,7 @@ def print_planned(planned: Sequence[Planned], *, console: Console) -> None:
             item.ref.id,
             item.ref.subject[:60],
             str(item.new_messages),
-            "yes" if item.asks_model else "-",
+            ("batch" if item.via_batch else "yes") if item.asks_model else "-",
             f"{tokens:,}" if tokens else "-",
         )
     console.print(table)
@@ -220,4 +226,13 @@ def dry_run_stats(stats: RunStats, planned: Sequence[Planned]) -> RunStats:
         completion_tokens=sum(p.completion_budget for p in asks),
         completion_budget=sum(p.completion_budget for p in asks),
         model_calls_avoided=sum(p.avoided for p in planned),
+    )
+
+
+def dry_run_cost(planned: Sequence[Planned]) -> float:
+    """A dry run's worst case: online calls at full price, batch lines at half."""
+    return sum(
+        worst_cost_usd(p.call) * (BATCH_PRICE_FACTOR if p.via_batch else 1.0)
+        for p in planned
+        if p.call is not None
     )

@@ -112,6 +112,9 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "openai.tpm": ("90000", 90000),
     "openai.max_completion_tokens": ("16384", 16384),
     "openai.prompt": ("whole", "whole"),
+    "openai.batch": ("true", True),
+    "openai.batch_older_than_days": ("2.5", 2.5),
+    "openai.batch_enqueued_tokens": ("20000000", 20_000_000),
     "scan.concurrency": ("500", 500),
     "scan.batch_size": ("1", 1),
     "scan.llm": ("never", "never"),
@@ -508,3 +511,13 @@ def test_example_with_commented_keys_enabled_is_valid(tmp_path: Path) -> None:
     settings = load_settings(config_path=write(tmp_path / "all.toml", enabled), env={})
     assert settings.openai.base_url is not None
     assert settings.database.url is not None
+
+
+@pytest.mark.parametrize(("text", "expected"), [("yes", True), ("0", False), ("OFF", False)])
+def test_batch_switch_reads_booleans_from_the_environment(text: str, expected: bool) -> None:
+    assert load_settings(env={"FRONTSCAN_OPENAI_BATCH": text}).openai.batch is expected
+
+
+def test_batch_switch_refuses_other_words() -> None:
+    with pytest.raises(ConfigError, match=r"openai.batch must be true or false, got 'sometimes'"):
+        load_settings(env={"FRONTSCAN_OPENAI_BATCH": "sometimes"})

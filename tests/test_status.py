@@ -23,7 +23,10 @@ from frontscan.window import CRON_OVERLAP_SECONDS
 from tests.scanning import START, fast_options, run_scan, settings_for
 
 runner = CliRunner()
-KEYS = {"runs", "totals", "watermark", "failed_conversations", "failed_conversations_not_shown"}
+KEYS = {
+    "runs", "totals", "watermark", "failed_conversations", "failed_conversations_not_shown",
+    "batches",
+}  # fmt: skip
 
 
 def rendered(report: StatusReport, *, json_mode: bool) -> str:
@@ -63,6 +66,7 @@ def test_status_of_an_empty_database_through_the_cli(database_url: str) -> None:
         "watermark": {"last_completed_run_start": None, "next_cron_after": None},
         "failed_conversations": [],
         "failed_conversations_not_shown": 0,
+        "batches": None,  # no OpenAI batch submitted yet
     }
     human = runner.invoke(app, ["status"], env=env)
     assert human.exit_code == 0, human.output

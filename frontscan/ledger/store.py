@@ -15,7 +15,12 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+)
 from dataclasses import asdict, astuple
 from typing import Any
 
@@ -199,22 +204,19 @@ class Store(LedgerReads):
         if not outcomes:
             return 0
         started = time.monotonic()
-        stored = 0
         async with self._transaction("cannot record a batch of conversations") as conn:
-            await conn.execute(
-                QUERIES["upsert_conversations"], conversation_columns(outcomes, run_id)
-            )
-            messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
-            if messages:
-                await conn.execute(QUERIES["upsert_messages"], message_columns(messages))
-            numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
-            if numbers:
-                cursor = await conn.execute(
-                    QUERIES["insert_numbers"], number_columns(numbers, run_id)
-                )
-                stored = len(await cursor.fetchall())
+            stored = await record_in(conn, outcomes, run_id)
         _log_commit(outcomes, run_id, stored, time.monotonic() - started)
         return stored
+
+    def transaction(self, doing: str) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
+        """One transaction, errors translated, for a caller that must write several things
+        atomically (batch collection: results and "collected" together)."""
+        return self._transaction(doing)
+
+    async def rows(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+        """A named read query's rows as dicts (the batch ledger's reads)."""
+        return await self._rows(name, params)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -279,6 +281,23 @@ class Store(LedgerReads):
             cursor = await conn.execute(QUERIES["last_completed_run_start"])
             row = await cursor.fetchone()
         return None if row is None or row[0] is None else float(row[0])
+
+
+async def record_in(
+    conn: psycopg.AsyncConnection[Any], outcomes: Sequence[Outcome], run_id: int | None
+) -> int:
+    """Write outcomes inside the caller's transaction; returns how many new numbers."""
+    if not outcomes:
+        return 0
+    await conn.execute(QUERIES["upsert_conversations"], conversation_columns(outcomes, run_id))
+    messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
+    if messages:
+        await conn.execute(QUERIES["upsert_messages"], message_columns(messages))
+    numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
+    if not numbers:
+        return 0
+    cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
+    return len(await cursor.fetchall())
 
 
 def _log_commit(

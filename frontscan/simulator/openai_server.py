@@ -11,18 +11,23 @@ resets; latency growing with tokens. The answers come from `FakeModel`.
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import random
 import secrets
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Middleware
 
+from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.buckets import RefillBucket, go_duration
 from frontscan.simulator.mailbox import Mailbox
+from frontscan.simulator.openai_batches import BatchSimulator, add_batch_routes
+from frontscan.simulator.openai_files import MAX_UPLOAD_BYTES
 from frontscan.simulator.openai_model import (
     FakeModel,
     MistakeRates,
@@ -60,6 +65,7 @@ class OpenAIOptions:
     azure_mode: bool = False
     rate_headers: bool = True
     seed: int = 0
+    batch: BatchOptions = field(default_factory=BatchOptions)
 
 
 def _error(
@@ -174,6 +180,7 @@ class _Server:
 
 
 SERVER = web.AppKey("server", _Server)
+BATCHES = web.AppKey("batches", BatchSimulator)
 
 
 def _validate(body: Any) -> tuple[str, int] | web.Response:
@@ -258,6 +265,25 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
     return web.json_response(completion_body(body, answer), headers=headers)
 
 
+def batch_answerer(server: _Server) -> Callable[[Any], tuple[int, dict[str, Any], int, int]]:
+    """One batch line's body answered as `/v1/chat/completions` would, minus the limits:
+    Batch does not consume the per-minute budgets (openai.md §4)."""
+
+    def answer(body: Any) -> tuple[int, dict[str, Any], int, int]:
+        checked = _validate(body)
+        if isinstance(checked, web.Response):
+            assert isinstance(checked.text, str)
+            return checked.status, json.loads(checked.text), 0, 0
+        _model, budget = checked
+        schema = ((body.get("response_format") or {}).get("json_schema") or {}).get("schema")
+        reply = server.model.answer(body["messages"], schema, budget)
+        if reply.mistake:
+            server.stats.mistakes[reply.mistake] += 1
+        return 200, completion_body(body, reply), reply.prompt_tokens, reply.completion_tokens
+
+    return answer
+
+
 def _openai_middleware(server: _Server) -> Middleware:
     @web.middleware
     async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -293,12 +319,18 @@ def _openai_middleware(server: _Server) -> Middleware:
 def create_openai_app(
     mailbox: Mailbox, options: OpenAIOptions | None = None, stats: SimStats | None = None
 ) -> web.Application:
-    """The aiohttp application serving `/v1/chat/completions` and `/_sim/stats`."""
+    """The aiohttp app: `/v1/chat/completions`, `/v1/files`, `/v1/batches`, `/_sim/stats`."""
     options = options or OpenAIOptions()
     stats = stats if stats is not None else SimStats()
     server = _Server(mailbox, options, stats)
-    app = web.Application(middlewares=[stats_middleware(stats), _openai_middleware(server)])
+    app = web.Application(
+        middlewares=[stats_middleware(stats), _openai_middleware(server)],
+        client_max_size=MAX_UPLOAD_BYTES,
+    )
     app[SERVER] = server
     app.router.add_post("/v1/chat/completions", chat_completions)
+    batches = BatchSimulator(options.batch, batch_answerer(server), stats, options.seed)
+    app[BATCHES] = batches
+    add_batch_routes(app, batches)
     app.router.add_get("/_sim/stats", stats_route(stats))
     return app

@@ -11,12 +11,13 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
 
+from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.front_server import FrontOptions, create_front_app
 from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.openai_model import MistakeRates
@@ -64,6 +65,7 @@ class SimulatorOptions:
     host: str = "127.0.0.1"
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
+    batch: BatchOptions = field(default_factory=BatchOptions)
 
     def window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         end = self.end or day_anchor(now)
@@ -94,6 +96,7 @@ class SimulatorOptions:
             quota_exhausted=self.quota_exhausted,
             azure_mode=self.azure_mode,
             seed=self.seed,
+            batch=self.batch,
         )
 
 

@@ -160,3 +160,74 @@ WHERE (%(after)s::float8 IS NULL OR t.first_seen_at >= to_timestamp(%(after)s::f
   AND (%(before)s::float8 IS NULL OR t.first_seen_at < to_timestamp(%(before)s::float8))
   AND (%(carrier)s::text IS NULL OR t.carrier = %(carrier)s::text)
 ORDER BY t.first_seen_at, t.id;
+
+-- name: batch_insert
+INSERT INTO frontscan.batches
+    (input_file_id, run_id, model, requests, estimated_usd, estimated_tokens)
+VALUES (%s, %s, %s, %s, %s, %s)
+RETURNING id;
+
+-- name: batch_requests_insert
+INSERT INTO frontscan.batch_requests
+    (batch_id, custom_id, conversation_id, subject, last_message_id, last_activity_at, messages)
+SELECT %s, u.custom_id, u.conversation_id, u.subject, u.last_message_id, u.activity,
+       u.messages::jsonb
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[])
+     AS u(custom_id, conversation_id, subject, last_message_id, activity, messages);
+
+-- name: batch_set_remote
+UPDATE frontscan.batches SET openai_batch_id = %s, status = %s, checked_at = now()
+WHERE id = %s;
+
+-- name: batch_set_status
+UPDATE frontscan.batches SET status = %s, error = %s, checked_at = now()
+WHERE id = %s AND collected_at IS NULL;
+
+-- name: batches_open
+SELECT id, openai_batch_id, input_file_id, model, status, requests,
+       estimated_usd::float8 AS estimated_usd, estimated_tokens,
+       extract(epoch FROM submitted_at)::float8 AS submitted_at
+FROM frontscan.batches WHERE collected_at IS NULL ORDER BY id;
+
+-- name: batches_recent
+SELECT id, openai_batch_id, model, status, requests, answered, returned,
+       prompt_tokens, completion_tokens, cost_usd::float8 AS cost_usd,
+       estimated_usd::float8 AS estimated_usd,
+       extract(epoch FROM submitted_at)::float8 AS submitted_at,
+       extract(epoch FROM collected_at)::float8 AS collected_at, error
+FROM frontscan.batches ORDER BY id DESC LIMIT %s;
+
+-- name: batch_totals
+SELECT count(*) AS batches,
+       count(*) FILTER (WHERE collected_at IS NULL) AS open_batches,
+       (SELECT count(*) FROM frontscan.batch_requests WHERE state = 'waiting') AS waiting,
+       COALESCE(sum(answered), 0)::bigint AS answered,
+       COALESCE(sum(returned), 0)::bigint AS returned,
+       COALESCE(sum(cost_usd), 0)::float8 AS cost_usd
+FROM frontscan.batches;
+
+-- name: batch_requests_waiting
+SELECT custom_id, conversation_id, subject, last_message_id, last_activity_at, messages
+FROM frontscan.batch_requests WHERE batch_id = %s AND state = 'waiting' ORDER BY custom_id;
+
+-- name: batch_claim
+-- The first statement of a collection's transaction: it locks the batch row, so a
+-- concurrent collector waits and then finds it collected (no row) and adds nothing.
+UPDATE frontscan.batches
+SET collected_at = now(), status = %s, answered = %s, returned = %s, prompt_tokens = %s,
+    completion_tokens = %s, cost_usd = %s, error = %s, checked_at = now()
+WHERE id = %s AND collected_at IS NULL
+RETURNING id;
+
+-- name: batch_requests_mark
+UPDATE frontscan.batch_requests AS r SET state = u.state, error = u.error
+FROM unnest(%s::text[], %s::text[], %s::text[]) AS u(custom_id, state, error)
+WHERE r.batch_id = %s AND r.custom_id = u.custom_id AND r.state = 'waiting';
+
+-- name: batch_waiting_among
+SELECT DISTINCT conversation_id FROM frontscan.batch_requests
+WHERE state = 'waiting' AND conversation_id = ANY(%s);
+
+-- name: batch_returned_among
+SELECT DISTINCT conversation_id FROM frontscan.batch_requests
+WHERE state = 'returned' AND conversation_id = ANY(%s);
