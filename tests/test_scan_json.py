@@ -60,6 +60,7 @@ async def test_a_dry_run_is_one_object_with_the_plan_inside(
         "subject",
         "new_messages",
         "asks_model",
+        "via_batch",
         "prompt_tokens",
         "completion_budget",
     }
