@@ -13,7 +13,7 @@ import time
 
 from frontscan.detector.carriers import find_candidates
 from frontscan.detector.text import clean_message
-from frontscan.simulator.samples import SAMPLE_FORMATS, printed_groups, valid_number
+from frontscan.simulator.samples import BASE_SAMPLE_FORMATS, printed_groups, valid_number
 
 PROSE = [
     "Thanks for reaching out about your recent purchase, we are looking into it right away.",
@@ -41,7 +41,7 @@ def distractor(rng: random.Random) -> str:
 def message(rng: random.Random) -> str:
     parts = [rng.choice(PROSE) for _ in range(rng.randint(2, 6))]
     parts += [distractor(rng) for _ in range(rng.randint(1, 3))]
-    number = valid_number(rng.choice(SAMPLE_FORMATS), rng)
+    number = valid_number(rng.choice(BASE_SAMPLE_FORMATS), rng)
     shown = printed_groups(number) if rng.random() < 0.3 else number
     parts.insert(rng.randrange(len(parts) + 1), f"Your tracking number is {shown}.")
     rng.shuffle(parts)

@@ -11,7 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from frontscan.detector.carriers import classify, normalize
+from frontscan.detector.carriers import flatten, normalize, reading_of_model_number
+from frontscan.detector.links import without_urls
 from frontscan.models import Candidate, Claim, TrackingNumber
 from frontscan.prompt import PreparedMessage
 
@@ -44,9 +45,14 @@ def validate(
     """Keep answers that occur in a message's text and pass their checksum; count the rest.
 
     A number is attached to the oldest sent message whose text contains it, whatever
-    message id the model cited, so a number is never credited to a later repeat.
+    message id the model cited, so a number is never credited to a later repeat; one
+    that occurs only inside a URL does not count. Its
+    format and carrier are read as the detector reads that text
+    (`reading_of_model_number`): a carrier named beside it decides between formats, and
+    a number no format of the model's carrier fits is kept with the model's carrier.
     """
-    haystacks = [(p.message.id, normalize(p.text)) for p in prepared]
+    texts = {p.message.id: p.text for p in prepared}
+    haystacks = [(p.message.id, flatten(without_urls(p.text))) for p in prepared]
     accepted: list[ModelFind] = []
     dropped = 0
     for found in claims:
@@ -55,8 +61,11 @@ def validate(
             dropped += 1
             continue
         owner = next((mid for mid, text in haystacks if number in text), None)
-        verdict = classify(number)
-        if owner is None or (verdict is not None and verdict.checksum_valid is False):
+        if owner is None:
+            dropped += 1
+            continue
+        verdict = reading_of_model_number(texts[owner], number, found.carrier)
+        if verdict is not None and verdict.checksum_valid is False:
             dropped += 1
             continue
         if verdict is None:

@@ -151,13 +151,13 @@ def detect(
 ) -> None:
     """Print the tracking numbers the detector alone would store. No network, no database."""
     from frontscan import detect as detector
-    from frontscan.detector.files import load_text
+    from frontscan.detector.files import load_document
 
     def body() -> None:
         if output_format not in ("jsonl", "table"):
             raise UsageError("--format must be 'jsonl' or 'table'")
-        text = load_text(sys.stdin.buffer if source == "-" else Path(source))
-        records = detector.detect_records(text, include_hints=show_all)
+        document = load_document(sys.stdin.buffer if source == "-" else Path(source))
+        records = detector.detect_records(document.text, show_all, document.links)
         if output_format == "table":
             Console().print(detector.records_table(records))
         else:

@@ -10,10 +10,12 @@ from rich.table import Table
 from frontscan.detector import find_candidates
 
 
-def detect_records(text: str, include_hints: bool) -> list[dict[str, object]]:
+def detect_records(
+    text: str, include_hints: bool, links: tuple[str, ...] = ()
+) -> list[dict[str, object]]:
     """One record per number the detector would store (and, on request, per hint)."""
     records: dict[str, dict[str, object]] = {}
-    for cand in find_candidates(text):
+    for cand in find_candidates(text, links):
         if not (cand.storable or include_hints):
             continue
         previous = records.get(cand.number)

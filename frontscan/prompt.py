@@ -68,7 +68,7 @@ def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMes
         message=message,
         text=cleaned.new,
         content_hash=digest,
-        candidates=tuple(find_candidates(cleaned.new)),
+        candidates=tuple(find_candidates(cleaned.new, cleaned.links)),
     )
 
 

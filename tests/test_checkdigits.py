@@ -26,7 +26,11 @@ from frontscan.detector.checkdigits import (
     ups_value,
 )
 from frontscan.detector.formats import FORMATS, FORMATS_BY_ID, Format
-from frontscan.simulator.samples import SAMPLE_FORMATS, printed_groups, valid_number
+from frontscan.simulator.samples import (
+    SAMPLE_FORMATS,
+    printed_groups,
+    valid_number,
+)
 
 CHECKSUM_FORMATS = [f.id for f in FORMATS if f.checksum is not None]
 SEEDS = st.integers(min_value=0, max_value=2**32)
@@ -104,10 +108,15 @@ def test_checksum_dispatch() -> None:
 
 
 def test_table_shape() -> None:
-    assert len(FORMATS) == 39
-    assert len({f.carrier for f in FORMATS if f.countries is None}) == 17
+    base = [f for f in FORMATS if not f.extra]
+    assert len(base) == 39
+    assert len({f.carrier for f in base if f.countries is None}) == 17
     assert set(SAMPLE_FORMATS) == set(FORMATS_BY_ID)
-    assert sum(f.checksum is None for f in FORMATS) == 16
+    assert sum(f.checksum is None for f in base) == 16
+    extra = {f.carrier for f in FORMATS if f.extra}
+    assert extra >= {"gls", "hermes", "evri", "dhl", "postnl", "colissimo", "australia_post"}
+    assert extra >= {"inpost", "dpd", "poste_italiane", "sda", "postnord", "royal_mail", "amazon"}
+    assert extra >= {"cainiao", "4px", "sf_express"}
 
 
 def _check_span(fmt: Format, number: str) -> tuple[int, int]:

@@ -2,7 +2,7 @@
 machine" and "Commands" sections runs here, against the simulator and a test database.
 
 Commands run as a user would paste them (`bash -c`, one line at a time, in a directory
-that has the clone's `examples/`), with the environment `frontscan simulate` prints. A
+that has the clone's `examples/` and `tests/`), with the environment `frontscan simulate` prints. A
 few cannot run inside a test; they are listed in NOT_RUN with the reason, and the list
 itself is checked against the README so it cannot go stale either.
 """
@@ -137,7 +137,8 @@ async def test_every_readme_command_runs(database_url: str, tmp_path: Path) -> N
         assert command in bare, f"NOT_RUN lists {command!r}, which the README no longer has"
     cwd = tmp_path / "clone"
     cwd.mkdir()
-    (cwd / "examples").symlink_to(ROOT / "examples")
+    for part in ("examples", "tests"):  # what a clone has that the commands name
+        (cwd / part).symlink_to(ROOT / part)
     base = clean_env(tmp_path) | {"FRONTSCAN_DATA_DIR": str(tmp_path / "data")}
     base["PATH"] = f"{Path(sys.executable).parent}:{base['PATH']}"
     ran: dict[str, float] = {}  # README line -> seconds it took

@@ -1,9 +1,10 @@
-"""The six check-digit algorithms carriers use, as pure functions over a serial string.
+"""The check-digit algorithms carriers use (jkeen's six plus GLS's), as pure functions.
 
 Each function takes the serial (the characters the check digit protects, already without
 spaces) and returns the check character it expects, so one comparison validates a number
 and the sample generator can produce a correct number without trial and error.
-Written from the descriptions in shared/reference/tracking-numbers.md §3.
+Written from the descriptions in shared/reference/tracking-numbers.md §3 and
+carrier-formats-more.md §1 (GS1, DP 4/9 and Colissimo are mod10 with other weights).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Literal
 
 _ALPHANUMERIC = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
-Algorithm = Literal["mod10", "mod7", "s10", "luhn", "sum_product", "mod37_36"]
+Algorithm = Literal["mod10", "mod7", "s10", "luhn", "sum_product", "mod37_36", "gls"]
 
 
 def ups_value(char: str) -> int:
@@ -34,6 +35,12 @@ def mod10(serial: str, evens: int, odds: int, *, reverse: bool = False) -> str:
     total = 0
     for position, char in enumerate(chars):
         total += ups_value(char) * (evens if position % 2 == 0 else odds)
+    return str((10 - total % 10) % 10)
+
+
+def gls(serial: str) -> str:
+    """GLS parcel numbers: weights 3,1 from the left, plus one, then up to a multiple of ten."""
+    total = 1 + sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(serial))
     return str((10 - total % 10) % 10)
 
 
@@ -117,6 +124,8 @@ class Checksum:
                 return sum_product(serial, self.weights)
             case "mod37_36":
                 return mod37_36(serial)
+            case "gls":
+                return gls(serial)
 
     @property
     def alphabet(self) -> str:

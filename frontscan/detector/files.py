@@ -7,13 +7,14 @@ becomes a one-line UsageError saying what to do instead, never a traceback.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
 from pathlib import Path
 from typing import BinaryIO
 
-from frontscan.detector.text import html_to_text, looks_like_html
+from frontscan.detector.text import looks_like_html, merge_parts, read_html
 from frontscan.errors import UsageError
 
 MAX_INPUT_BYTES = 20 * 1024 * 1024
@@ -21,14 +22,27 @@ _HEADER_BLOCK = re.compile(rb"\A(?:[A-Za-z0-9-]+:[^\r\n]*\r?\n(?:[ \t][^\r\n]*\r
 _MIME_HEADER = re.compile(rb"^(?:mime-version|content-type):", re.IGNORECASE | re.MULTILINE)
 
 
+@dataclass(frozen=True, slots=True)
+class Document:
+    """What `detect` scans: the text, and the link targets of its HTML (tracking links)."""
+
+    text: str
+    links: tuple[str, ...] = ()
+
+
 def load_text(source: BinaryIO | Path) -> str:
     """The text to scan: plain text as is, HTML and e-mail (.eml) converted to plain text."""
+    return load_document(source).text
+
+
+def load_document(source: BinaryIO | Path) -> Document:
+    """The text and links to scan; an e-mail's plain and HTML parts are both read."""
     name = str(source) if isinstance(source, Path) else "stdin"
     data = _read(source, name)
     if len(data) > MAX_INPUT_BYTES:
         raise UsageError(f"{name} is larger than 20 MB; split it into smaller files")
     if not data.strip():
-        return ""
+        return Document("")
     if b"\x00" in data:
         raise UsageError(f"{name} looks binary (it has NUL bytes); pass a text, HTML or .eml file")
     if name.lower().endswith(".eml") or _looks_like_email(data):
@@ -39,7 +53,9 @@ def load_text(source: BinaryIO | Path) -> str:
         raise UsageError(
             f"{name} is not UTF-8 text; convert it first (iconv -t UTF-8) or pass an .eml file"
         ) from None
-    return html_to_text(text) if looks_like_html(text) else text
+    if looks_like_html(text):
+        return Document(*read_html(text))
+    return Document(text)
 
 
 def _read(source: BinaryIO | Path, name: str) -> bytes:
@@ -63,8 +79,8 @@ def _looks_like_email(data: bytes) -> bool:
     return block is not None and _MIME_HEADER.search(block.group()) is not None
 
 
-def _email_text(data: bytes) -> str:
-    """The subject plus the text/plain parts, else the text/html parts as text."""
+def _email_text(data: bytes) -> Document:
+    """The subject plus the text/plain parts merged with the text/html parts' text."""
     message = BytesParser(policy=policy.default).parsebytes(data)
     plain: list[str] = []
     html: list[str] = []
@@ -74,9 +90,13 @@ def _email_text(data: bytes) -> str:
         kind = part.get_content_type()
         if kind in ("text/plain", "text/html"):
             (plain if kind == "text/plain" else html).append(_part_text(part))
-    bodies = plain or [html_to_text(h) for h in html]
+    read = [read_html(h) for h in html]
+    body = merge_parts("\n\n".join(plain), "\n\n".join(text for text, _ in read))
+    links = tuple(link for _, found in read for link in found)
     subject = str(message.get("subject", "") or "").strip()
-    return "\n\n".join(([f"Subject: {subject}"] if subject else []) + bodies).strip()
+    return Document(
+        "\n\n".join(([f"Subject: {subject}"] if subject else []) + [body]).strip(), links
+    )
 
 
 def _part_text(part: EmailMessage) -> str:

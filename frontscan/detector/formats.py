@@ -51,7 +51,13 @@ class Format:
     numbers shaped like phone numbers; UPS Waybill's one-in-ten check on letter + 10
     digits, a common code shape), so it is storable only next to a tracking keyword.
     `fail_hint`: the shape is distinctive enough that a failing check is worth a hint.
+    `needs_brand`: the shape collides with other formats (GLS and DHL Paket 12 digits,
+    Hermes 14, Evri 16, the "00" SSCC of DHL/PostNord, InPost 24), so only the carrier's
+    own name or tracking link makes it this format; elsewhere it is not tried at all.
+    `also`: other carriers that print numbers of this format (FedEx Ground Economy and
+    DHL eCommerce on USPS IMpb labels): named next to the number, they are credited.
     `priority` breaks ties when one string is valid in two formats.
+    `extra`: from carrier-formats-more.md rather than the jkeen v2.0.0 data.
     """
 
     id: str
@@ -66,6 +72,9 @@ class Format:
     fail_hint: bool = False
     priority: int = 0
     countries: frozenset[str] | None = field(default=None)
+    needs_brand: bool = False
+    also: tuple[str, ...] = ()
+    extra: bool = False
 
     @property
     def has_check_digit(self) -> bool:
@@ -113,11 +122,15 @@ def _fmt(
     fail_hint: bool = False,
     priority: int = 0,
     countries: frozenset[str] | None = None,
+    needs_brand: bool = False,
+    also: tuple[str, ...] = (),
+    extra: bool = False,
 ) -> Format:
     sources = (patterns,) if isinstance(patterns, str) else patterns
     return Format(
         id_, carrier, name, tuple(re.compile(p) for p in sources), frozenset(lengths),
-        checksum, prepend, layouts, needs_keyword, fail_hint, priority, countries,
+        checksum, prepend, layouts, needs_keyword or needs_brand, fail_hint, priority,
+        countries, needs_brand, also, extra,
     )  # fmt: skip
 
 
@@ -130,10 +143,12 @@ def _usps_lengths(*tracking: int) -> set[int]:
 
 
 _CHECK = r"(?P<check>\d)"
+_GS1 = _mod10(3, 1, reverse=True)  # GS1 mod 10: weight 3 on the digit next to the check
 # fmt: off
 FORMATS: tuple[Format, ...] = (
     _fmt("ups", "ups", "UPS", r"1Z(?P<serial>[0-9A-Z]{15})" + _CHECK, {18},
-         checksum=_mod10(1, 2), layouts=((2, 3, 3, 2, 4, 4), (2, 6, 2, 8)), fail_hint=True,
+         checksum=_mod10(1, 2), layouts=((2, 3, 3, 2, 4, 4), (2, 6, 2, 8), (2, 3, 3, 2, 4, 3, 1)),
+         fail_hint=True,
          priority=5),
     _fmt("ups_waybill", "ups", "UPS Waybill", r"[AHJKTV](?P<serial>\d{9})" + _CHECK, {11},
          checksum=_mod10(1, 2), needs_keyword=True, priority=2),
@@ -158,17 +173,17 @@ FORMATS: tuple[Format, ...] = (
     _fmt("usps_impb_n", "usps", "USPS IMpb N",
          _ZIP + r"(?P<serial>94\d{3}(?:9\d{8}(?:\d{7}|\d{11}|\d{15})|[0-8]\d{5}(?:\d{10}|\d{14}"
          r"|\d{18})))" + _CHECK, _usps_lengths(22, 26, 30),
-         checksum=_mod10(3, 1, reverse=True), fail_hint=True, priority=4),
+         checksum=_mod10(3, 1, reverse=True), fail_hint=True, priority=4, also=("fedex", "dhl")),
     _fmt("usps_legacy", "usps", "USPS Legacy", _ZIP + r"(?P<serial>(?:91)?\d{19})" + _CHECK,
          _usps_lengths(20, 22), checksum=_mod10(3, 1),
          prepend=Prepend(re.compile(r"\d{19}$"), "91"), priority=3),
     _fmt("usps_impb_c", "usps", "USPS IMpb C",
          _ZIP + r"(?P<serial>(?:92\d{3}9\d{8}(?:\d{7}|\d{11})|93\d{3}[0-8]\d{5}(?:\d{10}|\d{14})"
          r"|95\d{3}(?:\d{16}|\d{20})))" + _CHECK, _usps_lengths(22, 26),
-         checksum=_mod10(3, 1), fail_hint=True, priority=4),
+         checksum=_mod10(3, 1), fail_hint=True, priority=4, also=("fedex", "dhl")),
     _fmt("s10", "s10", "UPU S10", r"[A-Z]{2}(?P<serial>\d{8})" + _CHECK + r"(?P<country>[A-Z]{2})",
          {13}, checksum=Checksum("s10"), countries=UPU_COUNTRIES, fail_hint=True, priority=5,
-         layouts=((2, 3, 3, 3, 2), (2, 9, 2), (2, 8, 1, 2), (2, 4, 4, 1, 2))),
+         layouts=((2, 3, 3, 3, 2), (2, 9, 2), (2, 8, 1, 2), (2, 4, 4, 1, 2), (2, 3, 3, 2, 2))),
     _fmt("dhl_express", "dhl", "DHL Express", r"(?P<serial>\d{9,10})" + _CHECK, {10, 11},
          checksum=Checksum("mod7"), needs_keyword=True, priority=1),
     _fmt("dhl_express_piece_id", "dhl", "DHL Express Piece ID", r"J[A-Z]{2,3}\d{9,10}",
@@ -219,6 +234,53 @@ FORMATS: tuple[Format, ...] = (
     _fmt("yodel", "yodel", "Yodel", r"JJ?D\d{16}", {18, 19}, needs_keyword=True, priority=3),
     _fmt("yunexpress", "yunexpress", "YunExpress", r"YT\d{16}", {18}, needs_keyword=True,
          priority=3),
+    # carrier-formats-more.md: check digits where §1-§2 give one, shape only otherwise (§3).
+    _fmt("gls", "gls", "GLS", r"(?P<serial>\d{11})" + _CHECK, {12}, checksum=Checksum("gls"),
+         needs_brand=True, extra=True),
+    _fmt("gls_11", "gls", "GLS (11)", r"\d{11}", {11}, needs_brand=True, extra=True),
+    _fmt("dhl_paket", "dhl", "DHL Paket", r"(?P<serial>\d{11})" + _CHECK, {12},
+         checksum=_mod10(4, 9), needs_brand=True, extra=True),
+    _fmt("dhl_paket_sscc", "dhl", "DHL Paket (SSCC)", r"00(?P<serial>3\d{16})" + _CHECK, {20},
+         checksum=_mod10(3, 1), needs_brand=True, priority=4, also=("postnord",), extra=True),
+    _fmt("dhl_paket_jjd", "dhl", "DHL Paket (JJD)", r"JJD\d{13,24}", range(16, 28),
+         needs_keyword=True, priority=1, extra=True),
+    _fmt("hermes_de", "hermes", "Hermes", r"(?P<serial>\d{13})" + _CHECK, {14},
+         checksum=_mod10(3, 1), needs_brand=True, extra=True),
+    _fmt("hermes_h", "hermes", "Hermes (H)", r"H\d{19,20}", {20, 21}, needs_keyword=True,
+         priority=2, extra=True),
+    _fmt("evri", "evri", "Evri", r"\d{16}", {16}, needs_brand=True, also=("hermes",),
+         extra=True),
+    _fmt("evri_h", "evri", "Evri (H)", r"H\d{2}[A-Z]{3}\d{10}", {16}, needs_keyword=True,
+         priority=2, also=("hermes",), extra=True),
+    _fmt("colissimo", "colissimo", "Colissimo", r"\d[A-Z](?P<serial>\d{10})" + _CHECK, {13},
+         checksum=_GS1, needs_keyword=True, priority=3, also=("la_poste",), extra=True),
+    _fmt("postnl", "postnl", "PostNL", r"3S[A-Z]{4}(?:\d{7}|\d{9})", {13, 15},
+         needs_keyword=True, priority=3, extra=True),
+    _fmt("australia_post", "australia_post", "Australia Post",
+         (r"99\d{21}", r"[A-Z0-9]{3}\d{13}", r"33[A-Z]{3}\d{18}"), {16, 23},
+         needs_brand=True, extra=True),
+    _fmt("inpost", "inpost", "InPost", r"[4-69]\d{23}", {24}, needs_brand=True, extra=True),
+    _fmt("dpd_pl", "dpd", "DPD Poland", r"\d{13}U", {14}, needs_keyword=True, priority=3,
+         extra=True),
+    _fmt("poste_italiane", "poste_italiane", "Poste Italiane", r"\d[A-Z]\d{4}[A-Z]\d{6}", {13},
+         needs_keyword=True, priority=2, extra=True),
+    _fmt("sda", "sda", "SDA", r"288\d{10}", {13}, needs_brand=True, extra=True),
+    _fmt("postnord", "postnord", "PostNord", r"(?P<serial>7\d{15})" + _CHECK, {17},
+         checksum=_GS1, needs_brand=True, extra=True),
+    _fmt("royal_mail_16", "royal_mail", "Royal Mail (16)", r"[0-9A-F]{16}", {16},
+         needs_brand=True, extra=True),
+    _fmt("royal_mail_21", "royal_mail", "Royal Mail (21)", r"\d{15}[0-9A-F]{6}", {21},
+         needs_brand=True, extra=True),
+    _fmt("amazon_uk", "amazon", "Amazon UK", r"Q[AB]\d{10}", {12}, needs_keyword=True,
+         priority=3, extra=True),
+    _fmt("cainiao", "cainiao", "Cainiao", r"LP\d{14}", {16}, needs_keyword=True, priority=3,
+         also=("aliexpress",), extra=True),
+    _fmt("4px", "4px", "4PX", r"4PX\d{12,16}(?:CN)?", range(15, 22), needs_keyword=True,
+         priority=3, extra=True),
+    _fmt("sf_express", "sf_express", "SF Express", r"SF\d{13}", {15}, needs_keyword=True,
+         priority=3, extra=True),
+    _fmt("jt_express", "jt_express", "J&T Express", r"JT\d{13}", {15}, needs_keyword=True,
+         priority=3, extra=True),
 )
 # fmt: on
 
@@ -227,20 +289,37 @@ FORMATS_BY_LENGTH: dict[int, tuple[Format, ...]] = {
     n: tuple(f for f in FORMATS if n in f.lengths) for n in range(1, 64)
 }
 CARRIER_CODES = frozenset(f.carrier for f in FORMATS if f.countries is None)
+BASE_FORMATS = tuple(f.id for f in FORMATS if not f.extra)  # the jkeen v2.0.0 table
 
 # Words that make a nearby match a tracking number, and the carrier each name implies.
+# Short acronyms (GLS, DPD, SDA) only ever match as whole words.
 CARRIER_NAMES: dict[str, str] = {
     "ups": "ups", "fedex": "fedex", "fed ex": "fedex", "usps": "usps", "dhl": "dhl",
-    "amazon": "amazon", "amzl": "amazon", "ontrac": "ontrac", "lasership": "lasership",
-    "canada post": "canada_post", "postes canada": "canada_post", "canpar": "canpar",
-    "purolator": "purolator", "dpd": "dpd", "old dominion": "old_dominion",
-    "odfl": "old_dominion", "landmark": "landmark", "spee-dee": "speedee", "speedee": "speedee",
-    "gofo": "gofo", "yodel": "yodel", "yunexpress": "yunexpress", "yun express": "yunexpress",
-    "royal mail": "royal_mail", "deutsche post": "deutsche_post",
+    "amazon": "amazon", "amzl": "amazon", "swiship": "amazon", "ontrac": "ontrac",
+    "lasership": "lasership", "canada post": "canada_post", "postes canada": "canada_post",
+    "canpar": "canpar", "purolator": "purolator", "dpd": "dpd", "dpd polska": "dpd",
+    "old dominion": "old_dominion", "odfl": "old_dominion", "landmark": "landmark",
+    "spee-dee": "speedee", "speedee": "speedee", "gofo": "gofo", "yodel": "yodel",
+    "yunexpress": "yunexpress", "yun express": "yunexpress", "royal mail": "royal_mail",
+    "parcelforce": "parcelforce", "deutsche post": "deutsche_post", "dhl paket": "dhl",
+    "gls": "gls", "hermes": "hermes", "myhermes": "hermes", "evri": "evri",
+    "postnl": "postnl", "colissimo": "colissimo", "la poste": "la_poste",
+    "chronopost": "chronopost", "australia post": "australia_post", "auspost": "australia_post",
+    "inpost": "inpost", "paczkomat": "inpost", "paczkomaty": "inpost",
+    "poste italiane": "poste_italiane", "sda": "sda", "postnord": "postnord",
+    "cainiao": "cainiao", "aliexpress": "cainiao", "4px": "4px", "sf express": "sf_express",
+    "sf-express": "sf_express", "j&t": "jt_express", "j&t express": "jt_express",
+    "tnt": "tnt", "poczta polska": "poczta_polska", "pocztex": "poczta_polska",
+    "correos": "correos", "bpost": "bpost", "post.at": "austrian_post",
 }  # fmt: skip
 TRACKING_WORDS = (
     r"track(?:ing)?|tracked|trace|shipment|shipped|shipping|ship|parcel|package|pkg"
     r"|consignment|deliver(?:y|ed)|courier|carrier|awb|air ?waybill|waybill|pro|label|postal"
+    r"|sendungs?(?:nummer|verfolgung|identnummer)?|paket(?:nummer|e)?|versand|verschickt"
+    r"|zustellung|lieferung|num[ée]ro de suivi|suivi|colis|livraison|exp[ée]di[ée]e?"
+    r"|exp[ée]dition|n[úu]mero de seguimiento|seguimiento|env[íi]o|paquete|rastreo"
+    r"|numer przesy[łl]ki|przesy[łl]k[aiy]|paczk[aiy]|[śs]ledzenie|kurier"
+    r"|spedizione|pacco|tracciamento|zending|pakket"
 )
 # Labels that, written right before a number, say it is something else.
 OTHER_LABELS = (
@@ -248,7 +327,9 @@ OTHER_LABELS = (
     r"|account|acct|customer|member(?:ship)?|policy|ticket|case|confirmation|receipt"
     r"|transaction|txn|sku|upc|ean|gtin|isbn|asin|mpn|model|serial|part|item|iban|swift|bic"
     r"|routing|bank|total|amount|balance|price|cost|subtotal|paid|coupon|promo|voucher"
-    r"|discount|gift card|pin|otp|zip|postcode|postal code|imei|vin|license|licence"
+    r"|discount|gift card|pin|otp|zip|postcode|postal code|imei|vin|license|licence|ip"
+    r"|bestellung|bestellnummer|rechnung|commande|facture|pedido|factura|zam[óo]wienie"
+    r"|faktura"
 )
 PHONE_WORDS = (
     r"tel|telephone|phone|call(?:ed|ing)?|fax|mobile|cell(?:phone)?|sms|text(?:ed)? me"
@@ -275,4 +356,37 @@ TRACKING_URLS: dict[str, str] = {
     "yunexpress": "https://www.yuntrack.com/parcelTracking?id={}",
     "canpar": "https://www.canpar.com/en/tracking/track.htm?barcode={}",
     "old_dominion": "https://www.odfl.com/us/en/tools/trace-track-ltl-freight/trace.html?proNumbers={}",
+    "gls": "https://gls-group.eu/EU/en/parcel-tracking?match={}",
+    "hermes": "https://www.myhermes.de/empfangen/sendungsverfolgung/sendungsinformation#{}",
+    "evri": "https://www.evri.com/track/parcel/{}",
+    "colissimo": "https://www.laposte.fr/outils/suivre-vos-envois?code={}",
+    "la_poste": "https://www.laposte.fr/outils/suivre-vos-envois?code={}",
+    "australia_post": "https://auspost.com.au/mypost/track/details/{}",
+    "inpost": "https://inpost.pl/sledzenie-przesylek?number={}",
+    "postnord": "https://tracking.postnord.com/en/?id={}",
+    "cainiao": "https://global.cainiao.com/detail.htm?mailNoList={}",
+    "4px": "https://track.4px.com/#/result/0/{}",
+    "poste_italiane": "https://www.poste.it/cerca/index.html#/risultati-spedizioni/{}",
 }
+
+# Hosts of carrier tracking pages: a link there naming a number is evidence for it.
+TRACKING_HOSTS: dict[str, str] = {
+    "ups.com": "ups", "fedex.com": "fedex", "usps.com": "usps", "dhl.com": "dhl",
+    "dhl.de": "dhl", "canadapost-postescanada.ca": "canada_post", "canadapost.ca": "canada_post",
+    "royalmail.com": "royal_mail", "parcelforce.com": "parcelforce", "purolator.com": "purolator",
+    "ontrac.com": "ontrac", "lasership.com": "lasership", "dpd.de": "dpd", "dpd.co.uk": "dpd",
+    "dpd.com.pl": "dpd", "dpd.com": "dpd", "dpdgroup.com": "dpd", "track.amazon.com": "amazon",
+    "track.amazon.co.uk": "amazon", "track.amazon.de": "amazon", "yodel.co.uk": "yodel",
+    "yuntrack.com": "yunexpress", "canpar.com": "canpar", "odfl.com": "old_dominion",
+    "landmarkglobal.com": "landmark", "speedeedelivery.com": "speedee",
+    "gofoexpress.com": "gofo", "gls-group.eu": "gls", "gls-group.com": "gls",
+    "gls-pakete.de": "gls", "gls-spain.es": "gls", "gls-italy.com": "gls",
+    "gls-poland.com": "gls", "myhermes.de": "hermes", "hermesworld.com": "hermes",
+    "myhermes.co.uk": "evri", "evri.com": "evri", "postnl.nl": "postnl", "laposte.fr": "colissimo",
+    "colissimo.fr": "colissimo", "auspost.com.au": "australia_post", "inpost.pl": "inpost",
+    "inpost.co.uk": "inpost", "poste.it": "poste_italiane", "sda.it": "sda",
+    "postnord.com": "postnord", "postnord.se": "postnord", "postnord.dk": "postnord",
+    "cainiao.com": "cainiao", "4px.com": "4px", "sf-express.com": "sf_express",
+    "jtexpress.com": "jt_express", "tnt.com": "tnt", "chronopost.fr": "chronopost",
+    "correos.es": "correos", "poczta-polska.pl": "poczta_polska",
+}  # fmt: skip

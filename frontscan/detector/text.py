@@ -5,6 +5,13 @@ and sending it every time multiplies cost and credits numbers to the wrong messa
 HTML is read with the stdlib parser (never regex), blockquotes and Gmail/Front quote
 containers come out as `> ` lines, and textual reply headers in several mail clients
 and languages mark where the quoted part starts.
+
+Both parts of a message are read: a notification's `text/plain` part is often a stub
+("view this e-mail in your browser") while the package table lives only in the HTML,
+and the other way round. One part is the base; the other adds only the lines that carry
+a number the base does not have, so nothing is hidden and nothing is sent twice. Link
+targets (`href`) are kept beside the text: a carrier tracking link is evidence for the
+number it names, though the URL itself is never part of the text.
 """
 
 from __future__ import annotations
@@ -55,6 +62,10 @@ _SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE_LINES = 7
+_MAX_LINKS = 200
+_STRETCH = re.compile(r"[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ .\-\u00a0]+[A-Za-z0-9]*\d[A-Za-z0-9]*)*")
+_NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_STUB_SHARE = 0.5  # a part this much shorter than the other is a stub, not the base
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +75,7 @@ class CleanText:
     new: str
     quoted: str
     truncated: bool
+    links: tuple[str, ...] = ()
 
 
 class _TextParser(HTMLParser):
@@ -72,6 +84,8 @@ class _TextParser(HTMLParser):
         self.parts: list[str] = []
         self.stack: list[tuple[str, bool]] = []
         self.skipping = 0
+        self.links: list[str] = []
+        self.quoting = 0
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in _SKIP:
@@ -82,6 +96,9 @@ class _TextParser(HTMLParser):
             return
         classes = " ".join(v or "" for k, v in attrs if k in ("class", "id")).lower()
         quote = tag == "blockquote" or any(c in classes for c in _QUOTE_CLASSES)
+        self.quoting += quote
+        if tag == "a" and not self.quoting and len(self.links) < _MAX_LINKS:
+            self.links.extend(v.strip() for k, v in attrs if k == "href" and v)
         if tag in _BLOCK or tag in _LINES:
             self.parts.append("\n")
         elif tag in ("td", "th"):
@@ -101,6 +118,7 @@ class _TextParser(HTMLParser):
             open_tag, quote = self.stack.pop()
             if quote:
                 self.parts.append(_QUOTE_OUT)
+                self.quoting -= 1
             if open_tag in _BLOCK:
                 self.parts.append("\n")
             if open_tag == tag:
@@ -113,6 +131,11 @@ class _TextParser(HTMLParser):
 
 def html_to_text(html: str) -> str:
     """Readable plain text: blocks and <br> become line breaks, quotes become `> ` lines."""
+    return read_html(html)[0]
+
+
+def read_html(html: str) -> tuple[str, tuple[str, ...]]:
+    """The text of an HTML body (as `html_to_text`) and the targets of its unquoted links."""
     parser = _TextParser()
     parser.feed(html)
     parser.close()
@@ -126,7 +149,32 @@ def html_to_text(html: str) -> str:
             lines.append(f"> {line}" if quoted else line)
         elif lines and lines[-1]:
             lines.append("")
-    return "\n".join(lines).strip()
+    return "\n".join(lines).strip(), tuple(parser.links)
+
+
+def merge_parts(plain: str, html_text: str) -> str:
+    """One text from a message's plain and HTML parts, each number once.
+
+    The plain part is the base unless it is a stub next to the HTML; the other part adds
+    the lines holding a digit-bearing stretch (8+ characters, however it is grouped)
+    that the base lacks.
+    """
+    if not plain.strip() or not html_text.strip():
+        return plain if plain.strip() else html_text
+    base, other = plain, html_text
+    if len(_NON_ALNUM.sub("", plain)) < _STUB_SHARE * len(_NON_ALNUM.sub("", html_text)):
+        base, other = html_text, plain
+    flat = _NON_ALNUM.sub("", base).upper()
+    added = [line for line in other.split("\n") if _adds_number(line, flat)]
+    return base if not added else base.rstrip() + "\n\n" + "\n".join(added)
+
+
+def _adds_number(line: str, flat: str) -> bool:
+    for stretch in _STRETCH.finditer(line):
+        digits = _NON_ALNUM.sub("", stretch.group()).upper()
+        if len(digits) >= 8 and sum(c.isdigit() for c in digits) >= 2 and digits not in flat:
+            return True
+    return False
 
 
 def looks_like_html(body: str) -> bool:
@@ -137,22 +185,31 @@ def looks_like_html(body: str) -> bool:
 def clean_message(body: str, text: str | None, *, max_chars: int = 20_000) -> CleanText:
     """Split a message into what it adds and what it quotes; cap the new part.
 
-    `text` (the plain-text alternative) is preferred; otherwise `body` is read as HTML
-    when it looks like HTML. Signature blocks are trimmed from the new part, except any
-    line that holds a tracking candidate.
+    `text` (the plain-text alternative) and `body` (read as HTML when it looks like HTML)
+    are both split into new and quoted text; the new parts are merged (`merge_parts`),
+    the plain part's quote is kept. Signature blocks are trimmed from the new part,
+    except any line that holds a tracking candidate.
     """
-    plain = text if text and text.strip() else body
-    if plain is body and looks_like_html(body):
-        plain = html_to_text(body)
-    lines = plain.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    plain = text if text and text.strip() else ""
+    html_text, links = read_html(body) if looks_like_html(body) else ("", ())
+    if not plain and not html_text:
+        plain = body
+    parts = [_split(part) for part in (plain, html_text) if part.strip()]
+    if not parts:
+        return CleanText("", "", False, links)
+    new = parts[0][0] if len(parts) == 1 else merge_parts(parts[0][0], parts[1][0])
+    quoted = parts[0][1] or (parts[1][1] if len(parts) > 1 else "")
+    truncated = len(new) > max_chars
+    return CleanText(new[:max_chars] if truncated else new, quoted, truncated, links)
+
+
+def _split(text: str) -> tuple[str, str]:
+    """(new text without its signature, quoted text) of one part."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
     cut = _quote_start(lines)
     new_lines = [line for line in lines[:cut] if not line.lstrip().startswith(">")]
     quoted_lines = [line for line in lines[:cut] if line.lstrip().startswith(">")] + lines[cut:]
-    new = "\n".join(_trim_signature(new_lines)).strip()
-    truncated = len(new) > max_chars
-    return CleanText(
-        new[:max_chars] if truncated else new, "\n".join(quoted_lines).strip(), truncated
-    )
+    return "\n".join(_trim_signature(new_lines)).strip(), "\n".join(quoted_lines).strip()
 
 
 def _quote_start(lines: list[str]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -53,6 +54,14 @@ def simulate(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     front_port: Annotated[int, typer.Option(min=0, help="Front port (0 = any free port).")] = 0,
     openai_port: Annotated[int, typer.Option(min=0, help="OpenAI port (0 = any free port).")] = 0,
+    printed_forms: Annotated[
+        bool,
+        typer.Option(help="Numbers in every carrier grouping, stub plain parts, ids in URLs."),
+    ] = False,
+    corpus: Annotated[
+        Path | None,
+        typer.Option(help="Serve a directory of .eml files with an expected.json instead."),
+    ] = None,
 ) -> None:
     """Serve a fake Front and a fake OpenAI on this machine until Ctrl-C.
 
@@ -62,6 +71,11 @@ def simulate(
     tokens and its limits, so a scan beside it runs at the same limits. The same --seed
     serves the same mailbox whatever second it starts (times end at today's midnight UTC).
     """
+    if corpus is not None and not (corpus / "expected.json").is_file():
+        raise typer.BadParameter(
+            f"{corpus} has no expected.json; pass a directory like tests/corpus",
+            param_hint="--corpus",
+        )
     end = day_anchor()
     options = SimulatorOptions(
         conversations=conversations,
@@ -82,6 +96,8 @@ def simulate(
         host=host,
         front_port=front_port,
         openai_port=openai_port,
+        printed_forms=printed_forms,
+        corpus=corpus,
     )
     serve(options, lambda sim: _announce(sim, options))
 

@@ -64,10 +64,15 @@ class Planted:
 
 @dataclass(frozen=True, slots=True)
 class Body:
-    """One rendered message: plain text (always, for quoting) and the HTML body."""
+    """One rendered message: plain text (always, for quoting) and the HTML body.
+
+    `stub` is what the e-mail's own text/plain part says when it is only a pointer to
+    the HTML ("view this e-mail in your browser"); None when the plain part is complete.
+    """
 
     plain: str
     html: str
+    stub: str | None = None
 
 
 def person(rng: random.Random) -> Party:
@@ -106,29 +111,51 @@ def _paragraphs_to_html(paragraphs: list[str]) -> str:
     return "".join(f"<p>{html.escape(p).replace(chr(10), '<br>')}</p>" for p in paragraphs)
 
 
-def _link(p: Planted) -> str:
+def _link(p: Planted, spans: bool = False) -> str:
     url = f"https://track.example.com/{p.carrier}?n={p.number}"
-    return f'<a href="{url}">{html.escape(p.printed)}</a>'
+    shown = html.escape(p.printed).replace("\n", "<br>").replace("\u00a0", "&nbsp;")
+    if spans:
+        shown = "".join(f"<span>{html.escape(g)}</span>" for g in p.printed.split())
+    return f'<a href="{url}">{shown}</a>'
 
 
-def notice(rng: random.Random, shop: str, numbers: list[Planted], extra: list[str]) -> Body:
-    """A shop's "your order has shipped" mail: a table of parcels, links, a footer."""
+def notice(
+    rng: random.Random,
+    shop: str,
+    numbers: list[Planted],
+    extra: list[str],
+    printed_forms: bool = False,
+) -> Body:
+    """A shop's "your order has shipped" mail: a table of parcels, links, a footer.
+
+    `printed_forms`: numbers split into `<span>`s in the HTML, a footer whose links carry
+    campaign ids and Unix timestamps (in both parts), and a stub plain part.
+    """
     order = f"#{rng.randint(10000, 99999)}"
     lines = [f"Good news! Your {shop} order {order} is on its way."]
     for p in numbers:
         lines.append(f"Carrier: {p.carrier_name}  Tracking number: {p.printed}")
     lines.append("Questions? " + "; ".join(extra) + ".")
-    plain = "\n\n".join(lines) + f"\n\n{shop} · 1 Market St · unsubscribe"
+    footer, footer_html, stub = "", "", None
+    if printed_forms:
+        ship_id, stamp = rng.randint(10**13, 10**14 - 1), rng.randint(1_700_000_000, 1_800_000_000)
+        view = f"https://view.mail.example.net/v/{ship_id}?ts={stamp}"
+        track = f"https://shop.example.com/ship/{ship_id}/status?t={stamp}"
+        footer = f"\n\nView in browser: {view}\nShipment status: {track}"
+        footer_html = f'<p><a href="{view}">View in browser</a> · <a href="{track}">Status</a></p>'
+        stub = f"View this e-mail in your browser: {view}"
+    plain = "\n\n".join(lines) + f"\n\n{shop} · 1 Market St · unsubscribe{footer}"
     rows = "".join(
-        f"<tr><td>{html.escape(p.carrier_name)}</td><td>{_link(p)}</td></tr>" for p in numbers
+        f"<tr><td>{html.escape(p.carrier_name)}</td><td>{_link(p, printed_forms)}</td></tr>"
+        for p in numbers
     )
     body = (
         f"<div><h2>{html.escape(shop)}</h2><p>{html.escape(lines[0])}</p>"
         f"<table><tr><th>Carrier</th><th>Tracking</th></tr>{rows}</table>"
         f'<p>{html.escape(lines[-1])}</p><p style="font-size:10px">1 Market St · '
-        f'<a href="https://example.com/unsub">unsubscribe</a></p></div>'
+        f'<a href="https://example.com/unsub">unsubscribe</a></p>{footer_html}</div>'
     )
-    return Body(plain, body)
+    return Body(plain, body, stub)
 
 
 def question(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Body:

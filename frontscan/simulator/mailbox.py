@@ -19,13 +19,13 @@ from frontscan.simulator.scenarios import INBOXES, Writer
 
 __all__ = ["Mailbox", "TruthNumber"]
 
-_SEPARATORS = re.compile(r"[\s\-\u00a0]+")
+_SEPARATORS = re.compile(r"[\s\-.\u00a0]+")
 _KEY = 8  # every supported format is at least 10 characters long
 _CHANNEL_SCENARIO = {"email": "wismo", "sms": "sms", "custom": "chat"}
 
 
 def normalize(text: str) -> str:
-    """frontscan's normal form: spaces and dashes removed, upper case."""
+    """frontscan's normal form: spaces, dashes and dots removed, upper case."""
     return _SEPARATORS.sub("", text).upper()
 
 
@@ -53,6 +53,7 @@ class Mailbox:
         self._messages: dict[str, SimMessage] = {}
         self._ordered: list[SimConversation] | None = None
         self._haystacks: dict[str, str] = {}
+        self.printed_forms = False
         for conversation in self.conversations.values():
             self._index_messages(conversation)
         self._add_truth(truth)
@@ -66,11 +67,15 @@ class Mailbox:
         end: datetime,
         *,
         realistic: bool = False,
+        printed_forms: bool = False,
     ) -> Mailbox:
         """`conversations` threads with last activity spread over [start, end].
 
         `realistic` writes mail as it really arrives (`simulator.realistic`): long HTML
         notices with footers, newsletters with no number, deeper quoted threads.
+        `printed_forms` prints numbers in every carrier grouping (spaces, no-break spaces,
+        hyphens, dots, a line break, HTML spans), gives shop notices a stub plain part and
+        footers with ids and timestamps in URLs.
         """
         if conversations < 0:
             raise ValueError("conversations must be >= 0")
@@ -79,7 +84,7 @@ class Mailbox:
             raise ValueError("end must be after start")
         rng = random.Random(seed)
         used_ids: set[str] = {inbox.id for inbox in INBOXES}
-        writer = Writer(rng, used_ids, set(), {}, realistic=realistic)
+        writer = Writer(rng, used_ids, set(), {}, realistic=realistic, printed_forms=printed_forms)
         made: list[SimConversation] = []
         truth: list[TruthNumber] = []
         for _ in range(conversations):
@@ -90,7 +95,9 @@ class Mailbox:
         if made:
             for _ in range(max(1, conversations // 30) if conversations >= 10 else 0):
                 merged[writer.new_id("cnv")] = rng.choice(made).id
-        return cls(made, INBOXES, truth, merged, used_ids)
+        mailbox = cls(made, INBOXES, truth, merged, used_ids)
+        mailbox.printed_forms = printed_forms
+        return mailbox
 
     @property
     def truth(self) -> list[TruthNumber]:
@@ -146,7 +153,9 @@ class Mailbox:
         known: dict[str, list[tuple[str, str]]] = {}
         for row in self._truth:
             known.setdefault(row.conversation_id, []).append((row.tracking_number, row.carrier))
-        writer = Writer(rng, self._used_ids, set(self._by_number), known)
+        writer = Writer(
+            rng, self._used_ids, set(self._by_number), known, printed_forms=self.printed_forms
+        )
         inboxes = {inbox.id: inbox for inbox in self.inboxes}
         added: list[TruthNumber] = []
         for conversation_id in conversation_ids:

@@ -4,10 +4,12 @@ frontscan's request contract: the user content holds `<message id="msg_…">…<
 blocks and `response_format` is the strict JSON schema of
 `{"numbers": [{"message_id", "tracking_number", "carrier"}]}`. For each block the model
 answers the planted numbers whose normal form occurs in the block (via the mailbox's
-truth). If the schema names other properties, it answers the schema's empty shape, so a
-client with a drifted schema sees a valid but useless answer (counted as a mismatch).
-Mistakes (invented numbers, wrong carriers, broken JSON, refusals, truncation) are drawn
-from a seeded rng so a run with mistakes is reproducible too.
+truth); with the mailbox's `printed_forms` copied as the block prints them (in groups,
+across a line break), as a real model does. If the schema names other properties, it
+answers the schema's empty shape, so a client with a drifted schema sees a valid but
+useless answer (counted as a mismatch). Mistakes (invented numbers, wrong carriers,
+broken JSON, refusals, truncation) are drawn from a seeded rng so a run with mistakes is
+reproducible too.
 """
 
 from __future__ import annotations
@@ -72,6 +74,14 @@ def content_text(messages: list[Any]) -> list[str]:
         else:
             texts.append("")
     return texts
+
+
+def as_written(block: str, number: str) -> str:
+    """The number as the message prints it (`1Z 999 AA1 …`, split across a line), the way
+    a real model copies it; the normalized form when it cannot be located."""
+    pattern = r"[\s\-.\u00a0]*".join(re.escape(ch) for ch in number)
+    found = re.search(pattern, block, re.IGNORECASE)
+    return " ".join(found.group().split()) if found else number
 
 
 def estimate_prompt_tokens(messages: list[Any], schema: Any) -> int:
@@ -171,12 +181,14 @@ class FakeModel:
                     found.append(
                         {
                             "message_id": message_id,
-                            "tracking_number": truth.tracking_number,
+                            "tracking_number": as_written(block, truth.tracking_number)
+                            if self.mailbox.printed_forms
+                            else truth.tracking_number,
                             "carrier": truth.carrier,
                         }
                     )
         if mistake == "invented" and first_id:
-            number = samples.valid_number(self.rng.choice(samples.SAMPLE_FORMATS), self.rng)
+            number = samples.valid_number(self.rng.choice(samples.BASE_SAMPLE_FORMATS), self.rng)
             kind = carriers.classify(number)
             found.append(
                 {

@@ -13,11 +13,13 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
 from frontscan.simulator.batch_jobs import BatchOptions
+from frontscan.simulator.corpus import load_corpus
 from frontscan.simulator.front_server import FrontOptions, create_front_app
 from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.openai_model import MistakeRates
@@ -43,6 +45,9 @@ class SimulatorOptions:
     midnight UTC (the only wall-clock use, so a CLI demo has recent mail). The anchor is
     rounded to the day so two runs of one seed serve the same mailbox whatever second
     they start: same ids, bodies and times (on another day, times shift by whole days).
+    `corpus` is a directory of `.eml` files with an `expected.json`: served instead of the
+    generated mailbox (see `simulator.corpus`). `printed_forms` prints the generated
+    numbers as carriers do (see `Mailbox.generate`).
     """
 
     conversations: int = 500
@@ -66,6 +71,8 @@ class SimulatorOptions:
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
     batch: BatchOptions = field(default_factory=BatchOptions)
+    corpus: Path | None = None
+    printed_forms: bool = False
 
     def window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
         end = self.end or day_anchor(now)
@@ -150,9 +157,17 @@ async def serving(
 async def running_simulator(options: SimulatorOptions) -> AsyncIterator[RunningSimulator]:
     """Serve the fake Front and OpenAI until the block exits."""
     start, end = options.window()
-    mailbox = Mailbox.generate(
-        options.conversations, options.seed, start, end, realistic=options.realistic
-    )
+    if options.corpus is not None:
+        mailbox = load_corpus(options.corpus)
+    else:
+        mailbox = Mailbox.generate(
+            options.conversations,
+            options.seed,
+            start,
+            end,
+            realistic=options.realistic,
+            printed_forms=options.printed_forms,
+        )
     front_stats, openai_stats = SimStats(), SimStats()
     front_app = create_front_app(mailbox, options.front(), front_stats)
     openai_app = create_openai_app(mailbox, options.openai(), openai_stats)

@@ -54,9 +54,36 @@ _TEMPLATES: dict[str, str] = {
     "gofo_us": "GFUSdddddddddddddd",
     "yodel": "{JD|JJD}dddddddddddddddd",
     "yunexpress": "YTdddddddddddddddd",
+    "gls": "{36|51|91}{10|25|68}ddddddd#",
+    "gls_11": "{36|51|91}{10|25|68}ddddddd",
+    "dhl_paket": "{20|56}{129|310}dddddd#",
+    "dhl_paket_sscc": "003{40|73}dddddddddddddd#",
+    "dhl_paket_jjd": "JJD{0|1}ddddddddddddddddddd",
+    "hermes_de": "{0|1}dddddddddddd#",
+    "hermes_h": "H100ddddddddddddddddd",
+    "evri": "{3|8}ddddddddddddddd",
+    "evri_h": "Hdd{HYA|ABC}dddddddddd",
+    "colissimo": "{6A|8L|6M}dddddddddd#",
+    "postnl": "3S{DEVC|OVAC}ddddddd",
+    "australia_post": "99705dddddddddddddddddd",
+    "inpost": "{6|5}ddddddddddddddddddddddd",
+    "dpd_pl": "1000dddddddddU",
+    "poste_italiane": "d{C|A}dddd{I|B}dddddd",
+    "sda": "288dddddddddd",
+    "postnord": "73dddddddddddddd#",
+    "royal_mail_16": "0ddd1dC9ddCFdCdd",
+    "royal_mail_21": "320ddddddddddddBB4EFC",
+    "amazon_uk": "{QA|QB}dddddddddd",
+    "cainiao": "LPdddddddddddddd",
+    "4px": "4PXddddddddddddCN",
+    "sf_express": "SFddddddddddddd",
+    "jt_express": "JTddddddddddddd",
 }
 
 SAMPLE_FORMATS: tuple[str, ...] = tuple(_TEMPLATES)
+# What the simulator plants by default: the jkeen v2.0.0 formats, whose carrier a number
+# alone decides (the extra formats need their brand named beside them).
+BASE_SAMPLE_FORMATS: tuple[str, ...] = tuple(f for f in _TEMPLATES if not FORMATS_BY_ID[f].extra)
 
 _PIECE = re.compile(r"\[([^\]]+)\]|\{([^}]+)\}|(.)")
 _ALNUM = string.ascii_uppercase + string.digits
@@ -105,3 +132,31 @@ def valid_number(format_id: str, rng: random.Random) -> str:
 def printed_groups(number: str) -> str:
     """The number as carriers print it: groups of four separated by single spaces."""
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+
+def layout(number: str, lengths: tuple[int, ...], separator: str = " ") -> str:
+    """`number` cut into groups of `lengths` (the rest, if any, as one last group)."""
+    groups: list[str] = []
+    at = 0
+    for size in lengths:
+        if at >= len(number):
+            break
+        groups.append(number[at : at + size])
+        at += size
+    if at < len(number):
+        groups.append(number[at:])
+    return separator.join(groups)
+
+
+def printed_forms(number: str, format_id: str) -> list[str]:
+    """Every way the tests and the simulator print `number`: as is, in fours and threes,
+    in the carrier's own layouts, with no-break spaces, hyphens, dots and a line break."""
+    fmt = FORMATS_BY_ID[format_id]
+    fours = printed_groups(number)
+    forms = [number, fours, layout(number, (3,) * 14)]
+    forms += [layout(number, lengths) for lengths in fmt.layouts]
+    forms += [fours.replace(" ", sep) for sep in ("\u00a0", "-", ".")]
+    middle = fours.count(" ") // 2
+    if middle:
+        forms.append(fours.replace(" ", "\n", middle).replace("\n", " ", middle - 1))
+    return list(dict.fromkeys(forms))

@@ -59,12 +59,14 @@ class Writer:
         known: dict[str, list[tuple[str, str]]],
         *,
         realistic: bool = False,
+        printed_forms: bool = False,
     ) -> None:
         self.rng = rng
         self.realistic = realistic
         self.used_ids = used_ids
         self.used_numbers = used_numbers
         self.known = known
+        self.printed_forms = printed_forms
 
     def new_id(self, prefix: str) -> str:
         while True:
@@ -74,16 +76,21 @@ class Writer:
                 return candidate
 
     def plant(self, count: int) -> list[Planted]:
-        """`count` fresh valid numbers; about a third printed in groups of four."""
+        """`count` fresh valid numbers; about a third printed in groups of four
+        (`printed_forms`: about half in one of the carrier's printed forms)."""
         planted: list[Planted] = []
         while len(planted) < count:
-            number = samples.valid_number(self.rng.choice(samples.SAMPLE_FORMATS), self.rng)
+            format_id = self.rng.choice(samples.BASE_SAMPLE_FORMATS)
+            number = samples.valid_number(format_id, self.rng)
             found = carriers.classify(number)
             if found is None or number in self.used_numbers:
                 continue
             self.used_numbers.add(number)
-            grouped = self.rng.random() < 0.3
-            printed = samples.printed_groups(number) if grouped else number
+            grouped = self.rng.random() < (0.5 if self.printed_forms else 0.3)
+            if grouped and self.printed_forms:
+                printed = self.rng.choice(samples.printed_forms(number, format_id)[1:])
+            else:
+                printed = samples.printed_groups(number) if grouped else number
             planted.append(Planted(number, found.carrier, printed))
         return planted
 
@@ -205,7 +212,8 @@ class Writer:
         elif position == 0 and scenario == "notice" and self.realistic:
             body = realistic.long_notice(rng, shop, said, extra or self.extras(1))
         elif position == 0 and scenario == "notice":
-            body = content.notice(rng, rng.choice(content.SHOPS), said, extra or self.extras(1))
+            shop = rng.choice(content.SHOPS)
+            body = content.notice(rng, shop, said, extra or self.extras(1), self.printed_forms)
         elif scenario == "supplier" and inbound:
             body = content.supplier(rng, rng.choice(content.SUPPLIERS), said, extra)
         elif inbound:
@@ -239,7 +247,7 @@ class Writer:
             is_inbound=inbound,
             subject=subject if conversation.channel == "email" else "",
             body=body.html,
-            text=None if html_only else body.plain,
+            text=None if html_only else (body.stub or body.plain),
             plain=body.plain,
             sender=sender,
             recipient=recipient,
