@@ -579,4 +579,7 @@ def export(
 
 
 def main() -> None:
+    from frontscan.streams import guard_stderr
+
+    guard_stderr()
     app()

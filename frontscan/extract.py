@@ -176,7 +176,7 @@ class OpenAIExtractor:
         if isinstance(error, openai.ContentFilterFinishReasonError):
             return ItemError("OpenAI: the answer was withheld by the content filter")
         if isinstance(error, openai.APITimeoutError | openai.APIConnectionError):
-            return TransientError(f"OpenAI: {type(error).__name__}")
+            return TransientError(f"OpenAI: {type(error).__name__}", outage="openai")
         if not isinstance(error, openai.APIStatusError):
             return ItemError(f"OpenAI: {type(error).__name__}")
         status, code = error.status_code, str(error.code or error.type or "")
@@ -203,7 +203,8 @@ class OpenAIExtractor:
                 "set openai.model (FRONTSCAN_OPENAI_MODEL)"
             )
         if status >= 500 or status in (408, 409):
-            return TransientError(f"OpenAI: {status} {code}".strip())
+            outage = "openai" if status >= 500 else None
+            return TransientError(f"OpenAI: {status} {code}".strip(), outage=outage)
         return ItemError(f"OpenAI: {status} {code}: {message[:160]}".strip())
 
 

@@ -210,7 +210,8 @@ class FrontClient:
         except (TimeoutError, aiohttp.ClientError) as error:
             # Chained: aiohttp's text names host, port and path; the token is only in the
             # request headers, which neither its str() nor a traceback prints.
-            raise TransientError(f"{where}: {type(error).__name__} {error}".strip()) from error
+            message = f"{where}: {type(error).__name__} {error}".strip()
+            raise TransientError(message, outage="front") from error
         except ValueError as error:
             raise TransientError(f"{where}: the answer was not JSON") from error
 
@@ -224,7 +225,7 @@ def _status_error(where: str, status: int, body: str) -> FrontscanError:
             "conversations:read and messages:read scopes (Settings > Developers > API tokens)"
         )
     if status >= 500 or status in (408, 423):
-        return TransientError(message)
+        return TransientError(message, outage="front" if status >= 500 else None)
     return ItemError(message)
 
 

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from frontscan.conversation import ConversationScanner, OverBudget, failed
-from frontscan.errors import AuthError, ConfigError, QuotaError
+from frontscan.errors import ApiDownError, AuthError, ConfigError, QuotaError
 from frontscan.models import (
     BatchTiming,
     ConversationRef,
@@ -37,7 +37,7 @@ from frontscan.window import whole_total
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0  # commit a partial batch after this long, so slow runs still checkpoint
-FATAL = (AuthError, QuotaError, ConfigError)
+FATAL = (AuthError, QuotaError, ConfigError, ApiDownError)
 
 
 def needs_work(

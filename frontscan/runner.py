@@ -136,6 +136,8 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             stop_reason=pipeline.stop_reason,
             dry_run=request.dry_run,
             max_cost=request.max_cost,
+            database_away_seconds=store.outages.away_seconds,
+            database_outages=store.outages.count,
         )
         if run_id is not None:
             reason = str(error) if error else pipeline.stop_reason
@@ -259,10 +261,10 @@ class _signals:
     def _handle(self) -> None:
         self._count += 1
         if self._count == 1:
+            self._pipeline.stop("interrupted")  # first: nothing the note does may prevent it
             self._reporter.note(
                 "stopping: finishing in-flight conversations (press Ctrl-C again to abandon them)"
             )
-            self._pipeline.stop("interrupted")
         else:
             self._pipeline.abort()
 

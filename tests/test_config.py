@@ -119,6 +119,7 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "scan.batch_size": ("1", 1),
     "scan.llm": ("never", "never"),
     "database.url": (DB_URL, Secret(DB_URL)),
+    "database.outage_seconds": ("5", 5),
 }
 
 

@@ -66,7 +66,7 @@ async def open_store(
     dsn, info = database_dsn(settings)
     if note is not None and info.embedded:  # a DATABASE_URL is the user's own choice: no noise
         note(info.note())
-    store = await Store.open(dsn)
+    store = await Store.open(dsn, outage_seconds=settings.database.outage_seconds)
     try:
         if migrate:
             await store.migrate()

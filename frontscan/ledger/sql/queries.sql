@@ -78,6 +78,11 @@ SELECT pg_try_advisory_lock(%s);
 -- name: scan_unlock
 SELECT pg_advisory_unlock(%s);
 
+-- name: holds_scan_lock
+SELECT count(*) > 0 FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+  AND classid = 0 AND objid = %s AND objsubid = 1;
+
 -- name: ledger_for
 SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id, status, attempts
 FROM frontscan.conversations WHERE id = ANY(%s);
@@ -88,6 +93,12 @@ SELECT id, subject FROM frontscan.conversations WHERE status = 'failed' ORDER BY
 -- name: start_run
 INSERT INTO frontscan.runs (window_after, window_before, options)
 VALUES (to_timestamp(%s), to_timestamp(%s), %s) RETURNING id;
+
+-- name: run_progress
+UPDATE frontscan.runs SET conversations_scanned = conversations_scanned + %s,
+    conversations_failed = conversations_failed + %s,
+    messages_processed = messages_processed + %s, numbers_found = numbers_found + %s
+WHERE id = %s;
 
 -- name: finish_run
 UPDATE frontscan.runs SET finished_at = now(), status = %s,
