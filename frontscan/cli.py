@@ -11,18 +11,22 @@ import os
 import sys
 import traceback
 from collections.abc import Callable
-from importlib import import_module
 from pathlib import Path
-from typing import Annotated, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
 
-# Typer 0.29 vendors click as `typer._click`; its types are what TyperGroup's hooks take.
-from typer._click.core import Command, Context
-from typer.core import TyperGroup
-
 from frontscan import __version__
+from frontscan.cli_parts import (
+    FrontHeadroomOption,
+    FrontReserveOption,
+    FrontRpmOption,
+    LazyCommands,
+    OpenAIRpmOption,
+    OpenAITpmOption,
+    RootCommands,
+)
 from frontscan.config import Settings
 from frontscan.errors import (
     EXIT_FAILURES,
@@ -32,30 +36,12 @@ from frontscan.errors import (
     UsageError,
 )
 
-
-class _LazyCommands(TyperGroup):
-    """Commands whose code loads only when they run (or help lists them).
-
-    `frontscan status` and `scan` from cron must not import the simulator (its servers,
-    mailbox and scenarios) just because `simulate` is one of the commands.
-    """
-
-    lazy: ClassVar[dict[str, str]] = {"simulate": "frontscan.simulator.command:simulate"}
-
-    def list_commands(self, ctx: Context) -> list[str]:
-        return [*super().list_commands(ctx), *(n for n in self.lazy if n not in self.commands)]
-
-    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
-        if cmd_name in self.lazy and cmd_name not in self.commands:
-            module, _, name = self.lazy[cmd_name].partition(":")
-            single = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
-            single.command(cmd_name)(getattr(import_module(module), name))
-            self.add_command(typer.main.get_command(single), cmd_name)
-        return super().get_command(ctx, cmd_name)
+if TYPE_CHECKING:
+    from frontscan.ledger.connect import DatabaseInfo
 
 
 app = typer.Typer(
-    cls=_LazyCommands,
+    cls=RootCommands,
     name="frontscan",
     help=(
         "Find shipment tracking numbers in Front conversations and keep them in PostgreSQL.\n\n"
@@ -66,7 +52,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 db_app = typer.Typer(
-    help="Database commands: migrations and the DSN in use (DATABASE_URL, else the embedded one).",
+    cls=LazyCommands,
+    help="The database: which one commands use (DATABASE_URL, else the embedded PostgreSQL), "
+    "starting and stopping the embedded one, migrations.",
     no_args_is_help=True,
 )
 app.add_typer(db_app, name="db")
@@ -81,12 +69,14 @@ def _note(text: str) -> None:
     err_console.print(text, markup=False)
 
 
-def run_guarded(action: Callable[[], T]) -> T:
+def run_guarded(action: Callable[[], T], *, json_errors: bool = False) -> T:
     """Run a command body; turn FrontscanError and Ctrl-C into a one-line message + exit code.
 
     With `--debug` the traceback comes first, with every chained cause (the library error
     a FrontscanError was translated from), but the exit code stays the error's own: cron
-    and scripts must see the same code whether or not someone is debugging.
+    and scripts must see the same code whether or not someone is debugging. With
+    `json_errors` (a command's `--json`) stdout also gets the failure as its one object,
+    so a cron log that collects stdout records every run, failed ones included.
     """
     try:
         return action()
@@ -94,14 +84,22 @@ def run_guarded(action: Callable[[], T]) -> T:
         if _debug:
             err_console.file.write("".join(traceback.format_exception(error)))
         err_console.print(f"frontscan: {error}", markup=False)
+        _json_error(json_errors, str(error), error.exit_code)
         raise typer.Exit(error.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("frontscan: interrupted", markup=False)
+        _json_error(json_errors, "interrupted", EXIT_INTERRUPTED)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except BrokenPipeError:
         # The reader went away (`frontscan export | head`): stop quietly, like other tools.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         raise typer.Exit(EXIT_FAILURES) from None
+
+
+def _json_error(wanted: bool, message: str, exit_code: int) -> None:
+    if wanted:
+        print(json.dumps({"status": "error", "error": message, "exit_code": exit_code}))
+        sys.stdout.flush()
 
 
 def _version(value: bool) -> None:
@@ -216,8 +214,8 @@ def scan(
     batch_size: Annotated[
         int | None,
         typer.Option(
-            help="Conversations per database commit and timing line "
-            "(env FRONTSCAN_SCAN_BATCH_SIZE, default 50).",
+            help="Conversations per database commit and timing line; a partial batch "
+            "commits after 10 s anyway (env FRONTSCAN_SCAN_BATCH_SIZE, default 50).",
             show_default=False,
         ),
     ] = None,
@@ -306,6 +304,11 @@ def scan(
             help="Split the window into slices of this many days, so backfills checkpoint."
         ),
     ] = 7.0,
+    front_rpm: FrontRpmOption = None,
+    front_headroom: FrontHeadroomOption = None,
+    front_reserve: FrontReserveOption = None,
+    openai_rpm: OpenAIRpmOption = None,
+    openai_tpm: OpenAITpmOption = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as one JSON object on stdout.")
     ] = False,
@@ -319,8 +322,9 @@ def scan(
     reached), 2 bad input or configuration, 75 another scan is running, 130 interrupted.
     """
     from frontscan import runner, window
+    from frontscan.ledger import connect
     from frontscan.report import make_reporter
-    from frontscan.summary import print_planned, print_summary
+    from frontscan.summary import print_summary
 
     def body() -> None:
         settings = _settings(
@@ -330,6 +334,11 @@ def scan(
                 "scan.batch_size": batch_size,
                 "scan.llm": llm,
                 "front.source": source,
+                "front.rpm": front_rpm,
+                "front.headroom": front_headroom,
+                "front.reserve": front_reserve,
+                "openai.rpm": openai_rpm,
+                "openai.tpm": openai_tpm,
                 "openai.batch": True if openai_batch else None,
                 "openai.batch_older_than_days": batch_older_than,
             },
@@ -349,14 +358,61 @@ def scan(
         reporter = make_reporter(tty=sys.stderr.isatty())
         with reporter:
             result = asyncio.run(runner.scan(settings, request, reporter))
-        console = Console(stderr=as_json)
-        if dry_run:
-            print_planned(result.planned, json_mode=as_json, console=console)
-        print_summary(result.summary, json_mode=as_json, console=console)
-        if result.summary.problem is not None:
-            raise result.summary.problem
+        print_summary(
+            result.summary,
+            json_mode=as_json,
+            console=Console(stderr=as_json),
+            planned=result.planned if dry_run else None,
+            database=connect.describe(settings),
+        )
+        problem = result.summary.problem
+        if problem is not None and as_json:  # the object above already says it: no second one
+            err_console.print(f"frontscan: {problem}", markup=False)
+            raise typer.Exit(problem.exit_code)
+        if problem is not None:
+            raise problem
 
-    run_guarded(body)
+    run_guarded(body, json_errors=as_json)
+
+
+@db_app.command("status")
+def db_status(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout.")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Say which database commands use, and whether the embedded PostgreSQL is running.
+
+    Starts nothing. The embedded server lives under the user data dir (or
+    FRONTSCAN_DATA_DIR) and keeps running between commands until `frontscan db stop`.
+    """
+    from frontscan.ledger import lifecycle
+
+    def body() -> None:
+        settings = _settings(config)
+        if as_json:
+            print(json.dumps(lifecycle.status_object(settings)))
+        else:
+            print("\n".join(lifecycle.status_lines(settings)))
+
+    run_guarded(body, json_errors=as_json)
+
+
+@db_app.command("start")
+def db_start(config: ConfigOption = None) -> None:
+    """Start the embedded PostgreSQL (any command that needs it starts it too)."""
+    from frontscan.ledger import lifecycle
+
+    run_guarded(lambda: print(lifecycle.start(_settings(config))))
+
+
+@db_app.command("stop")
+def db_stop(config: ConfigOption = None) -> None:
+    """Stop the embedded PostgreSQL; its data stays, and the next command starts it again."""
+    from frontscan.ledger import lifecycle
+
+    run_guarded(lambda: print(lifecycle.stop(_settings(config))))
 
 
 @app.command()
@@ -417,17 +473,25 @@ def demo(
     """Try frontscan in a minute: no accounts, no database setup.
 
     Starts the simulator (fake Front and OpenAI on loopback) and the embedded PostgreSQL,
-    runs a real scan through the production code path, shows what was found, then runs
-    the old fixed-batch design on the same inbox for comparison.
+    runs a real scan and a cron run through the production code path, then the old
+    fixed-batch design on the same inbox, each with its own progress bar and summary, and
+    ends with the two side by side. The results stay in the embedded PostgreSQL (never in
+    DATABASE_URL's), which keeps running afterwards: `frontscan db stop` stops it.
     """
     from frontscan.demo import run_demo
-    from frontscan.report import make_reporter
+    from frontscan.report import ScanReporter, make_reporter
 
     def body() -> None:
         settings = _settings(None)
-        reporter = make_reporter(tty=sys.stderr.isatty())
+        tty = sys.stderr.isatty()
+
+        def reporter_for(label: str) -> ScanReporter:
+            return make_reporter(tty=tty, label=label)
+
         console = Console()
-        asyncio.run(run_demo(settings, reporter, console, conversations=conversations, seed=seed))
+        asyncio.run(
+            run_demo(settings, reporter_for, console, conversations=conversations, seed=seed)
+        )
 
     run_guarded(body)
 
@@ -442,15 +506,30 @@ def status(
 ) -> None:
     """Show recent runs, totals, the cron watermark and the conversations that failed.
 
-    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
+    Reads the ledger at DATABASE_URL, or the embedded PostgreSQL when it is unset (and
+    names the one it read); `frontscan db status` says which without starting anything.
     """
     from frontscan import status as status_module
+    from frontscan.ledger import connect
 
     def body() -> None:
-        report = asyncio.run(status_module.collect(_settings(config), runs=runs))
-        status_module.render(report, json_mode=as_json, console=Console())
+        settings = _settings(config)
+        database = _announce_database(connect.prepare(settings))
+        report = asyncio.run(status_module.collect(settings, runs=runs))
+        if as_json:
+            print(json.dumps(status_module.to_json(report) | {"database": database}))
+            return
+        print(f"Database: {database}")
+        status_module.render(report, json_mode=False, console=Console())
 
-    run_guarded(body)
+    run_guarded(body, json_errors=as_json)
+
+
+def _announce_database(info: DatabaseInfo) -> str:
+    """Say on stderr when this command started the embedded server; return its name."""
+    if info.started:
+        err_console.print(f"frontscan: {info.note()}", markup=False)
+    return info.described()
 
 
 @app.command()
@@ -481,7 +560,7 @@ def batches(
         )
         batches_module.render(report, json_mode=as_json, console=Console())
 
-    run_guarded(body)
+    run_guarded(body, json_errors=as_json)
 
 
 @app.command()
@@ -516,10 +595,12 @@ def export(
 ) -> None:
     """Stream every stored tracking number, one record each, with its carrier's tracking page.
 
-    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
+    Reads the ledger at DATABASE_URL, or the embedded PostgreSQL when it is unset; stderr
+    ends with how many records came from which database.
     """
     from frontscan import export as export_module
     from frontscan import window
+    from frontscan.ledger import connect
 
     def body() -> None:
         if output_format not in ("jsonl", "csv"):
@@ -532,14 +613,16 @@ def export(
         )
         window.check_order(options.after, options.before)
         settings = _settings(config)
+        database = _announce_database(connect.prepare(settings))
         if output is None:
-            asyncio.run(export_module.export(settings, options, sys.stdout))
-            return
-        try:
-            with output.open("w", encoding="utf-8", newline="") as stream:
-                asyncio.run(export_module.export(settings, options, stream))
-        except OSError as error:
-            raise UsageError(f"cannot write {output}: {error.strerror}") from error
+            count = asyncio.run(export_module.export(settings, options, sys.stdout))
+        else:
+            try:
+                with output.open("w", encoding="utf-8", newline="") as stream:
+                    count = asyncio.run(export_module.export(settings, options, stream))
+            except OSError as error:
+                raise UsageError(f"cannot write {output}: {error.strerror}") from error
+        err_console.print(f"exported {count:,} tracking numbers from {database}", markup=False)
 
     run_guarded(body)
 

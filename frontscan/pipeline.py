@@ -33,6 +33,7 @@ from frontscan.models import (
     SearchPage,
 )
 from frontscan.ports import BatchRoute, Extractor, Ledger, Reporter, Source
+from frontscan.window import whole_total
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0  # commit a partial batch after this long, so slow runs still checkpoint
@@ -249,8 +250,11 @@ class Pipeline:
             self._reporter.add_total(len(self.plan.retry_refs))
             yield SearchPage(self.plan.retry_refs, len(self.plan.retry_refs))
             return
+        whole = await whole_total(self._source, self.plan.slices)
+        if whole is not None:
+            self._reporter.add_total(whole)
         for window in self.plan.slices:
-            first = True
+            first = whole is None
             async for page in self._source.search(window):
                 if page.total is None:  # no total up front (the event stream): page by page
                     self._reporter.add_total(len(page.refs))

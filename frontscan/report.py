@@ -7,6 +7,7 @@ Both write to stderr only, so `--json` keeps stdout for the single summary objec
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from abc import ABC, abstractmethod
@@ -87,6 +88,18 @@ class ScanReporter(ABC):
         self._refresh()
         self._emit(batch_line(timing))
 
+    def tally(self, *, numbers: int, failed: bool, rate_limited: int) -> None:
+        """One conversation finished outside the pipeline (the old design, in the demo).
+
+        `rate_limited` is the 429 count the servers report so far, not a guess.
+        """
+        self.done += 1
+        self.processed += 1
+        self.failed += failed
+        self.numbers += numbers
+        self.throttled = rate_limited
+        self._refresh()
+
     def note(self, text: str) -> None:
         """A one-off line, e.g. which database is used or why the scan stopped."""
         self._emit(text)
@@ -126,16 +139,25 @@ class _EtaColumn(ProgressColumn):
     """Remaining time at the overall pace so far, which already mixes skips and real work."""
 
     def render(self, task: Task) -> Text:
-        if task.total is None or not task.completed or not task.elapsed:
-            return Text("ETA -:--:--", style="progress.remaining")
-        left = max(0.0, task.total - task.completed) * task.elapsed / task.completed
-        return Text(f"ETA {timedelta(seconds=int(left))}", style="progress.remaining")
+        return Text(
+            f"ETA {eta_text(task.total, task.completed, task.elapsed)}", "progress.remaining"
+        )
+
+
+def eta_text(total: float | None, completed: float, elapsed: float | None) -> str:
+    """`H:MM:SS` left at the pace so far; never 0:00:00 while conversations remain."""
+    if total is None or not completed or not elapsed:
+        return "-:--:--"
+    remaining = max(0.0, total - completed)
+    if not remaining:
+        return "0:00:00"
+    return str(timedelta(seconds=max(1, math.ceil(remaining * elapsed / completed))))
 
 
 class RichReporter(ScanReporter):
     """For a person at a terminal: a live bar, with batch lines and notes printed above it."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, label: str = "scanning") -> None:
         super().__init__()
         self.console = console
         self._progress = Progress(
@@ -149,7 +171,7 @@ class RichReporter(ScanReporter):
             console=console,
         )
         self._task = self._progress.add_task(
-            "scanning", total=None, start=False, numbers=0, processed=0, throttle=""
+            label, total=None, start=False, numbers=0, processed=0, throttle=""
         )
 
     def start(self) -> None:
@@ -161,8 +183,10 @@ class RichReporter(ScanReporter):
 
     def _refresh(self) -> None:
         throttle = ""
-        if self.throttled or self.throttled_seconds:
+        if self.throttled_seconds:
             throttle = f"429s {self.throttled}, {self.throttled_seconds:.0f} s waited"
+        elif self.throttled:
+            throttle = f"429s {self.throttled}"
         total = None if self.total is None else float(max(self.total, self.done))
         self._progress.update(
             self._task,
@@ -177,11 +201,13 @@ class RichReporter(ScanReporter):
         self._progress.console.print(line, markup=False)
 
 
-def make_reporter(*, tty: bool, stream: TextIO | None = None) -> ScanReporter:
+def make_reporter(
+    *, tty: bool, stream: TextIO | None = None, label: str = "scanning"
+) -> ScanReporter:
     """The reporter for this terminal, always on `stream` (default stderr).
 
     Never stdout, `--json` or not: stdout stays clean for the JSON summary.
     """
     if tty:
-        return RichReporter(Console(file=stream, stderr=True, force_terminal=True))
+        return RichReporter(Console(file=stream, stderr=True, force_terminal=True), label)
     return PlainReporter(stream if stream is not None else sys.stderr)

@@ -88,6 +88,9 @@ class Summary:
 
     def to_json(self) -> str:
         """One line; the `RunStats` keys as they are named everywhere; floats rounded."""
+        return json.dumps(self.as_dict())
+
+    def as_dict(self) -> dict[str, object]:
         data: dict[str, object] = {
             "run_id": self.run_id,
             "status": self.status,
@@ -107,7 +110,7 @@ class Summary:
         data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
         data["database_away_seconds"] = round(self.database_away_seconds, 3)
         data["database_outages"] = self.database_outages
-        return json.dumps(data)
+        return data
 
 
 def summary_table(summary: Summary) -> Table:
@@ -145,35 +148,52 @@ def summary_table(summary: Summary) -> Table:
 
 
 def print_summary(
-    summary: Summary, *, json_mode: bool, console: Console, stdout: TextIO | None = None
+    summary: Summary,
+    *,
+    json_mode: bool,
+    console: Console,
+    stdout: TextIO | None = None,
+    planned: Sequence[Planned] | None = None,
+    database: str | None = None,
 ) -> None:
-    """`--json`: one object on stdout for machines; otherwise the table on `console`."""
+    """`--json`: one object on stdout for machines; otherwise the table on `console`.
+
+    The object is the only thing on stdout, whatever the run: a dry run's plan is a list
+    inside it (`planned`), the exit code the process ends with is in it (`exit_code`), and
+    so is the database it used. Failures before a summary exists print their own object.
+    """
     if json_mode:
+        data = summary.as_dict() | {"exit_code": summary.exit_code}
+        if database is not None:
+            data["database"] = database
+        if planned is not None:
+            data["planned"] = [planned_row(item) for item in planned]
         out = stdout if stdout is not None else sys.stdout
-        out.write(summary.to_json() + "\n")
+        out.write(json.dumps(data) + "\n")
         out.flush()
-    else:
-        console.print(summary_table(summary))
-
-
-def print_planned(
-    planned: Sequence[Planned], *, json_mode: bool, console: Console, stdout: TextIO | None = None
-) -> None:
-    """A dry run's list: each conversation that would be scanned and what it would cost."""
-    if json_mode:
-        out = stdout if stdout is not None else sys.stdout
-        for item in planned:
-            row = {
-                "conversation_id": item.ref.id,
-                "subject": item.ref.subject,
-                "new_messages": item.new_messages,
-                "asks_model": item.asks_model,
-                "via_batch": item.via_batch,
-                "prompt_tokens": item.prompt_tokens,
-                "completion_budget": item.completion_budget,
-            }
-            out.write(json.dumps(row) + "\n")
         return
+    if planned is not None:
+        print_planned(planned, console=console)
+    console.print(summary_table(summary))
+    if database is not None:
+        console.print(f"database: {database}", markup=False, highlight=False)
+
+
+def planned_row(item: Planned) -> dict[str, object]:
+    """One conversation a dry run would scan, and what it would cost."""
+    return {
+        "conversation_id": item.ref.id,
+        "subject": item.ref.subject,
+        "new_messages": item.new_messages,
+        "asks_model": item.asks_model,
+        "via_batch": item.via_batch,
+        "prompt_tokens": item.prompt_tokens,
+        "completion_budget": item.completion_budget,
+    }
+
+
+def print_planned(planned: Sequence[Planned], *, console: Console) -> None:
+    """A dry run's table: each conversation that would be scanned and what it would cost."""
     table = Table(title=f"would scan {len(planned):,} conversations")
     for name, justify in (
         ("conversation", "left"),

@@ -9,10 +9,15 @@ says how to write the value.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 from frontscan.errors import UsageError
 from frontscan.models import Window
+
+if TYPE_CHECKING:
+    from frontscan.ports import Source
 
 CRON_OVERLAP_SECONDS = 600.0  # re-read the last ten minutes: late-indexed activity is not lost
 DEFAULT_SLICE_DAYS = 7
@@ -105,6 +110,34 @@ def split_window(
         start += step
     slices.append(Window(after=start, before=before))
     return tuple(slices)
+
+
+def covering(slices: Sequence[Window]) -> Window:
+    """The one window that covers all `slices` (open-ended where any of them is)."""
+    afters = [w.after for w in slices if w.after is not None]
+    befores = [w.before for w in slices if w.before is not None]
+    return Window(
+        after=min(afters) if len(afters) == len(slices) else None,
+        before=max(befores) if len(befores) == len(slices) else None,
+    )
+
+
+async def whole_total(source: Source, slices: Sequence[Window]) -> int | None:
+    """Front's `_total` for the whole window, so a progress bar's total is right at once.
+
+    One search call, made only when the window has several slices (a single slice's first
+    page says it anyway); None when the source gives no total.
+    """
+    if len(slices) < 2:
+        return None
+    pages = source.search(covering(slices))
+    try:
+        page = await anext(aiter(pages), None)
+    finally:
+        close = getattr(pages, "aclose", None)
+        if close is not None:
+            await close()
+    return None if page is None else page.total
 
 
 def check_slicing(after: float, end: float, slice_days: float) -> int:

@@ -142,12 +142,13 @@ async def test_dry_run_calls_no_model_and_writes_nothing(
         )
         asks = sim.stats()["openai"]["total_requests"]
     assert code == 0, err
-    *planned, summary_line = out.strip().splitlines()
-    summary = json.loads(summary_line)
+    assert len(out.strip().splitlines()) == 1  # one object, the plan inside it
+    summary = json.loads(out)
+    planned = summary["planned"]
     assert asks == 0
     assert len(planned) == 30
     assert summary["dry_run"] is True
-    assert summary["openai_calls"] == sum(json.loads(p)["asks_model"] for p in planned)
+    assert summary["openai_calls"] == sum(p["asks_model"] for p in planned)
     assert summary["cost_usd"] > 0
     store = await Store.open(database_url)
     try:

@@ -1,13 +1,20 @@
-"""`frontscan demo` on a fresh machine: a terminal sees the bar, the timings, the tables."""
+"""`frontscan demo` on a fresh machine, as a person at a terminal sees it.
+
+Four phases, each with its own progress bar (its total known from the start) and its own
+summary, the old design shown live like the rest, a closing side-by-side table, and no
+stretch of more than 5 s without a change on the screen.
+"""
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pty
 import re
 import subprocess
 import sys
+import time
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,17 +22,26 @@ from pathlib import Path
 import pytest
 
 FRONTSCAN = str(Path(sys.executable).parent / "frontscan")
+DEMO_COMMAND = ["frontscan", "demo"]  # as the README has it (tests/test_readme_commands.py)
+CONVERSATIONS = 100  # the demo's default
+SILENCE_SECONDS = 5.0
+PHASES = {
+    "frontscan, first scan": "1/4 frontscan: the first scan",
+    "frontscan, cron run": "2/4 frontscan: a cron run after new mail in 5 conversations",
+    "old design, first scan": "3/4 the old design: the first scan",
+    "old design, cron run": "4/4 the old design: the cron run after new mail in 5 conversations",
+}
 
 
 @pytest.fixture
 def fresh_home(tmp_path: Path) -> Iterator[dict[str, str]]:
     """No config, no DATABASE_URL, an empty data dir; its embedded server stopped at the end."""
     env = {
-        "PATH": os.environ.get("PATH", ""),
+        "PATH": f"{Path(sys.executable).parent}:{os.environ.get('PATH', '')}",
         "HOME": str(tmp_path),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
         "XDG_DATA_HOME": str(tmp_path / "data"),
-        "COLUMNS": "120",
+        "COLUMNS": "140",
         "TERM": "xterm",
     }
     yield env
@@ -38,14 +54,16 @@ def fresh_home(tmp_path: Path) -> Iterator[dict[str, str]]:
             pgserver.get_server(data_dir, cleanup_mode="stop").cleanup()
 
 
-def run_in_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
-    """Run with stdout and stderr on a pseudo-terminal, as a person would see it."""
+def run_in_terminal(
+    args: list[str], env: dict[str, str], cwd: Path
+) -> tuple[int, str, list[float]]:
+    """Run with stdout and stderr on a pseudo-terminal; the screen and when it changed."""
     primary, secondary = pty.openpty()
     proc = subprocess.Popen(
         args, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=secondary, stderr=secondary
     )
     os.close(secondary)
-    chunks = []
+    chunks, times = [], [time.monotonic()]
     while True:
         try:
             chunk = os.read(primary, 65536)
@@ -54,44 +72,63 @@ def run_in_terminal(args: list[str], env: dict[str, str], cwd: Path) -> tuple[in
         if not chunk:
             break
         chunks.append(chunk)
+        times.append(time.monotonic())
     os.close(primary)
+    code = proc.wait(timeout=300)
+    times.append(time.monotonic())
     screen = b"".join(chunks).decode(errors="replace")
-    return proc.wait(timeout=300), re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)  # no colours
+    return code, re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen), times  # no colours
 
 
-def test_demo_shows_its_work_and_leaves_a_ledger_to_inspect(
+def bar_states(screen: str, label: str) -> list[tuple[int, int, str]]:
+    """Every drawn state of one phase's bar: (done, total, ETA)."""
+    pattern = rf"{re.escape(label)} ━* *(\d+)/(\d+) .*?ETA (\S+)"
+    return [(int(a), int(b), eta) for a, b, eta in re.findall(pattern, screen)]
+
+
+def test_demo_shows_each_phase_live_and_leaves_a_ledger_to_inspect(
     fresh_home: dict[str, str], tmp_path: Path
 ) -> None:
-    code, screen = run_in_terminal(
-        [FRONTSCAN, "demo", "--conversations", "30"], fresh_home, tmp_path
-    )
+    code, screen, times = run_in_terminal(DEMO_COMMAND, fresh_home, tmp_path)
     assert code == 0, screen
     assert "Traceback" not in screen
-    assert re.search(r"scanning ━+ *\d+/\d+", screen)  # the live progress bar
-    assert re.search(r"batch 1: \d+ conversations in [\d.]+ s, p95", screen)  # timings
-    assert "tracking numbers in the ledger for this run" in screen  # the results table
-    assert re.search(r"run \d+: succeeded", screen)  # the summary
-    assert "of the rate-limit bound" in screen
-    assert "frontscan vs the old design" in screen  # the comparison
+    assert "started the embedded PostgreSQL in" in screen  # first start: where it lives
+    assert "frontscan db stop" in screen  # and how to stop it
 
-    status = subprocess.run(
-        [FRONTSCAN, "status", "--json"],
-        env=fresh_home,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    report = json.loads(status.stdout)
-    assert report["runs"][0]["status"] == "succeeded"
+    positions = [screen.index(heading) for heading in PHASES.values()]
+    assert positions == sorted(positions)  # the phases, in order
+    for label in PHASES:
+        states = bar_states(screen, label)
+        assert states, f"no progress bar for {label}"
+        assert {total for _, total, _ in states} == {CONVERSATIONS}  # known from the start
+        assert states[-1][0] == CONVERSATIONS  # it ends full
+        assert all(eta != "0:00:00" for done, total, eta in states if done < total)
+
+    assert re.search(r"batch 1: \d+ conversations in [\d.]+ s, p95", screen)  # our timings
+    assert re.search(r"old batch 1: 10 conversations in [\d.]+ s, \d+ lost", screen)  # theirs
+    assert len(re.findall(r"run \d+: succeeded", screen)) == 2  # a summary for each scan
+    assert screen.count("of the rate-limit bound") >= 2
+    for label in ("old design, first scan", "old design, cron run"):  # and for each old run
+        assert re.search(rf"{label}\s*\n.*\n?.*conversations listed", screen), label
+    assert "tracking numbers in the ledger for these runs" in screen
+
+    table = screen[screen.index("frontscan vs the old design") :]
+    for row in ("first scan: wall time", "cron run: wall time", "true numbers found",
+                "429s received", "conversations lost"):  # fmt: skip
+        assert row in table, row
+
+    gaps = [later - earlier for earlier, later in itertools.pairwise(times)]
+    assert max(gaps) < SILENCE_SECONDS, f"the screen stood still for {max(gaps):.1f} s"
+
+    def frontscan(*args: str) -> str:
+        done = subprocess.run(
+            [FRONTSCAN, *args], env=fresh_home, cwd=tmp_path, capture_output=True, text=True,
+            check=True,
+        )  # fmt: skip
+        return done.stdout
+
+    report = json.loads(frontscan("status", "--json"))
+    assert [run["status"] for run in report["runs"][:2]] == ["succeeded", "succeeded"]
     assert report["totals"]["tracking_numbers"] > 0
-    export = subprocess.run(
-        [FRONTSCAN, "export"],
-        env=fresh_home,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    records = [json.loads(line) for line in export.stdout.splitlines()]
+    records = [json.loads(line) for line in frontscan("export").splitlines()]
     assert len(records) == report["totals"]["tracking_numbers"]

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 from frontscan.cli import app
 from frontscan.config import DatabaseSettings, Secret, Settings
 from frontscan.ledger.connect import migrate
+from frontscan.ledger.dsn import redact_dsn
 from frontscan.models import RunStats
 from frontscan.simulator.runtime import running_simulator
 from frontscan.status import FAILED_SHOWN, StatusReport, collect, render
@@ -53,6 +54,7 @@ def test_status_of_an_empty_database_through_the_cli(database_url: str) -> None:
     assert result.exit_code == 0, result.output
     assert len(result.stdout.strip().splitlines()) == 1  # one JSON object, nothing else
     assert json.loads(result.stdout) == {
+        "database": redact_dsn(database_url),  # the database it read, password hidden
         "runs": [],
         "totals": {
             "conversations": 0,

@@ -13,7 +13,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 from urllib.parse import quote
 
 import aiohttp
@@ -25,6 +25,14 @@ from frontscan.extract import Extraction
 from frontscan.prompt import WHOLE_SYSTEM_PROMPT
 
 Strategy = Literal["batches", "semaphore"]
+
+
+class BaselineProgress(Protocol):
+    """What a live display needs from the old design (the demo shows it like a scan)."""
+
+    def listed(self, conversations: int) -> None: ...
+    def finished(self, numbers: int, failed: bool) -> None: ...
+    def batch_done(self, index: int, conversations: int, seconds: float, lost: int) -> None: ...
 
 
 @dataclass(slots=True)
@@ -46,6 +54,7 @@ async def run_baseline(
     after: float,
     before: float | None,
     model: str = "gpt-4o-mini",
+    progress: BaselineProgress | None = None,
 ) -> BaselineResult:
     """Scan the window the old way; returns what it managed and how long it took."""
     result = BaselineResult(strategy)
@@ -55,17 +64,30 @@ async def run_baseline(
     async with aiohttp.ClientSession(headers=headers) as session:
         ids = await _list(session, front_url, after, before)
         result.conversations = len(ids)
+        if progress is not None:
+            progress.listed(len(ids))
 
         async def one(conversation_id: str) -> None:
+            found: list[str] = []
             try:
                 found = await _process(session, client, front_url, conversation_id, model)
                 result.numbers.update((conversation_id, n) for n in found)
             except (aiohttp.ClientError, openai.OpenAIError, ValueError, KeyError):
                 result.failed += 1
+                if progress is not None:
+                    progress.finished(0, True)
+                return
+            if progress is not None:
+                progress.finished(len(set(found)), False)
 
         if strategy == "batches":
             for start in range(0, len(ids), 10):
-                await asyncio.gather(*(one(c) for c in ids[start : start + 10]))
+                began, lost = time.monotonic(), result.failed
+                batch = ids[start : start + 10]
+                await asyncio.gather(*(one(c) for c in batch))
+                if progress is not None:
+                    took = time.monotonic() - began
+                    progress.batch_done(start // 10 + 1, len(batch), took, result.failed - lost)
                 await asyncio.sleep(1.0)
         else:
             gate = asyncio.Semaphore(20)

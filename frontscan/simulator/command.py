@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from frontscan.config import env_names
 from frontscan.simulator.front_routes import FULL_SCOPES
-from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, serve
+from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, day_anchor, serve
 
 
 def simulate(
@@ -40,15 +41,17 @@ def simulate(
         float, typer.Option(min=0.0, max=1.0, help="Share of requests refused with a 429.")
     ] = 0.0,
     quota_exhausted: Annotated[
-        bool, typer.Option(help="Every OpenAI request gets 429 insufficient_quota.")
+        bool,
+        typer.Option("--quota-exhausted", help="Every OpenAI request gets 429 insufficient_quota."),
     ] = False,
     azure: Annotated[
-        bool, typer.Option(help="Send retry-after/retry-after-ms on OpenAI 429s, like Azure.")
+        bool,
+        typer.Option("--azure", help="Send retry-after/retry-after-ms on OpenAI 429s, like Azure."),
     ] = False,
-    no_events_scope: Annotated[
+    without_events_scope: Annotated[
         bool,
         typer.Option(
-            "--no-events-scope", help="The Front token lacks events:*:read (GET /events: 403)."
+            "--without-events-scope", help="The Front token lacks events:*:read (GET /events: 403)."
         ),
     ] = False,
     event_body_drop: Annotated[
@@ -75,14 +78,16 @@ def simulate(
 
     Try, demo or benchmark frontscan without real accounts, under limits, faults and mistakes.
 
-    Prints `export` lines for the shell that runs frontscan (the simulator's own tokens).
+    Prints `export` lines for the shell that runs frontscan: the URLs, the simulator's own
+    tokens and its limits, so a scan beside it runs at the same limits. The same --seed
+    serves the same mailbox whatever second it starts (times end at today's midnight UTC).
     """
     if corpus is not None and not (corpus / "expected.json").is_file():
         raise typer.BadParameter(
             f"{corpus} has no expected.json; pass a directory like tests/corpus",
             param_hint="--corpus",
         )
-    end = datetime.now(UTC).replace(microsecond=0)
+    end = day_anchor()
     options = SimulatorOptions(
         conversations=conversations,
         seed=seed,
@@ -98,7 +103,7 @@ def simulate(
         extra_429_rate=extra_429,
         quota_exhausted=quota_exhausted,
         azure_mode=azure,
-        front_scopes=tuple(s for s in FULL_SCOPES if not (no_events_scope and "events" in s)),
+        front_scopes=tuple(s for s in FULL_SCOPES if not (without_events_scope and "events" in s)),
         event_body_drop_rate=event_body_drop,
         realistic=realistic,
         host=host,
@@ -107,11 +112,18 @@ def simulate(
         printed_forms=printed_forms,
         corpus=corpus,
     )
-    serve(options, _announce)
+    serve(options, lambda sim: _announce(sim, options))
 
 
-def _announce(sim: RunningSimulator) -> None:
-    for name, value in sim.env().items():
+def scan_env(sim: RunningSimulator, options: SimulatorOptions) -> dict[str, str]:
+    """Every variable a scan needs to run against this simulator at its limits."""
+    limits = {"front.rpm": options.front_rpm, "openai.rpm": options.openai_rpm}
+    limits["openai.tpm"] = options.openai_tpm
+    return sim.env() | {env_names(key)[0]: str(value) for key, value in limits.items()}
+
+
+def _announce(sim: RunningSimulator, options: SimulatorOptions) -> None:
+    for name, value in scan_env(sim, options).items():
         print(f"export {name}={value}")
     truth = sim.mailbox.truth
     print(

@@ -32,12 +32,20 @@ OPENAI_BASE_MS = 150.0
 OPENAI_PER_TOKEN_MS = 1.0
 
 
+def day_anchor(now: datetime | None = None) -> datetime:
+    """Midnight UTC at the start of `now`'s day (default: today): the mailbox's end."""
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
 @dataclass(frozen=True, slots=True)
 class SimulatorOptions:
     """Everything that shapes a simulator run. Rates are per-request probabilities (0..1).
 
-    `start`/`end` bound the mailbox's activity; None means the 30 days before now (the
-    only wall-clock use, so a CLI demo has recent mail). Pass both for a reproducible mailbox.
+    `start`/`end` bound the mailbox's activity; None means the 30 days before today's
+    midnight UTC (the only wall-clock use, so a CLI demo has recent mail). The anchor is
+    rounded to the day so two runs of one seed serve the same mailbox whatever second
+    they start: same ids, bodies and times (on another day, times shift by whole days).
     `corpus` is a directory of `.eml` files with an `expected.json`: served instead of the
     generated mailbox (see `simulator.corpus`). `printed_forms` prints the generated
     numbers as carriers do (see `Mailbox.generate`).
@@ -70,8 +78,8 @@ class SimulatorOptions:
     corpus: Path | None = None
     printed_forms: bool = False
 
-    def window(self) -> tuple[datetime, datetime]:
-        end = self.end or datetime.now(UTC).replace(microsecond=0)
+    def window(self, now: datetime | None = None) -> tuple[datetime, datetime]:
+        end = self.end or day_anchor(now)
         start = self.start or end - timedelta(days=30)
         return start, end
 
