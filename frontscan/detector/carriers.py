@@ -470,11 +470,13 @@ def _judge(
     start, end = span.start, span.end
     if _BEFORE.search(text, max(0, start - 3), start) or _AFTER.match(text, end):
         return "other"  # a piece of a price, a date, a longer numeric expression
-    if span.kind == "printed" and linked is None and not _maybe_introduced(text, start):
-        if number.isdigit() and len(number) <= 12 and _unequal(span.lengths):
-            return "other"  # laid out like a phone number
-        if not any(m.valid is True and not m.fmt.needs_keyword for m in matches):
-            return "none"  # joined groups need a check digit or a tracking word before them
+    if span.kind == "printed" and linked is None:
+        phone = number.isdigit() and len(number) <= 12 and _unequal(span.lengths)
+        weak = phone or not any(m.valid is True and not m.fmt.needs_keyword for m in matches)
+        if weak and not _maybe_introduced(text, start):
+            # laid out like a phone number; or joined groups without a check digit or a
+            # tracking word before them
+            return "other" if phone else "none"
     context = _cached_context(text, start, end, linked, contexts)
     if context.labelled or _looks_like_something_else(text, span, number, context):
         return "other"
@@ -574,7 +576,7 @@ def _context(text: str, start: int, end: int, linked: str | None = None) -> _Con
         heading
         and len(heading) < 80
         and not any(h.lastgroup == "carrier" for h in hits)
-        and sum(c.isdigit() for c in heading) < 4
+        and sum(map(str.isdigit, heading)) < 4
     ):
         hits += (h for h in _keywords(heading) if h.lastgroup == "carrier")
     kinds = {h.lastgroup for h in hits}
@@ -643,7 +645,7 @@ def _unknown_hints(
         if not _LOOSE_MIN <= end - start <= _LOOSE_MAX:
             continue
         token = text[start:end]
-        if sum(c.isdigit() for c in token) < _LOOSE_DIGITS:
+        if sum(map(str.isdigit, token)) < _LOOSE_DIGITS:
             continue
         if any(k.start < end and start < k.end for k in kept) or any(
             s <= start and end <= e for s, e in blocked
@@ -697,7 +699,7 @@ def has_tracking_hint(text: str) -> bool:
     if find_candidates(text):
         return True
     for match in _LOOSE.finditer(text):
-        if sum(c.isdigit() for c in match.group()) < 6:
+        if sum(map(str.isdigit, match.group())) < 6:
             continue
         window = text[max(0, match.start() - 100) : match.end() + 60]
         if any(h.lastgroup in ("track", "carrier") for h in _keywords(window)):
