@@ -95,7 +95,7 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
     out: list[Candidate] = []
     contexts: dict[tuple[int, int], Context] = {}
     for region_start, region_end in number_regions(text):
-        tokens = [(m.start(), m.end()) for m in TOKEN.finditer(text, region_start, region_end)]
+        tokens = [m.span() for m in TOKEN.finditer(text, region_start, region_end)]
         sizes = [e - s for s, e in tokens]
         if sum(sizes) < MIN_LENGTH and max(sizes) < _LOOSE_MIN:
             continue  # too short for any format and for a hint: "$49.99", "2026-01-05"

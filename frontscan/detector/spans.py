@@ -8,6 +8,7 @@ precompiled regex and integer arithmetic on token lengths.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -35,6 +36,9 @@ _LAYOUTS: dict[tuple[int, ...], frozenset[str]] = {
     layout: frozenset(f.id for f in FORMATS if layout in f.layouts)
     for layout in {layout for f in FORMATS for layout in f.layouts}
 }
+_LAYOUT_FIRSTS = frozenset(layout[0] for layout in _LAYOUTS)
+# One character per separator kind: a space (or tab, no-break space), a line break, "-", ".".
+_SEP_KINDS = str.maketrans({"\r": "\n", "\t": " ", "\u00a0": " "})
 _LAYOUT_PREFIXES = frozenset(layout[:k] for layout in _LAYOUTS for k in range(2, len(layout) + 1))
 
 
@@ -57,12 +61,14 @@ def number_regions(text: str) -> list[tuple[int, int]]:
     Prose words longer than five letters are never part of a printed number, so the
     detector looks only at these stretches instead of whole sentences.
     """
-    regions = [
-        _widen(text, m.start(), m.end())
-        for m in _REGION.finditer(text)
-        if m.end() - m.start() > 2 or (m.start() and text[m.start() - 1] in _ALNUM)
-    ]
-    return [(s, e) for s, e in regions if e - s >= 7]  # shorter: times, prices, counts
+    out: list[tuple[int, int]] = []
+    for match in _REGION.finditer(text):
+        start, end = match.span()
+        if end - start > 2 or (start and text[start - 1] in _ALNUM):
+            start, end = _widen(text, start, end)
+            if end - start >= 7:  # shorter: times, prices, counts
+                out.append((start, end))
+    return out
 
 
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
@@ -76,7 +82,13 @@ def _widen(text: str, start: int, end: int) -> tuple[int, int]:
 def _joinable(token: str, digit: bool) -> bool:
     """Tokens a printed number may consist of: digit-bearing ones, and short capital
     prefixes or suffixes such as `1Z`, `LX`, `CN`, `N` that are not words in their own right."""
-    return digit or (len(token) <= 4 and token.isupper() and KEYWORD.fullmatch(token) is None)
+    return digit or (len(token) <= 4 and token.isupper() and _not_a_word(token))
+
+
+@functools.lru_cache(maxsize=4096)
+def _not_a_word(token: str) -> bool:
+    """Short capital tokens recur (`ID`, `CN`, `LX`): the keyword test is worth keeping."""
+    return KEYWORD.fullmatch(token) is None
 
 
 def candidate_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
@@ -101,9 +113,8 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
     """
     words = [text[s:e] for s, e in tokens]
     digits = [not w.isalpha() for w in words]
-    sizes = [len(w) for w in words]
-    seps = [text[e] if text[e] != "\r" else "\n" for _, e in tokens[:-1]]
-    seps = [" " if c in " \t\u00a0" else c for c in seps]
+    sizes = [e - s for s, e in tokens]
+    seps = "".join([text[e] for _, e in tokens[:-1]]).translate(_SEP_KINDS)
     count = len(tokens)
     out: list[Span] = []
     for i, (start, end) in enumerate(tokens):
@@ -118,6 +129,8 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
         any_digit = digits[i]
         extends_left = i > 0 and digits[i - 1] and seps[i - 1] == sep and sizes[i - 1] == size
         equal = 3 <= size <= 5 and not extends_left
+        if not equal and size not in _LAYOUT_FIRSTS:
+            continue  # no layout starts with a group of this size
         for j in range(i + 1, min(count, i + _MAX_GROUPS)):
             if seps[j - 1] != sep:
                 break
@@ -197,7 +210,7 @@ def _stitched(text: str, tokens: list[tuple[int, int]]) -> bool:
     return False
 
 
-def _ends_group(sizes: list[int], digits: list[bool], seps: list[str], i: int, j: int) -> bool:
+def _ends_group(sizes: list[int], digits: list[bool], seps: str, i: int, j: int) -> bool:
     """False when token j is full-size and the next token would continue the same group."""
     after = j + 1
     if sizes[j] != sizes[i] or after >= len(sizes) or not digits[after]:
