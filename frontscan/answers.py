@@ -18,7 +18,7 @@ from frontscan.models import Candidate, Claim, TrackingNumber
 from frontscan.prompt import PreparedMessage
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
-EXTRACTOR_VERSION = "2026.12.1"  # evidence windows, sized budget
+EXTRACTOR_VERSION = "2026.12.2"  # printed forms, HTML parts and links read; evidence windows
 SNIPPET_RADIUS = 40
 # When the model answered, a pattern match it did not confirm is kept only if it is this sure.
 PATTERN_ONLY_MIN_CONFIDENCE = 0.9
