@@ -105,7 +105,8 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
         for span in candidate_spans(text, tokens):
             if urls and inside(urls, span.start, span.end):
                 continue
-            number = _JOINERS.sub("", text[span.start : span.end]).upper()
+            piece = text[span.start : span.end]
+            number = (piece if span.kind == "token" else _JOINERS.sub("", piece)).upper()
             matches = format_matches(number, span.only, UNBRANDED)
             if not matches and not (
                 span.only is None and brand_nearby(text, span.start, span.end, number)

@@ -176,7 +176,7 @@ def _printed(
     out: list[Span] = []
     index = 0
     count = len(tokens)
-    joinable = [_joinable(w, d) for w, d in zip(words, digits, strict=True)]
+    joinable = [d or _joinable(w, d) for w, d in zip(words, digits, strict=True)]
     while index < count:
         if not joinable[index]:
             index += 1
