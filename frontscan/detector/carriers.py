@@ -15,11 +15,10 @@ from collections.abc import Iterable
 from urllib.parse import quote
 
 from frontscan.detector.context import (
-    AFTER,
-    BEFORE,
     Context,
     brand_nearby,
     cached_context,
+    in_numeric_expression,
     keywords,
     looks_like_something_else,
     maybe_introduced,
@@ -140,7 +139,7 @@ def _judge(
     fails (both block shorter matches inside it), "none" when it is merely no number."""
     linked = evidence.get(number)
     start, end = span.start, span.end
-    if BEFORE.search(text, max(0, start - 3), start) or AFTER.match(text, end):
+    if in_numeric_expression(text, start, end):
         return "other"  # a piece of a price, a date, a longer numeric expression
     if span.kind == "printed" and linked is None:
         phone = number.isdigit() and len(number) <= 12 and unequal(span.lengths)
@@ -219,7 +218,9 @@ def _unknown_hints(
         context = cached_context(text, start, end, evidence.get(number), contexts)
         if not context.tracking or context.labelled:
             continue
-        if looks_like_something_else(text, start, end, (end - start,), number, context):
+        if in_numeric_expression(text, start, end) or looks_like_something_else(
+            text, start, end, (end - start,), number, context
+        ):
             continue
         if context.phone and number.isdigit() and len(number) <= 13:
             continue

@@ -45,8 +45,8 @@ _FILLER = re.compile(
     r"|du|votre|ihre|lautet|est|es|ist|jest|to|your)\b)*",
     re.IGNORECASE,
 )
-BEFORE = re.compile(r"(?:\d[.:/-]|\+\s?|[$€£¥₹]\s?)$")
-AFTER = re.compile(r"[.,]\d{1,2}(?![0-9A-Za-z])|:\d\d|[-/]\d")
+_BEFORE = re.compile(r"(?:\d[.:/-]|\+\s?|[$€£¥₹]\s?)$")
+_AFTER = re.compile(r"[.,]\d{1,2}(?![0-9A-Za-z])|:\d\d|[-/]\d")
 _TIMESTAMP = re.compile(
     r"(?:19|20)\d\d(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])(?:[01]\d|2[0-3])[0-5]\d(?:[0-5]\d)?"
 )
@@ -85,7 +85,11 @@ def maybe_introduced(text: str, start: int) -> bool:
         words.pop()
     for count in (1, 2, 3):
         if count <= len(words):
-            hit = KEYWORD.fullmatch(" ".join(words[-count:]))
+            phrase = " ".join(words[-count:])
+            if phrase.isascii():
+                hit = _KEYWORD_LOWER.fullmatch(phrase.lower())
+            else:
+                hit = KEYWORD.fullmatch(phrase)
             if hit is not None and hit.lastgroup in ("track", "carrier"):
                 return True
     return False
@@ -156,13 +160,19 @@ def read_context(text: str, start: int, end: int, linked: str | None = None) -> 
     )
 
 
+def in_numeric_expression(text: str, start: int, end: int) -> bool:
+    """A piece of a price, a date, a time or a longer numeric expression."""
+    return _BEFORE.search(text, max(0, start - 3), start) is not None or (
+        _AFTER.match(text, end) is not None
+    )
+
+
 def looks_like_something_else(
     text: str, start: int, end: int, lengths: tuple[int, ...], number: str, context: Context
 ) -> bool:
-    """Phones, cards, timestamps, dates, money, IP addresses and pieces of longer numeric
-    expressions; for numbers printed in groups also anything laid out like a phone number."""
-    if BEFORE.search(text, max(0, start - 3), start) or AFTER.match(text, end):
-        return True
+    """Phones, cards, timestamps, dates, money and IP addresses; for numbers printed in
+    groups also anything laid out like a phone number. Callers test `in_numeric_expression`
+    first (the detector does so before it reads the context at all)."""
     grouped = len(lengths) > 1
     if grouped and not context.introduced:
         printed = text[start:end]
