@@ -13,6 +13,13 @@ also its ratio to the rate-limit bound of DESIGN.md §4. A second round adds new
 5% of the conversations and runs again: the cron case.
 
     python bench/throughput.py --conversations 200 --front-rpm 200
+
+`--sources` compares frontscan's two ways of reading Front instead, each on a fresh
+simulator and a fresh database: search (+ one message list per conversation) against
+the event stream, a full scan and then a cron re-run with new mail in 5% of the
+conversations. OpenAI's limits are raised so that Front's budget is what binds.
+
+    python bench/throughput.py --sources --conversations 400 --front-rpm 200
 """
 
 from __future__ import annotations
@@ -21,8 +28,10 @@ import argparse
 import asyncio
 import io
 import tempfile
+import time
 import tracemalloc
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +39,7 @@ from typing import Any
 import pgserver
 
 from frontscan.config import ScanSettings, Settings
+from frontscan.models import SourceMode
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, scan
 from frontscan.simulator.baseline import run_baseline
@@ -202,6 +212,101 @@ async def main(args: argparse.Namespace) -> None:
     print(f"frontscan ran at {full.ratio_to_bound:.0%} of the rate-limit bound")
 
 
+async def fresh_database(server_uri: str) -> str:
+    import psycopg
+    from psycopg.conninfo import make_conninfo
+
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    async with await psycopg.AsyncConnection.connect(server_uri, autocommit=True) as conn:
+        await conn.execute(f"CREATE DATABASE {name}".encode())
+    return make_conninfo(server_uri, dbname=name)
+
+
+async def source_round(
+    sim: RunningSimulator, dsn: str, args: argparse.Namespace, source: SourceMode, cron: bool
+) -> dict[str, Any]:
+    """One scan through `source`; figures from the simulator's counters and the summary."""
+    base = Settings(scan=ScanSettings(concurrency=args.concurrency, batch_size=50))
+    settings = simulator_settings(
+        base, sim, openai_rpm=100_000, openai_tpm=100_000_000, database_url=dsn
+    )
+    settings = replace(settings, front=replace(settings.front, source=source))
+    calls_before = sim.front_stats.total_requests
+    limited_before = sim.rate_limited()
+    request = ScanRequest() if cron else ScanRequest(after=START.timestamp())
+    with make_reporter(tty=False, stream=io.StringIO()) as reporter:
+        result = await scan(settings, request, reporter)
+    s = result.summary
+    calls = sim.front_stats.total_requests - calls_before
+    raw_bound = 60.0 * calls / args.front_rpm
+    return {
+        "source": source,
+        "round": "cron" if cron else "full",
+        "conversations": s.stats.conversations_scanned,
+        "front_calls": calls,
+        "calls_per_conversation": calls / max(1, s.stats.conversations_scanned),
+        "wall_seconds": s.wall_seconds,
+        "raw_bound_ratio": raw_bound / s.wall_seconds if s.wall_seconds else 0.0,
+        "rate_limited": sim.rate_limited() - limited_before,
+    }
+
+
+async def compare_sources(args: argparse.Namespace) -> None:
+    options = SimulatorOptions(
+        conversations=args.conversations,
+        seed=args.seed,
+        start=START,
+        end=END,
+        front_rpm=args.front_rpm,
+        openai_rpm=100_000,
+        openai_tpm=100_000_000,
+        latency_scale=args.latency,
+    )
+    print(f"{args.conversations} conversations; Front {args.front_rpm} rpm; OpenAI not binding\n")
+    print(
+        f"{'source':<8}{'round':<6}{'conv':>6}{'calls':>7}{'calls/conv':>12}{'wall':>9}"
+        f"{'vs raw bound':>14}{'429s':>6}"
+    )
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        server = pgserver.get_server(Path(tmp), cleanup_mode="stop")
+        try:
+            sources: tuple[SourceMode, ...] = ("search", "events")
+            for source in sources:
+                async with running_simulator(options) as sim:
+                    dsn = await fresh_database(server.get_uri())
+                    for cron in (False, True):
+                        if cron:
+                            await asyncio.sleep(61)  # a fresh Front minute
+                            changed = [c.id for c in sim.mailbox.by_activity()[::20]]
+                            added = sim.mailbox.append_messages(changed, 5, at=time.time())
+                        row = await source_round(sim, dsn, args, source, cron)
+                        if cron:
+                            row["new_messages"] = len(changed)
+                            row["numbers_added"] = len(added)
+                        found[(source, row["round"])] = row
+                        print(
+                            f"{source:<8}{row['round']:<6}{row['conversations']:>6}"
+                            f"{row['front_calls']:>7}{row['calls_per_conversation']:>12.3f}"
+                            f"{row['wall_seconds']:>8.1f}s{row['raw_bound_ratio']:>14.2f}"
+                            f"{row['rate_limited']:>6}"
+                        )
+        finally:
+            server.cleanup()
+    full_search, full_events = found[("search", "full")], found[("events", "full")]
+    cron_events = found[("events", "cron")]
+    print(
+        f"\nfull scan: events {full_search['wall_seconds'] / full_events['wall_seconds']:.1f}x "
+        f"faster, {full_events['calls_per_conversation']:.3f} Front calls per conversation "
+        f"(search {full_search['calls_per_conversation']:.3f})"
+    )
+    print(
+        f"cron re-run: events spent {cron_events['front_calls']} Front calls for "
+        f"{cron_events['new_messages']} new messages (target <= "
+        f"{cron_events['new_messages'] / 15 + 2:.1f})"
+    )
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--conversations", type=int, default=200)
@@ -211,4 +316,8 @@ if __name__ == "__main__":
     parser.add_argument("--openai-tpm", type=int, default=200_000)
     parser.add_argument("--latency", type=float, default=1.0)
     parser.add_argument("--concurrency", type=int, default=20)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument(
+        "--sources", action="store_true", help="compare the search and event-stream sources"
+    )
+    parsed = parser.parse_args()
+    asyncio.run(compare_sources(parsed) if parsed.sources else main(parsed))

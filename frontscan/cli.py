@@ -24,7 +24,13 @@ from typer.core import TyperGroup
 
 from frontscan import __version__
 from frontscan.config import Settings
-from frontscan.errors import EXIT_FAILURES, EXIT_INTERRUPTED, FrontscanError, UsageError
+from frontscan.errors import (
+    EXIT_FAILURES,
+    EXIT_INTERRUPTED,
+    EXIT_USAGE,
+    FrontscanError,
+    UsageError,
+)
 
 
 class _LazyCommands(TyperGroup):
@@ -265,6 +271,17 @@ def scan(
             show_default=False,
         ),
     ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(
+            help="events: read Front's event stream (about 1 call per 15 messages; needs the "
+            "events:*:read scope); search: search, then list each conversation's messages "
+            "(about 1 call per conversation); auto: events when the token can and event "
+            "messages carry bodies, else search with a note (env FRONTSCAN_FRONT_SOURCE, "
+            "default auto).",
+            show_default=False,
+        ),
+    ] = None,
     openai_batch: Annotated[
         bool,
         typer.Option(
@@ -312,6 +329,7 @@ def scan(
                 "scan.concurrency": concurrency,
                 "scan.batch_size": batch_size,
                 "scan.llm": llm,
+                "front.source": source,
                 "openai.batch": True if openai_batch else None,
                 "openai.batch_older_than_days": batch_older_than,
             },
@@ -337,6 +355,34 @@ def scan(
         print_summary(result.summary, json_mode=as_json, console=console)
         if result.summary.problem is not None:
             raise result.summary.problem
+
+    run_guarded(body)
+
+
+@app.command()
+def check(
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object on stdout (for monitoring).")
+    ] = False,
+    config: ConfigOption = None,
+) -> None:
+    """Run this first: check FRONT_API_TOKEN, its scopes, OPENAI_API_KEY and the database.
+
+    One line per check (ok, warn, fail with what to do), the limits Front and OpenAI
+    state in their headers, and the source and limits a scan would use. About six Front
+    calls and one tiny OpenAI call. Exit codes: 0 all usable, 2 something must be fixed.
+    """
+    from frontscan.check import run_checks
+
+    def body() -> None:
+        report = asyncio.run(run_checks(_settings(config)))
+        if as_json:
+            print(json.dumps(report.as_json()))
+        else:
+            for line in report.lines():
+                print(line)
+        if not report.ok:
+            raise typer.Exit(EXIT_USAGE)
 
     run_guarded(body)
 
@@ -499,4 +545,7 @@ def export(
 
 
 def main() -> None:
+    from frontscan.streams import guard_stderr
+
+    guard_stderr()
     app()

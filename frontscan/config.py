@@ -12,6 +12,7 @@ when both are set the `FRONTSCAN_` one wins. Empty environment variables count a
 from __future__ import annotations
 
 import difflib
+import ipaddress
 import os
 import re
 import tomllib
@@ -19,12 +20,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import platformdirs
 
 from frontscan.errors import ConfigError
-from frontscan.ledger.dsn import redact_dsn
-from frontscan.models import LlmMode, Prompting
+from frontscan.ledger.dsn import dsn_problem, redact_dsn
+from frontscan.models import LlmMode, Prompting, SourceMode
 
 DEFAULT_FRONT_API_URL = "https://api2.frontapp.com"
 
@@ -61,7 +63,9 @@ class FrontSettings:
     api_url: str = DEFAULT_FRONT_API_URL
     token: Secret | None = None
     rpm: int = 0  # 0 = learn the company limit from x-ratelimit-limit
-    headroom: float = 0.1  # share of the Front budget left for other integrations
+    headroom: float = 0.1  # share left unused until one whole window has been observed
+    reserve: float = 0.05  # share left on top of what other integrations are seen to use
+    source: SourceMode = "auto"  # how conversations are found: the event stream or search
 
 
 @dataclass(frozen=True)
@@ -88,6 +92,7 @@ class ScanSettings:
 @dataclass(frozen=True)
 class DatabaseSettings:
     url: Secret | None = None  # None = embedded PostgreSQL under the user data dir
+    outage_seconds: int = 60  # how long a scan waits for a database that went away
 
 
 @dataclass(frozen=True)
@@ -106,6 +111,7 @@ class _Key:
     expect: str  # completes "<key> must be ..."
     env: str | None = None  # the standard variable name, besides FRONTSCAN_<SECTION>_<KEY>
     secret: bool = False  # never echo the value; wrap it in Secret
+    problem: Callable[[Any], str | None] | None = None  # why a value is refused, unquoted
 
 
 def _int(lo: int, hi: int | None = None) -> _Key:
@@ -117,16 +123,40 @@ def _is_url(v: str) -> bool:
     return re.match(r"https?://[^\s/?#]+", v) is not None
 
 
+def _url_problem(v: str) -> str | None:
+    """Why aiohttp could not open `v` (a port that is no number, an unclosed `[`)."""
+    if re.search(r"\s", v):
+        return "it has spaces"
+    try:
+        parts = urlsplit(v)
+        port = parts.port  # a ValueError for `:notaport` or out of range
+        if parts.hostname is None:
+            return "it has no host"
+        if parts.netloc.rpartition("@")[2].startswith("["):
+            ipaddress.IPv6Address(parts.hostname.partition("%")[0])
+    except ValueError:  # `http://[::1`, a bad port or a bad IPv6 address
+        if "[" not in v:
+            return "the port must be a number from 1 to 65535"
+        if "]" not in v:
+            return "its IPv6 host is missing its closing ]"
+        return "the IPv6 host must be a valid address and the port a number from 1 to 65535"
+    return "the port must be a number from 1 to 65535" if port == 0 else None
+
+
 def _is_dsn(v: str) -> bool:
     return re.match(r"postgres(?:ql)?://|\s*[A-Za-z_]+\s*=", v) is not None
 
 
 _URL = "an http:// or https:// URL"
 KEYS: Mapping[str, _Key] = {
-    "front.api_url": _Key(str, _is_url, _URL, env="FRONT_API_URL"),
+    "front.api_url": _Key(str, _is_url, _URL, env="FRONT_API_URL", problem=_url_problem),
     "front.rpm": _int(0),
     "front.headroom": _Key(float, lambda v: 0 <= v < 1, "a number >= 0 and < 1"),
-    "openai.base_url": _Key(str, _is_url, _URL, env="OPENAI_BASE_URL"),
+    "front.reserve": _Key(float, lambda v: 0 <= v < 0.5, "a number >= 0 and < 0.5"),
+    "front.source": _Key(
+        str, lambda v: v in ("auto", "events", "search"), "auto, events or search"
+    ),
+    "openai.base_url": _Key(str, _is_url, _URL, env="OPENAI_BASE_URL", problem=_url_problem),
     "openai.model": _Key(str, lambda v: bool(v.strip()), "a non-empty model name"),
     "openai.rpm": _int(1),
     "openai.tpm": _int(1),
@@ -144,16 +174,22 @@ KEYS: Mapping[str, _Key] = {
         "a PostgreSQL DSN (a postgresql:// or postgres:// URI, or key=value conninfo)",
         env="DATABASE_URL",
         secret=True,
+        problem=dsn_problem,
     ),
+    "database.outage_seconds": _int(1, 3600),
 }
 SECTIONS = ("front", "openai", "scan", "database")
 SECRET_ENV = {"front.token": "FRONT_API_TOKEN", "openai.api_key": "OPENAI_API_KEY"}
+# FRONTSCAN_ variables that are not settings keys: the config file, the embedded data dir
+# and the test database. Any other FRONTSCAN_ name is a typo and refused, as in TOML.
+OTHER_ENV = ("FRONTSCAN_CONFIG", "FRONTSCAN_DATA_DIR", "FRONTSCAN_TEST_DATABASE_URL")
 
 # The flag an override key came from, for error messages; keys not here are `--<section>-<key>`.
 FLAG_NAMES: dict[str, str] = {
     "scan.concurrency": "--concurrency",
     "scan.batch_size": "--batch-size",
     "scan.llm": "--llm",
+    "front.source": "--source",
     "openai.batch": "--openai-batch",
     "openai.batch_older_than_days": "--batch-older-than",
 }
@@ -198,9 +234,22 @@ def _convert(key: str, raw: object, source: str, parse: bool) -> object:
     elif spec.kind is float and isinstance(raw, int) and not isinstance(raw, bool):
         value = float(raw)
     if type(value) is spec.kind and spec.ok(value):
-        return value
+        why = spec.problem(value) if spec.problem else None
+        if why is None:
+            return value
+        got = "" if spec.secret else f", got {_shown(raw)}"
+        raise ConfigError(f"{key} must be {spec.expect}: {why}{got} (from {source})")
     got = "" if spec.secret else f", got {_shown(raw)}"
     raise ConfigError(f"{key} must be {spec.expect}{got} (from {source})")
+
+
+def _check_env_names(env: Mapping[str, str]) -> None:
+    """Refuse a FRONTSCAN_ variable that sets nothing: a typo would be silently ignored."""
+    known = {name for key in KEYS for name in env_names(key)} | set(OTHER_ENV)
+    for var in sorted(env):
+        if var.upper().startswith("FRONTSCAN_") and var not in known and env[var]:
+            hint = _suggest(var, sorted(known))
+            raise ConfigError(f"unknown environment variable {var}{hint}; unset it or fix the name")
 
 
 def _suggest(word: str, choices: list[str]) -> str:
@@ -269,6 +318,7 @@ def load_settings(
 ) -> Settings:
     """Build Settings from flags (`overrides`, None = not given) > env > TOML file > defaults."""
     env = os.environ if env is None else env
+    _check_env_names(env)
     path = _find_file(config_path, env)
     raw = _read_file(path) if path else {}  # key -> (value, where from, is it text to parse)
     for key in KEYS:

@@ -13,7 +13,8 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
-from frontscan.errors import ConfigError, ItemError
+from frontscan.breaker import OutageBreaker
+from frontscan.errors import ConfigError, ItemError, TransientError
 from frontscan.models import (
     ConversationRef,
     LedgerEntry,
@@ -106,6 +107,7 @@ class ConversationScanner:
         self._spending = Spending(extractor, plan.model, plan.request.max_cost)
         self._batch = batch
         self.planned: list[Planned] = []  # dry runs only, in the order they were decided
+        self.breaker = OutageBreaker()
 
     async def scan(
         self, ref: ConversationRef, entry: LedgerEntry | None, *, may_batch: bool = True
@@ -116,19 +118,26 @@ class ConversationScanner:
         An `ItemError` (this conversation only) becomes a failed outcome.
         """
         since = None if self._plan.request.rescan or entry is None else entry.scanned_through
-        try:
-            fetched = await self._source.messages_since(ref.id, since)
-            if fetched.merged_into is not None:
-                return _merged(ref, entry)
-            prepared = [prepare(m) for m in sorted(fetched.messages, key=lambda m: m.created_at)]
-            answered = await self._model_finds(ref, prepared, may_batch)
-            if answered is None:
-                return None
-            finds, dropped = answered
-        except ItemError as error:
-            return failed(ref, str(error))
-        outcome = done(ref, entry, prepared, finds, dropped)
-        return replace(outcome, model_call_avoided=self._avoided(prepared))
+        while True:
+            try:
+                fetched = await self._source.messages_since(ref.id, since)
+                self.breaker.ok("front")
+                if fetched.merged_into is not None:
+                    return _merged(ref, entry)
+                messages = sorted(fetched.messages, key=lambda m: m.created_at)
+                prepared = [prepare(m) for m in messages]
+                answered = await self._model_finds(ref, prepared, may_batch)
+                if answered is None:
+                    return None
+                finds, dropped = answered
+            except TransientError as error:
+                if await self.breaker.failed(ref.id, error):
+                    continue  # the API was down: paused, and this conversation tries again
+                return failed(ref, str(error))
+            except ItemError as error:
+                return failed(ref, str(error))
+            outcome = done(ref, entry, prepared, finds, dropped)
+            return replace(outcome, model_call_avoided=self._avoided(prepared))
 
     def _avoided(self, prepared: list[PreparedMessage]) -> bool:
         """Not asked only because the detector was sure (`--llm auto`, evidence prompting)."""
@@ -176,6 +185,7 @@ class ConversationScanner:
             raise ConfigError("the model is needed but no OpenAI client was configured")
         with self._spending.reserve(call):
             claims = await self._extractor.extract(call)
+        self.breaker.ok("openai")
         return validate(claims, prepared)
 
 

@@ -8,14 +8,19 @@ from __future__ import annotations
 from rich.table import Table
 
 from frontscan.detector import find_candidates
+from frontscan.detector.chunks import candidates_in_chunks
 
 
 def detect_records(
     text: str, include_hints: bool, links: tuple[str, ...] = ()
 ) -> list[dict[str, object]]:
-    """One record per number the detector would store (and, on request, per hint)."""
+    """One record per number the detector would store (and, on request, per hint).
+
+    The text is scanned in windows (`detector.chunks`): memory stays bounded whatever
+    the file holds.
+    """
     records: dict[str, dict[str, object]] = {}
-    for cand in find_candidates(text, links):
+    for cand in candidates_in_chunks(text, lambda window: find_candidates(window, links)):
         if not (cand.storable or include_hints):
             continue
         previous = records.get(cand.number)

@@ -8,8 +8,11 @@ code without knowing where it came from. Messages say what to do and never carry
     ├── UsageError                 exit 2   bad flags, bad input file, bad dates
     │   └── ConfigError            exit 2   bad configuration file or environment
     ├── DatabaseError              exit 2   unreachable or broken database
+    │   └── DatabaseGoneError      exit 1   it went away mid-run for too long; run again
     ├── AuthError                  exit 2   a token was rejected (401/403)
+    │   └── MissingScopeError      exit 2   the token lacks one scope (403 on that route)
     ├── QuotaError                 exit 1   OpenAI quota or billing exhausted: stop the run
+    ├── ApiDownError               exit 1   one API failed conversation after conversation
     ├── LockHeldError              exit 75  another scan holds the advisory lock
     ├── Interrupted                exit 130 Ctrl-C / SIGTERM, after a graceful drain
     └── ItemError                  exit 1   one conversation failed; recorded, run goes on
@@ -49,9 +52,21 @@ class ConfigError(UsageError):
 
 
 class DatabaseError(FrontscanError):
-    """PostgreSQL cannot be reached or refused an operation."""
+    """PostgreSQL cannot be reached or refused an operation.
+
+    `lost` is True when the session itself was lost (restart, stop, terminated backend):
+    the work can be retried on a new connection.
+    """
 
     exit_code = EXIT_USAGE
+    lost: bool = False
+
+
+class DatabaseGoneError(DatabaseError):
+    """The database went away mid-run for longer than frontscan waits; run again later."""
+
+    exit_code = EXIT_FAILURES
+    lost = True
 
 
 class AuthError(FrontscanError):
@@ -60,8 +75,20 @@ class AuthError(FrontscanError):
     exit_code = EXIT_USAGE
 
 
+class MissingScopeError(AuthError):
+    """The token works but lacks the scope one route needs (e.g. `events:*:read`)."""
+
+    def __init__(self, message: str, scope: str) -> None:
+        super().__init__(message)
+        self.scope = scope
+
+
 class QuotaError(FrontscanError):
     """OpenAI says the account is out of quota or credit; retrying cannot help."""
+
+
+class ApiDownError(FrontscanError):
+    """Front or OpenAI failed a streak of conversations and stayed down through the pauses."""
 
 
 class LockHeldError(FrontscanError):
@@ -86,6 +113,9 @@ class TransientError(ItemError):
     `retry_after` is the delay the server asked for, in seconds, when it said one.
     """
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, retry_after: float | None = None, outage: str | None = None
+    ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+        self.outage = outage  # "front" or "openai": the API looked down (refused, 5xx, timeout)

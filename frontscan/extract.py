@@ -16,7 +16,7 @@ import logging
 import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import openai
@@ -38,7 +38,7 @@ from frontscan.errors import (
 from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.openai_budgets import OpenAIBudgets
 from frontscan.limits.retry import with_retries
-from frontscan.models import Claim, ModelCall
+from frontscan.models import ChatMessage, Claim, ModelCall
 
 
 def open_extractor(
@@ -74,6 +74,16 @@ def _log_retry(error: TransientError, delay: float) -> None:
         "retrying in %.2f s: %s", delay, error,
         extra={"event": "openai.retry", "delay": round(delay, 3), "cause": str(error)},
     )  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ModelLimits:
+    """The model's per-minute limits as OpenAI's `x-ratelimit-*` headers state them."""
+
+    rpm: float | None
+    tpm: float | None
+    remaining_requests: float | None
+    remaining_tokens: float | None
 
 
 class _CutOff(ItemError):
@@ -161,6 +171,40 @@ class OpenAIExtractor:
         self._count_usage(completion.usage, charged)
         return _answer_of(completion)
 
+    async def probe_limits(self, model: str) -> ModelLimits:
+        """One tiny request (a word in, at most 16 tokens out) to read the model's limits.
+
+        Errors are translated as for any call: a bad key is an `AuthError`, an unknown
+        model a `ConfigError`.
+        """
+        call = ModelCall(
+            model=model,
+            messages=(ChatMessage(role="user", content="ping"),),
+            prompt_tokens=16,
+            completion_budget=16,
+        )
+        await self._budgets.acquire(call.charged_tokens)
+        self._counters.calls += 1
+        try:
+            raw = await self._client.chat.completions.with_raw_response.create(**call.body())
+        except openai.OpenAIError as error:
+            raise self._translate(error, call) from None
+        self._budgets.observe(raw.headers)
+        headers = {k.lower(): v for k, v in raw.headers.items()}
+
+        def number(name: str) -> float | None:
+            try:
+                return float(headers[name])
+            except (KeyError, ValueError):
+                return None
+
+        return ModelLimits(
+            rpm=number("x-ratelimit-limit-requests"),
+            tpm=number("x-ratelimit-limit-tokens"),
+            remaining_requests=number("x-ratelimit-remaining-requests"),
+            remaining_tokens=number("x-ratelimit-remaining-tokens"),
+        )
+
     def _count_usage(self, usage: CompletionUsage | None, charged: int) -> None:
         if usage is not None:
             self._counters.prompt_tokens += usage.prompt_tokens
@@ -176,7 +220,7 @@ class OpenAIExtractor:
         if isinstance(error, openai.ContentFilterFinishReasonError):
             return ItemError("OpenAI: the answer was withheld by the content filter")
         if isinstance(error, openai.APITimeoutError | openai.APIConnectionError):
-            return TransientError(f"OpenAI: {type(error).__name__}")
+            return TransientError(f"OpenAI: {type(error).__name__}", outage="openai")
         if not isinstance(error, openai.APIStatusError):
             return ItemError(f"OpenAI: {type(error).__name__}")
         status, code = error.status_code, str(error.code or error.type or "")
@@ -203,7 +247,8 @@ class OpenAIExtractor:
                 "set openai.model (FRONTSCAN_OPENAI_MODEL)"
             )
         if status >= 500 or status in (408, 409):
-            return TransientError(f"OpenAI: {status} {code}".strip())
+            outage = "openai" if status >= 500 else None
+            return TransientError(f"OpenAI: {status} {code}".strip(), outage=outage)
         return ItemError(f"OpenAI: {status} {code}: {message[:160]}".strip())
 
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
 from typing import Any, Literal, cast
 from urllib.parse import quote
 
 import aiohttp
 from yarl import URL
 
-from frontscan.errors import AuthError, FrontscanError, ItemError, TransientError
+from frontscan.errors import (
+    AuthError,
+    FrontscanError,
+    ItemError,
+    MissingScopeError,
+    TransientError,
+)
 from frontscan.front_types import (
     ConversationPayload,
     ConversationSearchPage,
@@ -30,10 +37,21 @@ from frontscan.front_types import (
 )
 from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
-from frontscan.limits.retry import with_retries
+from frontscan.limits.retry import header_float, lower_headers, with_retries
 from frontscan.models import ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
+EVENT_PAGE_LIMIT = 15  # list-events: "max 15"
+# Event types whose target is a message (core-api.json EventResponse, front-api.md §9).
+MESSAGE_EVENT_TYPES = (
+    "inbound",
+    "outbound",
+    "out_reply",
+    "forward",
+    "sending_error",
+    "message_bounce_error",
+)
+EVENTS_SCOPE = "events:*:read"
 logger = logging.getLogger(__name__)
 
 
@@ -90,6 +108,26 @@ def parse_message(raw: MessagePayload, conversation_id: str) -> Message:
     )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RateHeaders:
+    """The company budget as the last Front response stated it (None where not sent)."""
+
+    limit: float | None
+    remaining: float | None
+    reset: float | None  # epoch seconds
+
+
+def rate_headers(headers: Mapping[str, str]) -> RateHeaders | None:
+    lowered = lower_headers(headers)
+    limit = header_float(lowered, "x-ratelimit-limit")
+    remaining = header_float(lowered, "x-ratelimit-remaining")
+    if limit is None and remaining is None:
+        return None
+    return RateHeaders(
+        limit=limit, remaining=remaining, reset=header_float(lowered, "x-ratelimit-reset")
+    )
+
+
 def _error_detail(body: str) -> str:
     """Front's `_error.message`, tolerating bodies without status/title or not JSON at all."""
     try:
@@ -120,6 +158,7 @@ class FrontClient:
         self.budgets = budgets
         self._attempts = attempts
         self.counters = ApiCounters()
+        self.rate: RateHeaders | None = None  # from the latest response that carried it
 
     def usage(self) -> ApiUsage:
         """What this client has spent so far, and the rate limit it ran under."""
@@ -180,6 +219,37 @@ class FrontClient:
             url = None if reached_watermark else _next_url(payload)
         return ConversationMessages(tuple(found), merged_into)
 
+    def events_url(
+        self,
+        after: float | None,
+        before: float | None,
+        inbox: str | None,
+        *,
+        ascending: bool = True,
+        limit: int = EVENT_PAGE_LIMIT,
+    ) -> URL:
+        """`GET /events` for message events in a window, in bracket form (`q[types][]=...`).
+
+        Ascending by time, so a conversation's messages arrive oldest first and its group
+        can be closed when its last message shows up.
+        """
+        query: list[tuple[str, str]] = [("q[types][]", kind) for kind in MESSAGE_EVENT_TYPES]
+        if after is not None:
+            query.append(("q[after]", f"{after:.3f}"))
+        if before is not None:
+            query.append(("q[before]", f"{before:.3f}"))
+        if inbox:
+            query.append(("q[inboxes][]", inbox))
+        query += [("sort_by", "created_at"), ("sort_order", "asc" if ascending else "desc")]
+        query.append(("limit", str(limit)))
+        return (self._base / "events").with_query(query)
+
+    async def events_page(self, url: URL) -> tuple[list[dict[str, Any]], URL | None]:
+        """One page of events and the `next` URL (a 403 raises `MissingScopeError`)."""
+        payload, _ = await self._get(url, "other")
+        results = [r for r in payload.get("_results") or [] if isinstance(r, dict)]
+        return results, _next_url(cast(Envelope, payload))
+
     async def _get(self, url: URL, kind: Literal["search", "other"]) -> tuple[dict[str, Any], URL]:
         return await with_retries(
             lambda: self._get_once(url, kind), attempts=self._attempts, on_retry=_log_retry
@@ -196,7 +266,9 @@ class FrontClient:
             async with self._session.get(url, headers=self._headers) as response:
                 body = await response.text()
                 self.counters.http_seconds += time.monotonic() - sent
-                self.budgets.observe(response.headers, kind=kind)
+                self.budgets.observe(response.headers, kind=kind, admitted=response.status != 429)
+                if kind == "other":
+                    self.rate = rate_headers(response.headers) or self.rate
                 if response.status == 429:
                     self.counters.rate_limited += 1
                     delay = self.budgets.on_429(response.headers, body, kind=kind)
@@ -210,7 +282,8 @@ class FrontClient:
         except (TimeoutError, aiohttp.ClientError) as error:
             # Chained: aiohttp's text names host, port and path; the token is only in the
             # request headers, which neither its str() nor a traceback prints.
-            raise TransientError(f"{where}: {type(error).__name__} {error}".strip()) from error
+            message = f"{where}: {type(error).__name__} {error}".strip()
+            raise TransientError(message, outage="front") from error
         except ValueError as error:
             raise TransientError(f"{where}: the answer was not JSON") from error
 
@@ -218,13 +291,19 @@ class FrontClient:
 def _status_error(where: str, status: int, body: str) -> FrontscanError:
     detail = _error_detail(body)
     message = f"{where}: {status}" + (f" {detail}" if detail else "")
+    if status == 403 and where.endswith(" /events"):
+        return MissingScopeError(
+            f"{message}. The API token lacks the {EVENTS_SCOPE} scope: add it "
+            "(Settings > Developers > API tokens) to read the event stream",
+            EVENTS_SCOPE,
+        )
     if status in (401, 403):
         return AuthError(
             f"{message}. Front rejected FRONT_API_TOKEN: create an API token with the "
             "conversations:read and messages:read scopes (Settings > Developers > API tokens)"
         )
     if status >= 500 or status in (408, 423):
-        return TransientError(message)
+        return TransientError(message, outage="front" if status >= 500 else None)
     return ItemError(message)
 
 

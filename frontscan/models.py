@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 Source = Literal["pattern", "llm", "both"]
 LlmMode = Literal["auto", "always", "never"]
+SourceMode = Literal["auto", "events", "search"]
 Prompting = Literal["evidence", "whole"]  # what the model is shown (`openai.prompt`)
 
 
@@ -184,6 +185,7 @@ class ScanRequest:
     max_cost: float | None = None
     retry_failed: bool = False
     slice_days: float = 7.0
+    source: SourceMode | None = None  # None: the configured front.source
 
     @property
     def window(self) -> Window:

@@ -21,7 +21,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
 from frontscan.conversation import ConversationScanner, OverBudget, failed
-from frontscan.errors import AuthError, ConfigError, QuotaError
+from frontscan.errors import ApiDownError, AuthError, ConfigError, QuotaError
 from frontscan.models import (
     BatchTiming,
     ConversationRef,
@@ -36,7 +36,7 @@ from frontscan.ports import BatchRoute, Extractor, Ledger, Reporter, Source
 
 logger = logging.getLogger(__name__)
 FLUSH_SECONDS = 10.0  # commit a partial batch after this long, so slow runs still checkpoint
-FATAL = (AuthError, QuotaError, ConfigError)
+FATAL = (AuthError, QuotaError, ConfigError, ApiDownError)
 
 
 def needs_work(
@@ -106,7 +106,12 @@ class Pipeline:
         self._done: asyncio.Queue[tuple[Outcome, float] | None] = asyncio.Queue(
             maxsize=2 * max(plan.batch_size, plan.concurrency)
         )
+        # Conversations queued, in flight or waiting for their commit: one at a time each.
         self._in_flight: set[str] = set()
+        # A later ref for a conversation still pending (the event stream hands on a second
+        # piece when new mail arrives mid-scan): it waits for the earlier one's commit.
+        self._deferred: dict[str, _Work] = {}
+        self._released: asyncio.Queue[_Work | None] = asyncio.Queue()  # None: one dropped
         self._producer: asyncio.Task[None] | None = None
         self._workers: list[asyncio.Task[None]] = []
 
@@ -179,7 +184,10 @@ class Pipeline:
                     self.batch_waiting += 1
                     skipped += 1
                     continue
-                if ref.id in self._in_flight or not needs_work(
+                if ref.id in self._in_flight:
+                    self._deferred[ref.id] = _Work(ref, entry, may_batch=ref.id not in returned)
+                    continue
+                if not needs_work(
                     ref, entry, rescan=request.rescan, max_attempts=self.plan.max_attempts
                 ):
                     skipped += 1
@@ -189,6 +197,45 @@ class Pipeline:
                 queued += 1
             self._count(seen=0, skipped=skipped)
             self._reporter.skipped(skipped)
+            while not self._released.empty():
+                queued += await self._requeue(self._released.get_nowait())
+        while self._deferred or not self._released.empty():  # cancelled by stop()
+            queued += await self._requeue(await self._released.get())
+
+    async def _requeue(self, work: _Work | None) -> int:
+        """A deferred ref whose earlier outcome is committed: checked afresh, then queued."""
+        if work is None:  # dropped after a failure: only wakes the producer's last wait
+            return 0
+        entry = (await self._ledger.ledger_for([work.ref.id])).get(work.ref.id)
+        if not needs_work(
+            work.ref, entry, rescan=self.plan.request.rescan, max_attempts=self.plan.max_attempts
+        ):
+            self._count(seen=0, skipped=1)
+            self._reporter.skipped(1)
+            return 0
+        self._in_flight.add(work.ref.id)
+        await self._queue.put(replace(work, entry=entry))
+        return 1
+
+    def _release(self, outcomes: Sequence[Outcome]) -> None:
+        """Committed: the conversations are free again. A ref that waited for a failed
+        outcome is dropped, so the failure stays on record and is retried whole."""
+        for outcome in outcomes:
+            if outcome.status == "failed":
+                key = outcome.conversation.id
+                self._in_flight.discard(key)
+                if self._deferred.pop(key, None) is not None:
+                    self._count(seen=0, skipped=1)
+                    self._released.put_nowait(None)
+            else:
+                self._release_ids([outcome.conversation.id])
+
+    def _release_ids(self, ids: Sequence[str]) -> None:
+        for key in ids:
+            self._in_flight.discard(key)
+            waiting = self._deferred.pop(key, None)
+            if waiting is not None:
+                self._released.put_nowait(waiting)
 
     def _count(self, *, seen: int, skipped: int) -> None:
         self.stats = replace(
@@ -205,11 +252,11 @@ class Pipeline:
         for window in self.plan.slices:
             first = True
             async for page in self._source.search(window):
-                if first:
-                    self._reporter.add_total(
-                        page.total if page.total is not None else len(page.refs)
-                    )
-                    first = False
+                if page.total is None:  # no total up front (the event stream): page by page
+                    self._reporter.add_total(len(page.refs))
+                elif first:
+                    self._reporter.add_total(page.total)
+                first = False
                 yield page
 
     # -- workers ------------------------------------------------------------------------
@@ -225,18 +272,21 @@ class Pipeline:
                     item.ref, item.entry, may_batch=item.may_batch
                 )
             except OverBudget:
+                self._in_flight.discard(item.ref.id)
                 self.stop("max-cost")
                 continue
             except FATAL as error:
+                self._in_flight.discard(item.ref.id)
                 self._fail(error)
                 continue
             except Exception as error:  # a bug must cost one conversation, not a worker
                 logger.exception("bug in %s", item.ref.id, extra={"event": "conversation.bug"})
                 outcome = failed(item.ref, f"internal error: {type(error).__name__}: {error}")
-            finally:
-                self._in_flight.discard(item.ref.id)
-            if outcome is not None:  # None: handed to a batch, recorded when collected
-                await self._done.put((outcome, time.monotonic() - started))
+            if outcome is None:  # handed to a batch, recorded when collected: free now
+                self._release_ids([item.ref.id])
+                continue
+            # The conversation stays pending until its outcome is committed (`_release`).
+            await self._done.put((outcome, time.monotonic() - started))
 
     # -- writer -------------------------------------------------------------------------
 
@@ -247,7 +297,9 @@ class Pipeline:
         started = loop.time()
         pressure_before = self._pressure()
         while True:
-            deadline = started + self._flush_seconds if batch else None
+            # A ref waiting for one of these outcomes: commit soon, so it can go on.
+            wait = min(self._flush_seconds, 0.5) if self._deferred else self._flush_seconds
+            deadline = started + wait if batch else None
             try:
                 async with asyncio.timeout_at(deadline):
                     item = await self._done.get()
@@ -279,6 +331,7 @@ class Pipeline:
             except Exception as error:  # the database is gone: stop, lose nothing recorded
                 self._fail(error)  # and keep draining, so no worker waits on a full queue
                 return
+        self._release(outcomes)
         failures = sum(o.status == "failed" for o in outcomes)
         s = self.stats
         self.stats = replace(

@@ -8,11 +8,11 @@ the pipeline. Whatever happens, the run row is closed with its status and counte
 from __future__ import annotations
 
 import asyncio
+import logging
 import signal
 import time
-from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import aiohttp
 
@@ -21,21 +21,14 @@ from frontscan.batch.side import BatchSide
 from frontscan.config import Settings
 from frontscan.errors import ConfigError, FrontscanError
 from frontscan.extract import OpenAIExtractor, open_extractor
-from frontscan.front import FrontClient, search_query
+from frontscan.front import FrontClient
+from frontscan.front_sources import choose_source, events_line
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.store import Store
 from frontscan.limits.bound import ApiUsage, usage_bound, with_usage
 from frontscan.limits.budgets import FrontBudgets
 from frontscan.limits.openai_budgets import OpenAIBudgets
-from frontscan.models import (
-    ConversationMessages,
-    ConversationRef,
-    Plan,
-    Planned,
-    ScanRequest,
-    SearchPage,
-    Window,
-)
+from frontscan.models import ConversationRef, Plan, Planned, ScanRequest, Window
 from frontscan.pipeline import Pipeline
 from frontscan.prompt import cost_usd
 from frontscan.report import ScanReporter
@@ -45,30 +38,13 @@ from frontscan.window import check_order, resolve_window, split_window
 __all__ = ["ScanRequest", "ScanResult", "scan"]
 
 MAX_ATTEMPTS = 3
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScanResult:
     summary: Summary  # its `problem` is the clean end that still warrants a non-zero exit
     planned: tuple[Planned, ...]  # dry runs: what would be scanned
-
-
-class _WindowSearch:
-    """Adapts the Front client to the pipeline's `Source`: a window plus fixed filters."""
-
-    def __init__(self, client: FrontClient, inbox: str | None, text: str | None) -> None:
-        self._client = client
-        self._inbox = inbox
-        self._text = text
-
-    def search(self, window: Window) -> AsyncIterator[SearchPage]:
-        query = search_query(window.after, window.before, self._inbox, self._text)
-        return self._client.search(query)
-
-    async def messages_since(
-        self, conversation_id: str, since: float | None
-    ) -> ConversationMessages:
-        return await self._client.messages_since(conversation_id, since)
 
 
 def _require_secrets(settings: Settings, request: ScanRequest) -> tuple[str, str | None]:
@@ -93,16 +69,23 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
         store = await _open_ledger(stack, settings, reporter, lock=not request.dry_run)
         plan, window = await _plan(store, settings, request)
         front = await _open_front(stack, settings, front_token)
+        wanted = request.source or settings.front.source
+        chosen = await choose_source(wanted, request, front, store, window)
+        if chosen.note:
+            reporter.note(chosen.note)
+        if chosen.name == "events":  # one stream for the window: no slice splits a thread
+            plan = replace(plan, slices=(window,) if plan.slices else ())
         extractor = _open_extractor(stack, settings, openai_key)
         run_id = None
         if not request.dry_run:
-            run_id = await store.start_run(window, _options(settings, request))
+            options = _options(settings, request) | {"source": chosen.name}
+            run_id = await store.start_run(window, options)
         batch_client = _open_batches(stack, settings, openai_key)
         batches = BatchSide(settings, store, batch_client, run_id)
         await batches.collect()  # earlier batches' answers first: nothing is asked twice
         pipeline = Pipeline(
             plan,
-            _WindowSearch(front, request.inbox, request.query),
+            chosen.source,
             extractor,
             store,
             reporter,
@@ -111,6 +94,8 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             batch=await batches.route(plan),
         )
         error = await _run(pipeline, reporter)
+        if chosen.events is not None:
+            reporter.note(events_line(chosen.events))
         try:
             batch_stats = await batches.finish()
         except FrontscanError as failure:
@@ -136,6 +121,8 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             stop_reason=pipeline.stop_reason,
             dry_run=request.dry_run,
             max_cost=request.max_cost,
+            database_away_seconds=store.outages.away_seconds,
+            database_outages=store.outages.count,
         )
         if run_id is not None:
             reason = str(error) if error else pipeline.stop_reason
@@ -191,7 +178,9 @@ async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> 
         connector=aiohttp.TCPConnector(limit=settings.scan.concurrency + 4),
     )
     stack.push_async_callback(session.close)
-    budgets = FrontBudgets(settings.front.rpm, settings.front.headroom)
+    budgets = FrontBudgets(
+        settings.front.rpm, settings.front.headroom, reserve=settings.front.reserve
+    )
     front = FrontClient(session, settings.front.api_url, token, budgets)
     await front.check_auth()
     return front
@@ -259,10 +248,10 @@ class _signals:
     def _handle(self) -> None:
         self._count += 1
         if self._count == 1:
+            self._pipeline.stop("interrupted")  # first: nothing the note does may prevent it
             self._reporter.note(
                 "stopping: finishing in-flight conversations (press Ctrl-C again to abandon them)"
             )
-            self._pipeline.stop("interrupted")
         else:
             self._pipeline.abort()
 

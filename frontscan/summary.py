@@ -40,6 +40,8 @@ class Summary:
     dry_run: bool
     max_cost: float | None = None  # what `--max-cost` was, for the message when it stopped
     batch: BatchStats | None = None  # the Batch API side, when this run had an OpenAI key
+    database_away_seconds: float = 0.0  # the ledger's outages, ridden out (ledger.faults)
+    database_outages: int = 0
 
     @property
     def ratio_to_bound(self) -> float:
@@ -103,6 +105,8 @@ class Summary:
             "batch": batch_json(self.batch),
         }
         data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
+        data["database_away_seconds"] = round(self.database_away_seconds, 3)
+        data["database_outages"] = self.database_outages
         return json.dumps(data)
 
 
@@ -130,6 +134,9 @@ def summary_table(summary: Summary) -> Table:
         ("waiting for rate budgets", f"{duration(n.throttled_seconds)}, summed over workers"),
     ]
     rows.extend(batch_rows(s.batch))
+    if s.database_outages:
+        away = f"{duration(s.database_away_seconds)} in {s.database_outages} outage(s), ridden out"
+        rows.append(("database away", away))
     if s.stop_reason:
         rows.append(("stopped", s.stop_reason))
     for label, value in rows:

@@ -8,6 +8,7 @@ says how to write the value.
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime
 
 from frontscan.errors import UsageError
@@ -15,6 +16,8 @@ from frontscan.models import Window
 
 CRON_OVERLAP_SECONDS = 600.0  # re-read the last ten minutes: late-indexed activity is not lost
 DEFAULT_SLICE_DAYS = 7
+MIN_SLICE_DAYS = 1 / 24  # one hour: thinner slices only multiply searches
+MAX_SLICES = 10_000  # 190 years of weekly slices; more is a typo in --after
 
 
 def parse_when(value: str, flag: str) -> float:
@@ -88,12 +91,11 @@ def split_window(
     The last slice stays open-ended when there is no `--before`, so activity that arrives
     during the run is still found. `window.after` must be resolved (`resolve_window`).
     """
-    if slice_days <= 0:
-        raise UsageError("--slice-days must be positive")
     if window.after is None:
         raise ValueError("split_window needs a resolved window (after is None)")
     before = window.before
     end = before if before is not None else now
+    check_slicing(window.after, end, slice_days)
     step = slice_days * 86_400.0
     slices: list[Window] = []
     start = window.after
@@ -103,3 +105,23 @@ def split_window(
         start += step
     slices.append(Window(after=start, before=before))
     return tuple(slices)
+
+
+def check_slicing(after: float, end: float, slice_days: float) -> int:
+    """How many slices `--slice-days` makes of the window; refused when absurd.
+
+    NaN, infinity and slivers of a second would spin for minutes building slices, and
+    `--after 0001-01-01` makes a hundred thousand of them: say so before searching.
+    """
+    if not math.isfinite(slice_days) or slice_days < MIN_SLICE_DAYS:
+        raise UsageError(
+            f"--slice-days must be a number of days >= {MIN_SLICE_DAYS:.4f} (one hour), "
+            f"got {slice_days}"
+        )
+    count = max(1, math.ceil((end - after) / (slice_days * 86_400.0)))
+    if count > MAX_SLICES:
+        raise UsageError(
+            f"the window from {iso(after)} makes {count:,} slices of {slice_days:g} days "
+            f"(at most {MAX_SLICES:,}): use a later --after or a larger --slice-days"
+        )
+    return count

@@ -11,7 +11,7 @@ from pathlib import Path
 import psycopg
 
 from frontscan.config import ScanSettings, Settings
-from frontscan.models import LlmMode
+from frontscan.models import LlmMode, SourceMode
 from frontscan.report import make_reporter
 from frontscan.runner import ScanRequest, ScanResult, scan
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions
@@ -62,12 +62,15 @@ def settings_for(
     front_rpm: int = 0,
     openai_rpm: int = 100_000,
     openai_tpm: int = 100_000_000,
+    source: SourceMode = "search",
 ) -> Settings:
+    """Settings for a simulator; `source` defaults to search, which most tests were written
+    for (the event stream has its own tests, and `auto` is what the CLI tests run)."""
     base = Settings(scan=ScanSettings(concurrency=concurrency, batch_size=batch_size, llm=llm))
     settings = simulator_settings(
         base, sim, openai_rpm=openai_rpm, openai_tpm=openai_tpm, database_url=dsn
     )
-    return replace(settings, front=replace(settings.front, rpm=front_rpm))
+    return replace(settings, front=replace(settings.front, rpm=front_rpm, source=source))
 
 
 async def run_scan(settings: Settings, **request: object) -> ScanResult:

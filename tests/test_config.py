@@ -106,6 +106,8 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "front.api_url": ("http://127.0.0.1:8081", "http://127.0.0.1:8081"),
     "front.rpm": ("120", 120),
     "front.headroom": ("0.25", 0.25),
+    "front.reserve": ("0.02", 0.02),
+    "front.source": ("search", "search"),
     "openai.base_url": ("https://proxy.example/v1", "https://proxy.example/v1"),
     "openai.model": ("gpt-4.1-mini", "gpt-4.1-mini"),
     "openai.rpm": ("60", 60),
@@ -119,6 +121,7 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "scan.batch_size": ("1", 1),
     "scan.llm": ("never", "never"),
     "database.url": (DB_URL, Secret(DB_URL)),
+    "database.outage_seconds": ("5", 5),
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from frontscan.models import SourceMode
 from frontscan.simulator.runtime import running_simulator
 from tests.scanning import (
     END,
@@ -18,11 +19,12 @@ from tests.scanning import (
 MIDDLE = (START.timestamp() + END.timestamp()) / 2
 
 
+@pytest.mark.parametrize("source", ["search", "events"])
 async def test_every_ground_truth_number_is_stored_once_at_its_first_message(
-    database_url: str,
+    database_url: str, source: SourceMode
 ) -> None:
     async with running_simulator(fast_options(300, mistake_rate=0.2)) as sim:
-        settings = settings_for(sim, database_url)
+        settings = settings_for(sim, database_url, source=source)
         result = await run_scan(settings, after=MIDDLE)
         rows = await stored(database_url)
         expected = truth_in_window(sim, MIDDLE)

@@ -129,3 +129,31 @@ async def test_every_route_matches_the_spec(spec: dict[str, Any], sim: RunningSi
     broken["recipient"]["role"] = "sender"
     errors = list(validator_for(spec, "/conversations/{conversation_id}").iter_errors(broken))
     assert len(errors) == 3  # the validator really checks required fields, enums and $refs
+
+
+async def test_events_match_the_spec(spec: dict[str, Any], sim: RunningSimulator) -> None:
+    """The envelope and each event's own fields validate against list-events; a message
+    target's `data` is checked as a MessageResponse and the conversation as a
+    ConversationResponse, because the spec's `oneOf` over objects that share no required
+    fields cannot tell them apart (every object matches several branches)."""
+    headers = {"Authorization": f"Bearer {sim.front_token}"}
+    root = {key: value for key, value in spec.items() if key != "paths"}
+    message_schema = Draft202012Validator({**root, "$ref": "#/components/schemas/MessageResponse"})
+    url = f"{sim.front_url}/events?limit=15&sort_order=asc"
+    async with aiohttp.ClientSession(headers=headers) as http, http.get(url) as response:
+        assert response.status == 200
+        body = await response.json()
+    events = body["_results"]
+    kinds = {e["type"] for e in events}
+    assert "inbound" in kinds
+    assert len(kinds) > 1
+    for event in events:
+        target = event["target"]
+        if target["_meta"]["type"] == "message":
+            errors = list(message_schema.iter_errors(target["data"]))
+            assert not errors, errors[0].message
+            check_no_unknown_fields(spec, "MessageResponse", target["data"])
+        check_no_unknown_fields(spec, "EventResponse", event)
+        check_no_unknown_fields(spec, "ConversationResponse", event["conversation"])
+        event["target"] = {"_meta": target["_meta"]}  # the oneOf, see above
+    check(spec, "/events", body)

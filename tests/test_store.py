@@ -244,3 +244,16 @@ async def test_a_bad_dsn_fails_at_open_with_a_clear_message_and_no_password() ->
         await Store.open(dsn)
     assert "cannot connect to PostgreSQL" in str(caught.value)
     assert "hunter2secret" not in str(caught.value)
+
+
+async def test_an_older_window_recorded_later_keeps_the_newer_last_message(store: Store) -> None:
+    """A backfill through the event stream may record older messages after newer ones:
+    the watermark and the last message id stay with the newest."""
+    await store.record([outcome(message="msg_new", created=1770000500.0)], None)
+    await store.record([outcome(message="msg_old", created=1770000100.0, numbers=())], None)
+    entry = (await store.ledger_for(["cnv_1"]))["cnv_1"]
+    assert (entry.scanned_through, entry.last_message_id) == (1770000500.0, "msg_new")
+    assert await store.known_messages(["msg_old", "msg_new", "msg_other"]) == {
+        "msg_old",
+        "msg_new",
+    }

@@ -30,7 +30,7 @@ async def open_store(
     dsn, data_dir = database_dsn(settings)
     if data_dir and note is not None:
         note(f"using the embedded PostgreSQL in {data_dir}")
-    store = await Store.open(dsn)
+    store = await Store.open(dsn, outage_seconds=settings.database.outage_seconds)
     try:
         if migrate:
             await store.migrate()

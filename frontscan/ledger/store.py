@@ -14,21 +14,23 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import AsyncIterator, Iterable, Iterator, Mapping, Sequence
-from contextlib import (
-    AbstractAsyncContextManager,
-    AbstractContextManager,
-    asynccontextmanager,
-    contextmanager,
-)
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from dataclasses import asdict, astuple
-from typing import Any
+from typing import Any, TypeVar
 
 import psycopg
 from psycopg_pool import AsyncConnectionPool
 
-from frontscan.errors import DatabaseError, LockHeldError
-from frontscan.ledger.dsn import passwords_in, redact_dsn, scrub
+from frontscan.ledger.dsn import redact_dsn
+from frontscan.ledger.faults import (
+    OUTAGE_LIMIT_SECONDS,
+    RETRY_FIX,
+    Outages,
+    database_errors,
+    scrubbed_cause,
+)
+from frontscan.ledger.lock import SCAN_LOCK_KEY, ScanLock
 from frontscan.ledger.reads import LedgerReads
 from frontscan.ledger.statements import (
     QUERIES,
@@ -43,63 +45,51 @@ from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats, Wi
 logger = logging.getLogger(__name__)
 
 # Any constant works as long as every frontscan process agrees on it.
-SCAN_LOCK_KEY = 0x46534341  # "FSCA"
 MIGRATION_LOCK_KEY = 0x46534D47  # "FSMG"
 _CONNECT_FIX = "check DATABASE_URL, or unset it to use the embedded database"
-_RETRY_FIX = "check that the database server is up, then run the command again"
-
-
-def scrubbed_cause(error: BaseException, secrets: Iterable[str]) -> BaseException:
-    """A copy of a driver error with its message scrubbed, to chain with `raise ... from`.
-
-    The original is not chained: its text (and its own causes) may hold the password,
-    and `--debug` prints chained causes. The copy keeps the class and the traceback,
-    whose frames show code, never variable values.
-    """
-    text = scrub(str(error), secrets)
-    try:
-        copy = type(error)(text)
-    except Exception:  # an exception class with a constructor of its own
-        copy = RuntimeError(f"{type(error).__name__}: {text}")
-    return copy.with_traceback(error.__traceback__)
-
-
-@contextmanager
-def database_errors(dsn: str, doing: str, fix: str = _RETRY_FIX) -> Iterator[None]:
-    """The one translation of psycopg (and socket) errors: a one-line `DatabaseError`.
-
-    The message says what failed, the driver's reason and what to do; the password is
-    scrubbed from the message and from the chained cause at every site.
-    """
-    try:
-        yield
-    except (psycopg.Error, OSError) as error:
-        secrets = passwords_in(dsn)
-        reason = scrub(str(error), secrets) or type(error).__name__
-        raise DatabaseError(f"{doing}: {reason} ({fix})") from scrubbed_cause(error, secrets)
+_RETRY_FIX = RETRY_FIX
+__all__ = ["SCAN_LOCK_KEY", "Store", "database_errors", "scrubbed_cause"]
+T = TypeVar("T")
 
 
 class Store(LedgerReads):
     """The ledger. Open it with `Store.open(dsn)`; it owns a small async connection pool."""
 
-    def __init__(self, pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]], dsn: str) -> None:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]],
+        dsn: str,
+        outage_seconds: float = OUTAGE_LIMIT_SECONDS,
+    ) -> None:
         self._pool = pool
         self._dsn = dsn
+        self.outages = Outages(limit=outage_seconds)  # how long the database was away
+        self._lock: ScanLock | None = None
 
     @classmethod
-    async def open(cls, dsn: str, *, max_size: int = 4) -> Store:
+    async def open(
+        cls, dsn: str, *, max_size: int = 4, outage_seconds: float = OUTAGE_LIMIT_SECONDS
+    ) -> Store:
         """Connect once directly (so a bad DSN fails now, with the driver's reason), then pool."""
         with database_errors(dsn, "cannot connect to PostgreSQL", _CONNECT_FIX):
             probe = await psycopg.AsyncConnection.connect(dsn, connect_timeout=10)
             await probe.close()
+            # Each connection is checked as it is handed out, so one left dead by a restart
+            # is replaced rather than failing a batch; a short wait lets `Outages` retry.
             pool: AsyncConnectionPool[psycopg.AsyncConnection[Any]] = AsyncConnectionPool(
-                dsn, min_size=1, max_size=max_size, open=False, kwargs={"connect_timeout": 10}
+                dsn,
+                min_size=1,
+                max_size=max_size,
+                open=False,
+                kwargs={"connect_timeout": 10},
+                check=AsyncConnectionPool.check_connection,
+                timeout=5,
             )
             await pool.open(wait=True, timeout=15)
         logger.debug(
             "connected to %s", redact_dsn(dsn), extra={"event": "ledger.open", "pool": max_size}
         )
-        return cls(pool, dsn)
+        return cls(pool, dsn, outage_seconds)
 
     async def close(self) -> None:
         await self._pool.close()
@@ -146,23 +136,26 @@ class Store(LedgerReads):
 
     @asynccontextmanager
     async def scan_lock(self) -> AsyncIterator[None]:
-        """Hold the session advisory lock for the whole scan, on a connection of its own."""
-        with self._errors("cannot connect to PostgreSQL for the scan lock", _CONNECT_FIX):
-            conn = await psycopg.AsyncConnection.connect(self._dsn, autocommit=True)
-        async with conn:
-            with self._errors("cannot take the scan lock"):
-                cursor = await conn.execute(QUERIES["try_scan_lock"], (SCAN_LOCK_KEY,))
-                row = await cursor.fetchone()
-            if not row or not row[0]:
-                raise LockHeldError(
-                    "another frontscan scan is running on this database; "
-                    "wait for it to finish (see `frontscan status`)"
-                )
-            try:
-                yield
-            finally:
-                with self._errors("cannot release the scan lock"):
-                    await conn.execute(QUERIES["scan_unlock"], (SCAN_LOCK_KEY,))
+        """Hold the scan lock for the whole scan; every commit confirms it first (`lock`)."""
+        lock = ScanLock(self._dsn, self.outages)
+        await lock.acquire()
+        self._lock = lock
+        try:
+            yield
+        finally:
+            self._lock = None
+            await lock.release()
+
+    async def _retried(
+        self, doing: str, work: Callable[[psycopg.AsyncConnection[Any]], Awaitable[T]]
+    ) -> T:
+        """`work` in one transaction, redone on a new connection if the database went away."""
+
+        async def attempt() -> T:
+            async with self._transaction(doing) as conn:
+                return await work(conn)
+
+        return await self.outages.ride_out(doing, attempt)
 
     # -- what needs work ----------------------------------------------------------------
 
@@ -170,9 +163,12 @@ class Store(LedgerReads):
         """What the ledger knows about a page of conversations, in one query."""
         if not ids:
             return {}
-        async with self._transaction("cannot read the ledger for a search page") as conn:
+
+        async def read(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
             cursor = await conn.execute(QUERIES["ledger_for"], (list(ids),))
-            rows = await cursor.fetchall()
+            return await cursor.fetchall()
+
+        rows = await self._retried("cannot read the ledger for a search page", read)
         return {
             row[0]: LedgerEntry(
                 id=row[0],
@@ -184,14 +180,25 @@ class Store(LedgerReads):
             for row in rows
         }
 
+    async def known_messages(self, ids: Sequence[str]) -> set[str]:
+        """Which of these message ids the ledger already holds, in one query."""
+        if not ids:
+            return set()
+        async with self._transaction("cannot read which messages are recorded") as conn:
+            cursor = await conn.execute(QUERIES["known_messages"], (list(ids),))
+            return {row[0] for row in await cursor.fetchall()}
+
     async def failed_conversations(self) -> list[ConversationRef]:
         """Conversations whose last attempt failed, whatever their dates (--retry-failed).
 
         No last message id: the pipeline must not take them for unchanged.
         """
-        async with self._transaction("cannot read the failed conversations") as conn:
+
+        async def read(conn: psycopg.AsyncConnection[Any]) -> list[Any]:
             cursor = await conn.execute(QUERIES["failed_refs"])
-            rows = await cursor.fetchall()
+            return await cursor.fetchall()
+
+        rows = await self._retried("cannot read the failed conversations", read)
         return [
             ConversationRef(id=row[0], subject=row[1], last_message_id=None, updated_at=None)
             for row in rows
@@ -200,12 +207,23 @@ class Store(LedgerReads):
     # -- recording outcomes ---------------------------------------------------------------
 
     async def record(self, outcomes: Sequence[Outcome], run_id: int | None) -> int:
-        """Commit a batch of outcomes atomically; returns how many new numbers were stored."""
+        """Commit a batch of outcomes atomically; returns how many new numbers were stored.
+
+        The scan lock is confirmed first (re-taken if its session died), and a batch whose
+        connection is lost is committed again on a new one. The run row's counters grow
+        in the same transaction, so a killed run's row shows what it committed.
+        """
         if not outcomes:
             return 0
         started = time.monotonic()
-        async with self._transaction("cannot record a batch of conversations") as conn:
-            stored = await record_in(conn, outcomes, run_id)
+
+        async def attempt() -> int:
+            if self._lock is not None:
+                await self._lock.confirm()
+            async with self._transaction("cannot record a batch of conversations") as conn:
+                return await record_in(conn, outcomes, run_id)
+
+        stored = await self.outages.ride_out("recording a batch", attempt)
         _log_commit(outcomes, run_id, stored, time.monotonic() - started)
         return stored
 
@@ -222,9 +240,12 @@ class Store(LedgerReads):
 
     async def start_run(self, window: Window, options: Mapping[str, Any]) -> int:
         params = (window.after, window.before, json.dumps(dict(options)))
-        async with self._transaction("cannot record the start of the run") as conn:
+
+        async def start(conn: psycopg.AsyncConnection[Any]) -> Any:
             cursor = await conn.execute(QUERIES["start_run"], params)
-            row = await cursor.fetchone()
+            return await cursor.fetchone()
+
+        row = await self._retried("cannot record the start of the run", start)
         assert row is not None
         run_id = int(row[0])
         logger.info(
@@ -240,8 +261,11 @@ class Store(LedgerReads):
         """Close the run row: every `RunStats` counter goes to the column of its name."""
         # astuple keeps the RunStats field order, the order of the columns in the query
         params = (status, *astuple(stats), round(cost_usd, 6), error, run_id)
-        async with self._transaction("cannot record the end of the run") as conn:
+
+        async def finish(conn: psycopg.AsyncConnection[Any]) -> None:
             await conn.execute(QUERIES["finish_run"], params)
+
+        await self._retried("cannot record the end of the run", finish)
         logger.info(
             "run %d finished: %s", run_id, status,
             extra={"event": "run.finish", "run_id": run_id, "status": status,
@@ -260,9 +284,12 @@ class Store(LedgerReads):
 
         Only called while holding the scan lock, so no live scan can own such a row.
         """
-        async with self._transaction("cannot close stale runs") as conn:
+
+        async def close(conn: psycopg.AsyncConnection[Any]) -> int:
             cursor = await conn.execute(QUERIES["close_stale_runs"])
-            closed = cursor.rowcount
+            return cursor.rowcount
+
+        closed = await self._retried("cannot close stale runs", close)
         if closed:
             logger.info(
                 "closed %d run(s) left running by a process that died", closed,
@@ -277,27 +304,39 @@ class Store(LedgerReads):
         `advances_watermark`): a --retry-failed, --limit, --inbox, --query or --before run
         did not, and continuing from it would skip activity.
         """
-        async with self._transaction("cannot read the cron watermark") as conn:
+
+        async def read(conn: psycopg.AsyncConnection[Any]) -> Any:
             cursor = await conn.execute(QUERIES["last_completed_run_start"])
-            row = await cursor.fetchone()
+            return await cursor.fetchone()
+
+        row = await self._retried("cannot read the cron watermark", read)
         return None if row is None or row[0] is None else float(row[0])
 
 
 async def record_in(
     conn: psycopg.AsyncConnection[Any], outcomes: Sequence[Outcome], run_id: int | None
 ) -> int:
-    """Write outcomes inside the caller's transaction; returns how many new numbers."""
+    """Write outcomes inside the caller's transaction; returns how many new numbers.
+
+    The run row's counters grow in the same transaction, so a killed run's row shows
+    what it committed.
+    """
     if not outcomes:
         return 0
     await conn.execute(QUERIES["upsert_conversations"], conversation_columns(outcomes, run_id))
-    messages = [(o, m) for o in outcomes if o.status == "done" for m in o.messages]
+    done = [o for o in outcomes if o.status == "done"]
+    messages = [(o, m) for o in done for m in o.messages]
     if messages:
         await conn.execute(QUERIES["upsert_messages"], message_columns(messages))
-    numbers = [n for o in outcomes if o.status == "done" for n in o.numbers]
-    if not numbers:
-        return 0
-    cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
-    return len(await cursor.fetchall())
+    numbers = [n for o in done for n in o.numbers]
+    stored = 0
+    if numbers:
+        cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
+        stored = len(await cursor.fetchall())
+    if run_id is not None:
+        progress = (len(done), len(outcomes) - len(done), len(messages), stored, run_id)
+        await conn.execute(QUERIES["run_progress"], progress)
+    return stored
 
 
 def _log_commit(

@@ -34,6 +34,7 @@ from frontscan.limits.retry import (
     parse_retry_after,
     reset_in_from_epoch,
 )
+from frontscan.limits.share import CompanyShare
 
 logger = logging.getLogger(__name__)
 
@@ -64,13 +65,14 @@ class _Streak:
 class FrontBudgets:
     """Front's company-wide budget and its 40% search budget.
 
-    `rpm` is the plan's limit; frontscan runs at `rpm * (1 - headroom)` to leave room for
-    other integrations on the same token. `rpm=0` means "learn": start at Front's
+    frontscan takes what other integrations on the same company are observed to leave,
+    less a `reserve` (see `frontscan.limits.share`); until it has seen one whole window
+    it runs at `limit * (1 - headroom)`. `rpm=0` means "learn": start at Front's
     smallest plan (50 rpm, less headroom) and follow `x-ratelimit-limit` once a response
-    shows it. A configured rpm is only ever tightened by the headers, never loosened.
+    shows it. A configured rpm is a ceiling: the headers only ever lower it.
     """
 
-    def __init__(self, rpm: int, headroom: float = 0.1) -> None:
+    def __init__(self, rpm: int, headroom: float = 0.1, *, reserve: float = 0.05) -> None:
         if rpm < 0:
             raise ValueError("rpm must be >= 0 (0 learns it from the headers)")
         if not 0.0 <= headroom < 1.0:
@@ -78,9 +80,12 @@ class FrontBudgets:
         self.headroom = headroom
         self.learning = rpm == 0
         self.limit: float | None = float(rpm) if rpm else None
+        self.share = CompanyShare(reserve, headroom)
+        self._ceiling = rpm * (1.0 - headroom) if rpm else None
         company = (rpm or FRONT_STARTER_RPM) * (1.0 - headroom)
         self.company = Budget(company, name="front")
         self.search = Budget(company * FRONT_SEARCH_SHARE, name="front-search")
+        self.others_per_minute: float | None = None  # other integrations, last whole window
         self._streak = _Streak()
 
     async def acquire_call(self, kind: Literal["search", "other"]) -> float:
@@ -90,24 +95,49 @@ class FrontBudgets:
         return waited + await self.company.acquire()
 
     def observe(
-        self, headers: Mapping[str, str], *, kind: Literal["search", "other"] = "other"
+        self,
+        headers: Mapping[str, str],
+        *,
+        kind: Literal["search", "other"] = "other",
+        admitted: bool = True,
     ) -> None:
-        """Learn from any response's `x-ratelimit-*` headers.
+        """Learn from any response's `x-ratelimit-*` headers (`admitted`: not a 429).
 
-        The limit is learned only from non-search responses: whether a search response
-        reports the company limit or the 40% search limit is not documented, and taking
-        the latter for the former would cut the whole budget by 60%. For the same reason
-        a search response re-syncs only the search budget.
+        The limit and the company share are learned only from non-search responses:
+        whether a search response reports the company limit or the 40% search limit is
+        not documented, and taking the latter for the former would cut the whole budget
+        by 60%. For the same reason a search response re-syncs only the search budget.
         """
         lowered = lower_headers(headers)
         limit = header_float(lowered, "x-ratelimit-limit")
-        if kind == "other" and limit is not None and limit > 0:
-            self._learn(limit)
         remaining = header_float(lowered, "x-ratelimit-remaining")
-        reset_in = reset_in_from_epoch(header_float(lowered, "x-ratelimit-reset"))
+        reset = header_float(lowered, "x-ratelimit-reset")
+        reset_in = reset_in_from_epoch(reset)
+        if kind == "search":
+            if admitted:
+                self.share.count_ours()
+            if remaining is not None and reset_in is not None:
+                self.search.sync_remaining(remaining, max(0.0, reset_in))
+            return
+        if limit is not None and limit > 0:
+            if self.learning or self.limit is None or limit < self.limit:
+                self.limit = limit
+            if remaining is not None and reset is not None and reset_in is not None:
+                view = self.share.observe(
+                    limit=limit,
+                    remaining=remaining,
+                    reset=reset if reset < 1e11 else reset / 1000.0,
+                    admitted=admitted,
+                    burst_remaining=header_float(lowered, "x-ratelimit-burst-remaining"),
+                )
+                self.others_per_minute = view.others
+                self._set_rate(view.per_minute)
+                if view.spendable is not None:
+                    self.company.sync_remaining(view.spendable, max(0.0, reset_in))
+                return
+            self._set_rate(self.share.per_minute(limit))
         if remaining is not None and reset_in is not None:
-            budget = self.search if kind == "search" else self.company
-            budget.sync_remaining(remaining, max(0.0, reset_in))
+            self.company.sync_remaining(remaining, max(0.0, reset_in))
 
     def on_429(
         self,
@@ -147,14 +177,12 @@ class FrontBudgets:
         self.company.pause(delay, cause="Front 429")
         return delay
 
-    def _learn(self, limit: float) -> None:
-        target = limit * (1.0 - self.headroom)
-        if self.learning or target < self.company.per_minute:
-            if limit != self.limit:
-                _log_rate("front", limit, target)
-            self.limit = limit
-            self.company.set_rate(target)
-            self.search.set_rate(target * FRONT_SEARCH_SHARE)
+    def _set_rate(self, per_minute: float) -> None:
+        target = min(per_minute, self._ceiling) if self._ceiling else per_minute
+        if target != self.company.per_minute:
+            _log_rate("front", self.limit or target, target)
+        self.company.set_rate(target)
+        self.search.set_rate(target * FRONT_SEARCH_SHARE)
 
 
 def estimate_prompt_tokens(messages: Sequence[str]) -> int:

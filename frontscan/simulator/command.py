@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from frontscan.simulator.front_routes import FULL_SCOPES
 from frontscan.simulator.runtime import RunningSimulator, SimulatorOptions, serve
 
 
@@ -44,6 +45,16 @@ def simulate(
     azure: Annotated[
         bool, typer.Option(help="Send retry-after/retry-after-ms on OpenAI 429s, like Azure.")
     ] = False,
+    no_events_scope: Annotated[
+        bool,
+        typer.Option(
+            "--no-events-scope", help="The Front token lacks events:*:read (GET /events: 403)."
+        ),
+    ] = False,
+    event_body_drop: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of event messages served without a body."),
+    ] = 0.0,
     realistic: Annotated[
         bool,
         typer.Option(help="Mail as it really arrives: long HTML, newsletters, deep threads."),
@@ -87,6 +98,8 @@ def simulate(
         extra_429_rate=extra_429,
         quota_exhausted=quota_exhausted,
         azure_mode=azure,
+        front_scopes=tuple(s for s in FULL_SCOPES if not (no_events_scope and "events" in s)),
+        event_body_drop_rate=event_body_drop,
         realistic=realistic,
         host=host,
         front_port=front_port,

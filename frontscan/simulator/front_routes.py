@@ -14,6 +14,13 @@ from typing import Any, TypeVar
 from aiohttp import web
 
 from frontscan.simulator import front_shapes as shapes
+from frontscan.simulator.front_events import (
+    EVENT_TYPES,
+    MAX_LIMIT,
+    EventFilter,
+    EventLog,
+    event_json,
+)
 from frontscan.simulator.front_search import (
     QueryError,
     after_key,
@@ -22,6 +29,8 @@ from frontscan.simulator.front_search import (
     parse_query,
 )
 from frontscan.simulator.mailbox import Mailbox
+
+FULL_SCOPES = ("conversations:read", "messages:read", "inboxes:read", "events:*:read")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,11 +49,14 @@ class FrontOptions:
     extra_429_rate: float = 0.0
     default_limit: int = 50
     seed: int = 0
+    scopes: tuple[str, ...] = FULL_SCOPES  # what the token was granted
+    event_body_drop_rate: float = 0.0  # share of event messages served without `body`
 
 
 MAILBOX = web.AppKey("mailbox", Mailbox)
 OPTIONS = web.AppKey("options", FrontOptions)
 PAGE_RNG = web.AppKey("page_rng", random.Random)
+EVENTS = web.AppKey("events", EventLog)
 T = TypeVar("T")
 routes = web.RouteTableDef()
 
@@ -71,12 +83,12 @@ def _base(request: web.Request) -> str:
     return str(request.url.origin())
 
 
-def _limit(request: web.Request) -> int:
+def _limit(request: web.Request, maximum: int) -> int:
     raw = request.query.get("limit")
     if raw is None:
-        return request.app[OPTIONS].default_limit
-    if not raw.isdigit() or not 1 <= int(raw) <= 100:
-        raise _bad_request("limit must be an integer between 1 and 100")
+        return min(maximum, request.app[OPTIONS].default_limit)
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise _bad_request(f"limit must be an integer between 1 and {maximum}")
     return int(raw)
 
 
@@ -97,9 +109,10 @@ def _page(
     items: Sequence[T],
     key: Callable[[T], tuple[float, str]],
     descending: bool,
+    maximum: int = 100,
 ) -> tuple[list[T], str | None]:
     """One page after the token's cursor, sometimes short; `next` is null on the last page."""
-    limit = _limit(request)
+    limit = _limit(request, maximum)
     token = request.query.get("page_token")
     start = 0
     if token:
@@ -120,8 +133,9 @@ def _page(
     if start + size >= len(items) or not page:
         return page, None
     stamp, item_id = key(page[-1])
-    query = {k: v for k, v in request.query.items() if k not in ("page_token", "limit")}
-    query.update(limit=str(limit), page_token=encode_token(kind, stamp, item_id))
+    # Pairs, not a dict: list filters such as q[types][] repeat their key.
+    query = [(k, v) for k, v in request.query.items() if k not in ("page_token", "limit")]
+    query += [("limit", str(limit)), ("page_token", encode_token(kind, stamp, item_id))]
     url = request.url.with_query(query)
     return page, f"{_base(request)}{url.raw_path_qs}"
 
@@ -213,3 +227,44 @@ async def get_message(request: web.Request) -> web.Response:
     if found is None:
         raise _not_found(f"Unknown message ID {message_id}")
     return web.json_response(shapes.message(_base(request), found))
+
+
+def _event_filter(request: web.Request) -> EventFilter:
+    """`q` in bracket form; list filters take `q[types][]=a&q[types][]=b` (or `q[types]=a`)."""
+    query = request.query
+
+    def listed(name: str) -> frozenset[str]:
+        return frozenset(query.getall(f"q[{name}][]", []) + query.getall(f"q[{name}]", []))
+
+    def stamp(name: str) -> float | None:
+        raw = query.get(f"q[{name}]")
+        if raw is None:
+            return None
+        try:
+            return float(raw)
+        except ValueError:
+            raise _bad_request(f"q[{name}] must be a timestamp in seconds") from None
+
+    types = listed("types")
+    unknown = sorted(types - EVENT_TYPES)
+    if unknown:
+        raise _bad_request(f"Unknown event type: {unknown[0]}")
+    return EventFilter(types, stamp("after"), stamp("before"), listed("inboxes"))
+
+
+@routes.get("/events")
+async def list_events(request: web.Request) -> web.Response:
+    """Newest first unless `sort_order=asc`; at most 15 a page; no `_total`."""
+    descending = _order(request, "created_at")
+    mailbox = request.app[MAILBOX]
+    items = _event_filter(request).select(request.app[EVENTS].events(), mailbox)
+    if descending:
+        items = items[::-1]
+    page, next_url = _page(request, "evt", items, lambda e: e.key, descending, MAX_LIMIT)
+    base = _base(request)
+    options = request.app[OPTIONS]
+    results = [
+        event_json(base, e, mailbox, body_drop_rate=options.event_body_drop_rate, seed=options.seed)
+        for e in page
+    ]
+    return web.json_response(_envelope(request, results, next_url))

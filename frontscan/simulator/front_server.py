@@ -18,7 +18,9 @@ from aiohttp.typedefs import Middleware
 
 from frontscan.simulator import front_shapes as shapes
 from frontscan.simulator.buckets import FixedWindowBucket, KeyedWindows, WindowDecision
+from frontscan.simulator.front_events import EventLog
 from frontscan.simulator.front_routes import (
+    EVENTS,
     MAILBOX,
     OPTIONS,
     PAGE_RNG,
@@ -40,6 +42,31 @@ class _Limits:
         self.company = FixedWindowBucket(options.rpm)
         self.search = FixedWindowBucket(max(1, math.floor(options.rpm * options.search_share)))
         self.tier2 = KeyedWindows(options.tier2_per_second, 1.0)
+
+
+def required_scope(template: str) -> str | None:
+    """The `x-required-scopes` of core-api.json for the routes the simulator serves."""
+    if template.startswith("/events"):
+        return "events:*:read"
+    if template.startswith("/messages/") or template.endswith("/messages"):
+        return "messages:read"
+    if template.startswith("/conversations"):
+        return "conversations:read"
+    if template.startswith("/inboxes"):
+        return "inboxes:read"
+    return None  # /me needs none
+
+
+def has_scope(granted: tuple[str, ...], required: str) -> bool:
+    """`events:*:read` is a pattern: `*` stands for any namespace (shared, private, ...)."""
+    wanted = required.split(":")
+    for scope in granted:
+        parts = scope.split(":")
+        if len(parts) == len(wanted) and all(
+            w == p or "*" in (w, p) for w, p in zip(wanted, parts, strict=True)
+        ):
+            return True
+    return False
 
 
 def _rate_headers(decision: WindowDecision) -> dict[str, str]:
@@ -114,6 +141,13 @@ def _front_middleware(options: FrontOptions, stats: SimStats) -> Middleware:
         admitted = admit(request)
         if isinstance(admitted, web.Response):
             return admitted
+        resource = request.match_info.route.resource
+        scope = required_scope(resource.canonical if resource is not None else "")
+        if scope is not None and not has_scope(options.scopes, scope):
+            # [INF] Front's exact 403 wording for a missing scope is not documented.
+            message = f"This API token is missing the required scope {scope}"
+            body = shapes.error(403, "Forbidden", message)
+            return web.json_response(body, status=403, headers=_rate_headers(admitted))
         await sleep_latency()
         if options.fault_rate and rng.random() < options.fault_rate:
             fault = rng.choice(("500", "502", "503", "reset", "slow"))
@@ -157,6 +191,7 @@ def create_front_app(
     stats = stats if stats is not None else SimStats()
     app = web.Application(middlewares=[stats_middleware(stats), _front_middleware(options, stats)])
     app[MAILBOX] = mailbox
+    app[EVENTS] = EventLog(mailbox)
     app[OPTIONS] = options
     app[PAGE_RNG] = random.Random(options.seed + 1)
     app[STATS] = stats

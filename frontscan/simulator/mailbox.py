@@ -53,6 +53,7 @@ class Mailbox:
         self._messages: dict[str, SimMessage] = {}
         self._ordered: list[SimConversation] | None = None
         self._haystacks: dict[str, str] = {}
+        self.version = 0  # bumped by every change, so derived views (the event log) rebuild
         self.printed_forms = False
         for conversation in self.conversations.values():
             self._index_messages(conversation)
@@ -176,6 +177,7 @@ class Mailbox:
             added.extend(found)
         self._add_truth(added)
         self._ordered = None
+        self.version += 1
         return added
 
     def _index_messages(self, conversation: SimConversation) -> None:

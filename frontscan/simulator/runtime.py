@@ -20,6 +20,7 @@ from aiohttp import web
 
 from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.corpus import load_corpus
+from frontscan.simulator.front_routes import FULL_SCOPES
 from frontscan.simulator.front_server import FrontOptions, create_front_app
 from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.openai_model import MistakeRates
@@ -62,6 +63,8 @@ class SimulatorOptions:
     host: str = "127.0.0.1"
     front_token: str = "sim-front-token"
     openai_key: str = "sk-sim-openai-key"
+    front_scopes: tuple[str, ...] = FULL_SCOPES  # what the Front token was granted
+    event_body_drop_rate: float = 0.0  # share of event messages served without `body`
     batch: BatchOptions = field(default_factory=BatchOptions)
     corpus: Path | None = None
     printed_forms: bool = False
@@ -80,6 +83,8 @@ class SimulatorOptions:
             short_page_rate=self.short_page_rate,
             extra_429_rate=self.extra_429_rate,
             seed=self.seed,
+            scopes=self.front_scopes,
+            event_body_drop_rate=self.event_body_drop_rate,
         )
 
     def openai(self) -> OpenAIOptions:

@@ -2,6 +2,8 @@
 -- Each block starts with a `-- name:` line.
 
 -- name: upsert_conversations
+-- The last message id only moves with the watermark: an older window scanned later
+-- (a backfill through the event stream) must not make a newer conversation look changed.
 INSERT INTO frontscan.conversations AS c
     (id, subject, last_message_id, last_activity_at, scanned_through, status, attempts,
      last_error, last_run_id)
@@ -11,7 +13,8 @@ FROM unnest(%s::text[], %s::text[], %s::text[], %s::float8[], %s::float8[], %s::
      AS u(id, subject, last_message_id, activity, through, status, error)
 ON CONFLICT (id) DO UPDATE SET
     subject = EXCLUDED.subject,
-    last_message_id = CASE WHEN EXCLUDED.status = 'done'
+    last_message_id = CASE WHEN EXCLUDED.status = 'done' AND (c.scanned_through IS NULL
+            OR EXCLUDED.scanned_through IS NULL OR EXCLUDED.scanned_through >= c.scanned_through)
         THEN COALESCE(EXCLUDED.last_message_id, c.last_message_id) ELSE c.last_message_id END,
     last_activity_at = COALESCE(EXCLUDED.last_activity_at, c.last_activity_at),
     scanned_through = CASE WHEN EXCLUDED.status = 'done'
@@ -78,6 +81,11 @@ SELECT pg_try_advisory_lock(%s);
 -- name: scan_unlock
 SELECT pg_advisory_unlock(%s);
 
+-- name: holds_scan_lock
+SELECT count(*) > 0 FROM pg_locks
+WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
+  AND classid = 0 AND objid = %s AND objsubid = 1;
+
 -- name: ledger_for
 SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id, status, attempts
 FROM frontscan.conversations WHERE id = ANY(%s);
@@ -88,6 +96,12 @@ SELECT id, subject FROM frontscan.conversations WHERE status = 'failed' ORDER BY
 -- name: start_run
 INSERT INTO frontscan.runs (window_after, window_before, options)
 VALUES (to_timestamp(%s), to_timestamp(%s), %s) RETURNING id;
+
+-- name: run_progress
+UPDATE frontscan.runs SET conversations_scanned = conversations_scanned + %s,
+    conversations_failed = conversations_failed + %s,
+    messages_processed = messages_processed + %s, numbers_found = numbers_found + %s
+WHERE id = %s;
 
 -- name: finish_run
 UPDATE frontscan.runs SET finished_at = now(), status = %s,
@@ -231,3 +245,7 @@ WHERE state = 'waiting' AND conversation_id = ANY(%s);
 -- name: batch_returned_among
 SELECT DISTINCT conversation_id FROM frontscan.batch_requests
 WHERE state = 'returned' AND conversation_id = ANY(%s);
+
+-- name: known_messages
+-- Which of these messages the ledger already holds (the event source skips them).
+SELECT id FROM frontscan.messages WHERE id = ANY(%s);
