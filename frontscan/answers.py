@@ -16,9 +16,10 @@ from frontscan.detector.links import without_urls
 from frontscan.detector.matching import flatten, normalize
 from frontscan.models import Candidate, Claim, TrackingNumber
 from frontscan.prompt import PreparedMessage
+from frontscan.shipment.mentions import ClaimKey, ClaimValues
 
 # Bump when the prompt, schema or validation rules change: the ledger records it per message.
-EXTRACTOR_VERSION = "2026.12.2"  # printed forms, HTML parts and links read; evidence windows
+EXTRACTOR_VERSION = "2026.12.3"  # printed forms, HTML parts, evidence windows; shipment fields
 SNIPPET_RADIUS = 40
 # When the model answered, a pattern match it did not confirm is kept only if it is this sure.
 PATTERN_ONLY_MIN_CONFIDENCE = 0.9
@@ -95,6 +96,19 @@ def validate(
                 )
             )
     return accepted, dropped
+
+
+def shipment_claims(claims: Sequence[Claim]) -> dict[ClaimKey, ClaimValues]:
+    """What the model said about each number's parcel, keyed by the message it cited."""
+    return {
+        (claim.message_id, normalize(claim.tracking_number)): (
+            claim.status,
+            claim.order_reference,
+            claim.expected_delivery,
+        )
+        for claim in claims
+        if claim.status or claim.order_reference or claim.expected_delivery
+    }
 
 
 def merge(

@@ -544,6 +544,67 @@ def export(
     run_guarded(body)
 
 
+@app.command()
+def shipments(
+    status: Annotated[
+        str | None,
+        typer.Option(
+            help="Only parcels whose latest status is this: label_created, in_transit, "
+            "out_for_delivery, delivered, exception, returned or unknown.",
+            show_default=False,
+        ),
+    ] = None,
+    carrier: Annotated[
+        str | None, typer.Option(help="Only this carrier (e.g. ups, dhl).", show_default=False)
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            help="Only parcels mentioned since this date (YYYY-MM-DD or ISO 8601).",
+            show_default=False,
+        ),
+    ] = None,
+    stale: Annotated[
+        float | None,
+        typer.Option(
+            metavar="DAYS",
+            help="Only parcels not delivered or returned that no mail mentioned for DAYS.",
+            show_default=False,
+        ),
+    ] = None,
+    order: Annotated[
+        str | None,
+        typer.Option(
+            help="Only parcels of this order reference (e.g. W123456).", show_default=False
+        ),
+    ] = None,
+    output_format: Annotated[
+        str, typer.Option("--format", help="table, jsonl (one JSON object per line) or csv.")
+    ] = "table",
+    config: ConfigOption = None,
+) -> None:
+    """List parcels with the latest word on each: status, when and where it was said.
+
+    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
+    """
+    from frontscan import shipments as shipments_module
+    from frontscan import window
+
+    def body() -> None:
+        where = shipments_module.ShipmentFilter(
+            status=status,
+            carrier=carrier,
+            since=window.parse_when(since, "--since") if since else None,
+            stale_days=stale,
+            order=order,
+        )
+        asyncio.run(
+            shipments_module.list_shipments(_settings(config), where, output_format, sys.stdout)
+        )
+
+    run_guarded(body)
+
+
 def main() -> None:
     from frontscan.streams import guard_stderr
 

@@ -75,7 +75,8 @@ class OpenAISettings:
     model: str = "gpt-4o-mini"
     rpm: int = 500
     tpm: int = 200_000
-    max_completion_tokens: int = 400  # the ceiling; each call's budget is sized to its answer
+    # the ceiling; each call's budget is sized to its answer (shipment fields included)
+    max_completion_tokens: int = 1000
     prompt: Prompting = "evidence"  # "whole": the full new text of each message, as before
     batch: bool = False  # backfills through the Batch API (`scan --openai-batch`)
     batch_older_than_days: float = 0.0  # with batch: only conversations quiet this long

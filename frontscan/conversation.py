@@ -2,17 +2,18 @@
 
 Fetch the messages new since the watermark, prepare their text, decide whether the model
 is needed, build its one `ModelCall`, reserve its worst-case cost against `--max-cost`,
-ask, validate the claims against the text and merge them with the detector's finds. The
+ask, validate the claims against the text and merge them with the detector's finds, then
+read what each message says about each stored number's parcel (`shipment.mentions`). The
 pipeline decides when and how many of these run; this module decides what each one does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 
-from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, validate
+from frontscan.answers import EXTRACTOR_VERSION, ModelFind, merge, shipment_claims, validate
 from frontscan.breaker import OutageBreaker
 from frontscan.errors import ConfigError, ItemError, TransientError
 from frontscan.models import (
@@ -34,6 +35,11 @@ from frontscan.prompt import (
     worst_batch_cost_usd,
     worst_cost_usd,
 )
+from frontscan.shipment.mentions import ClaimKey, ClaimValues, describe, left_open
+
+# What the model step gives: validated finds (None: not asked), numbers dropped, and
+# what the model said about each number's parcel.
+ModelStep = tuple[list[ModelFind] | None, int, dict[ClaimKey, ClaimValues]]
 
 
 class OverBudget(Exception):
@@ -129,31 +135,42 @@ class ConversationScanner:
                 answered = await self._model_finds(ref, prepared, may_batch)
                 if answered is None:
                     return None
-                finds, dropped = answered
+                finds, dropped, claims = answered
             except TransientError as error:
                 if await self.breaker.failed(ref.id, error):
                     continue  # the API was down: paused, and this conversation tries again
                 return failed(ref, str(error))
             except ItemError as error:
                 return failed(ref, str(error))
-            outcome = done(ref, entry, prepared, finds, dropped)
+            outcome = done(ref, entry, prepared, finds, dropped, claims)
             return replace(outcome, model_call_avoided=self._avoided(prepared))
+
+    def _asks(self, prepared: list[PreparedMessage]) -> bool:
+        """Whether to ask the model. A conversation the detector is sure of (`--llm auto`,
+        evidence prompting) is still sent when the rules cannot tell a number's status,
+        order or date from its message on their own (`shipment.mentions.left_open`)."""
+        plan = self._plan
+        trust = plan.prompting == "evidence"
+        if needs_model(prepared, plan.llm, trust_detector=trust):
+            return True
+        return (
+            trust and needs_model(prepared, plan.llm, trust_detector=False) and left_open(prepared)
+        )
 
     def _avoided(self, prepared: list[PreparedMessage]) -> bool:
         """Not asked only because the detector was sure (`--llm auto`, evidence prompting)."""
-        plan = self._plan
-        return not needs_model(
-            prepared, plan.llm, trust_detector=plan.prompting == "evidence"
-        ) and needs_model(prepared, plan.llm, trust_detector=False)
+        return not self._asks(prepared) and needs_model(
+            prepared, self._plan.llm, trust_detector=False
+        )
 
     async def _model_finds(
         self, ref: ConversationRef, prepared: list[PreparedMessage], may_batch: bool
-    ) -> tuple[list[ModelFind] | None, int] | None:
-        """The model's validated finds and how many claims were dropped (finds None: not
-        asked); None when the call went into a batch instead."""
+    ) -> ModelStep | None:
+        """The model's validated finds (None: not asked), how many numbers were dropped and
+        its parcel claims; None when the call went into a batch instead."""
         plan = self._plan
         call = None
-        if needs_model(prepared, plan.llm, trust_detector=plan.prompting == "evidence"):
+        if self._asks(prepared):
             call = model_call(
                 ref.subject,
                 prepared,
@@ -174,9 +191,9 @@ class ConversationScanner:
                 via_batch=batched,
             )
             self.planned.append(planned)
-            return None, 0
+            return None, 0, {}
         if call is None:
-            return None, 0
+            return None, 0, {}
         if batched and batch is not None:
             self._spending.commit_batch(call)
             await batch.add(ref, prepared, call)
@@ -186,7 +203,8 @@ class ConversationScanner:
         with self._spending.reserve(call):
             claims = await self._extractor.extract(call)
         self.breaker.ok("openai")
-        return validate(claims, prepared)
+        finds, dropped = validate(claims, prepared)
+        return finds, dropped, shipment_claims(claims)
 
 
 def done(
@@ -195,10 +213,13 @@ def done(
     prepared: Sequence[PreparedMessage],
     finds: Sequence[ModelFind] | None,
     dropped: int,
+    claims: Mapping[ClaimKey, ClaimValues] | None = None,
 ) -> Outcome:
-    """Every new message recorded, the numbers merged, the watermark at the newest message.
+    """Every new message recorded, the numbers merged and described (`claims`: what the
+    model said of each parcel), the watermark at the newest message.
 
     Batch answers are recorded through this too (`batch/collect.py`)."""
+    numbers, mentions, claims_dropped = describe(prepared, merge(ref.id, prepared, finds), claims)
     newest = prepared[-1].message if prepared else None
     return Outcome(
         conversation=ref,
@@ -215,8 +236,10 @@ def done(
             )
             for p in prepared
         ),
-        numbers=merge(ref.id, prepared, finds),
+        numbers=numbers,
         llm_dropped=dropped,
+        mentions=mentions,
+        claims_dropped=claims_dropped,
     )
 
 

@@ -38,7 +38,7 @@ MIN_NUMBER_CHARS = 8  # no number the model may return is shorter (answers.valid
 ELLIPSIS = "[…]"
 
 COMPLETION_BASE = 24  # `{"numbers":[]}` plus framing, with room to spare
-COMPLETION_PER_NUMBER = 40  # one `{"message_id", "tracking_number", "carrier"}` is ~28 tokens
+COMPLETION_PER_NUMBER = 64  # one number with its carrier, status, order and date is ~45 tokens
 COMPLETION_MIN_NUMBERS = 2  # leave room for one number the detector did not see
 COMPLETION_MAX = 16_384
 

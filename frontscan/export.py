@@ -3,10 +3,11 @@
 The ledger can hold millions of numbers, so rows come through `Store.stream` (a named,
 server-side cursor) and are written as they arrive: memory stays constant and the first
 line appears at once. Each record carries its carrier's public tracking page, so the
-export is usable without frontscan. Records are ordered by `first_seen_at, id`, which
-is stable across runs: an incremental consumer can filter with `--after` on the last
-`first_seen_at` it saw. `after` is inclusive and `before` exclusive, so consecutive
-windows split the ledger without gaps or duplicates.
+export is usable without frontscan, what its message said about the parcel (status,
+expected delivery, order reference, direction) and the parcel's latest status. Records
+are ordered by `first_seen_at, id`, which is stable across runs: an incremental consumer
+can filter with `--after` on the last `first_seen_at` it saw. `after` is inclusive and
+`before` exclusive, so consecutive windows split the ledger without gaps or duplicates.
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ FIELDS = (
     "first_seen_at",
     "snippet",
     "tracking_url",
+    "status",
+    "expected_delivery",
+    "order_reference",
+    "direction",
+    "latest_status",
 )
 
 
@@ -69,6 +75,14 @@ def to_record(row: ExportRow) -> dict[str, Any]:
         "first_seen_at": iso(row["first_seen_at"]),
         "snippet": row["snippet"],
         "tracking_url": tracking_url(row["carrier"], row["tracking_number"]),
+        # What this message said about the parcel; `latest_status` is the parcel's now.
+        "status": row["status"],
+        "expected_delivery": None
+        if row["expected_delivery"] is None
+        else row["expected_delivery"].isoformat(),
+        "order_reference": row["order_reference"],
+        "direction": row["direction"],
+        "latest_status": row["latest_status"],
     }
 
 

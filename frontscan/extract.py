@@ -17,7 +17,7 @@ import time
 from collections.abc import Mapping
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 
 import openai
 import pydantic
@@ -50,13 +50,24 @@ def open_extractor(
     return OpenAIExtractor(client, budgets)
 
 
+# A status the message states; the model says null where it states none.
+StatedStatus = Literal[
+    "label_created", "in_transit", "out_for_delivery", "delivered", "exception", "returned"
+]
+
+
 class FoundNumber(BaseModel):
     """One number the model reports. All fields are required (strict structured outputs)."""
 
+    # The docstring goes to the model as the schema's description: keep it short. The
+    # shipment fields are claims, checked against the message text (`shipment.facts`).
     model_config = ConfigDict(extra="forbid")
     message_id: str
     tracking_number: str
     carrier: str | None
+    status: StatedStatus | None
+    order_reference: str | None
+    expected_delivery: str | None
 
 
 class Extraction(BaseModel):
@@ -266,7 +277,14 @@ def _answer_of(completion: ParsedChatCompletion[Extraction]) -> Extraction:
 
 def _claims(answer: Extraction) -> tuple[Claim, ...]:
     return tuple(
-        Claim(message_id=n.message_id, tracking_number=n.tracking_number, carrier=n.carrier)
+        Claim(
+            message_id=n.message_id,
+            tracking_number=n.tracking_number,
+            carrier=n.carrier,
+            status=n.status,
+            order_reference=n.order_reference,
+            expected_delivery=n.expected_delivery,
+        )
         for n in answer.numbers
     )
 

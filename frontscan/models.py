@@ -7,9 +7,11 @@ with plain values and no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
 Source = Literal["pattern", "llm", "both"]
+Direction = Literal["inbound", "outbound"]
 LlmMode = Literal["auto", "always", "never"]
 SourceMode = Literal["auto", "events", "search"]
 Prompting = Literal["evidence", "whole"]  # what the model is shown (`openai.prompt`)
@@ -92,6 +94,26 @@ class TrackingNumber:
     conversation_id: str
     message_id: str
     snippet: str
+    status: str = "unknown"  # what its message says about the parcel (see `Mention`)
+    expected_delivery: date | None = None
+    order_reference: str | None = None
+    direction: Direction | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Mention:
+    """What one message's own text says about a number it names (a ShipmentStatus value,
+    sent at `stated_at`); later ones are how the `shipments` row learns what happened."""
+
+    tracking_number: str
+    carrier: str
+    conversation_id: str
+    message_id: str
+    stated_at: float
+    status: str
+    expected_delivery: date | None
+    order_reference: str | None
+    direction: Direction
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +143,8 @@ class Outcome:
     numbers: tuple[TrackingNumber, ...] = ()
     error: str | None = None
     llm_dropped: int = 0
+    mentions: tuple[Mention, ...] = ()
+    claims_dropped: int = 0  # model statements (status, order, date) the text did not back
     model_call_avoided: bool = False  # stored from the detector alone: it was sure
 
 
@@ -151,6 +175,7 @@ class RunStats:
     messages_processed: int = 0
     numbers_found: int = 0
     llm_dropped: int = 0
+    claims_dropped: int = 0
     batches: int = 0
     front_calls: int = 0
     openai_calls: int = 0
@@ -260,11 +285,14 @@ class ModelCall:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Claim:
-    """A number the model says it saw, not yet checked against the text."""
+    """A number the model says it saw (and what of its parcel), not yet checked."""
 
     message_id: str
     tracking_number: str
     carrier: str | None
+    status: str | None = None
+    order_reference: str | None = None
+    expected_delivery: str | None = None  # YYYY-MM-DD as the model wrote it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

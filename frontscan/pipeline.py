@@ -342,6 +342,7 @@ class Pipeline:
             messages_processed=s.messages_processed + sum(len(o.messages) for o in outcomes),
             numbers_found=s.numbers_found + stored,
             llm_dropped=s.llm_dropped + sum(o.llm_dropped for o in outcomes),
+            claims_dropped=s.claims_dropped + sum(o.claims_dropped for o in outcomes),
             model_calls_avoided=s.model_calls_avoided + sum(o.model_call_avoided for o in outcomes),
         )
         now = self._pressure()

@@ -29,7 +29,10 @@ SCHEMA_OVERHEAD_TOKENS = 120  # the response_format schema is sent as part of th
 # The prompt of evidence windows (the default): short, since every call pays for it.
 SYSTEM_PROMPT = """\
 List the parcel tracking numbers in these e-mails ([\u2026] = text left out): each as written,
-with its message id and carrier code or null. No order, invoice, phone or card numbers."""
+with its message id and carrier code or null. No order, invoice, phone or card numbers.
+Per number, what that message itself states, else null: status (exception: delay, failed
+attempt, damage, never arrived), the order reference next to it as written, the expected
+delivery date as YYYY-MM-DD."""
 # The prompt of `openai.prompt = "whole"` (whole new text) and of the old design.
 WHOLE_SYSTEM_PROMPT = """\
 You find parcel tracking numbers in customer-support email threads.
@@ -40,6 +43,12 @@ amazon, ontrac, dpd, purolator) or null when unsure.
 Copy each number exactly as it is written in the message.
 Do not return order numbers, invoice or reference numbers, phone numbers, dates, prices,
 card numbers or postal codes. Return an empty list when there is none."""
+# What frontscan's answers carry besides the numbers (the old design asks for numbers only).
+SHIPMENT_PROMPT = """\
+Per number, what that message itself states, else null: its status (exception: delay,
+failed attempt, damage, never arrived), the order reference next to it copied exactly,
+the expected delivery date as YYYY-MM-DD."""
+
 # USD per million tokens (input, output), from OpenAI's public price list.
 PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o-mini": (0.15, 0.60),
@@ -101,7 +110,9 @@ def build_prompt(
         text = evidence(item.text, item.candidates) if prompting == "evidence" else item.text
         if text.strip():
             blocks.append(f'<message id="{item.message.id}">\n{text}\n</message>')
-    system = SYSTEM_PROMPT if prompting == "evidence" else WHOLE_SYSTEM_PROMPT
+    system = (
+        SYSTEM_PROMPT if prompting == "evidence" else f"{WHOLE_SYSTEM_PROMPT}\n{SHIPMENT_PROMPT}"
+    )
     return (
         ChatMessage(role="system", content=system),
         ChatMessage(role="user", content="\n\n".join(blocks)),

@@ -33,6 +33,8 @@ class StatusReport:
     totals: Totals
     failed: tuple[FailedConversation, ...]  # newest failure first, at most FAILED_SHOWN
     last_completed_run_start: float | None  # the cron watermark (None: no completed run)
+    # (status, carrier, parcels) whose latest status was stated today, UTC
+    shipments_today: tuple[tuple[str, str, int], ...] = ()
     batches: BatchTotals | None = None  # OpenAI Batch API backfills, when there were any
 
     @property
@@ -54,6 +56,7 @@ async def collect(settings: Settings, *, runs: int = 10) -> StatusReport:
             totals=await store.totals(),
             failed=tuple(await store.failed_shown(FAILED_SHOWN)),
             last_completed_run_start=await store.last_completed_run_start(),
+            shipments_today=tuple(await store.shipments_today()),
             batches=batch_totals if batch_totals.batches else None,
         )
 
@@ -101,8 +104,22 @@ def to_json(report: StatusReport) -> dict[str, Any]:
         },
         "failed_conversations": [_failed(f) for f in report.failed],
         "failed_conversations_not_shown": report.failed_not_shown,
+        "shipments_today": {
+            "by_status": _by_status(report.shipments_today),
+            "by_status_and_carrier": [
+                {"status": status, "carrier": carrier, "parcels": parcels}
+                for status, carrier, parcels in report.shipments_today
+            ],
+        },
         "batches": None if report.batches is None else report.batches.to_json(),
     }
+
+
+def _by_status(rows: tuple[tuple[str, str, int], ...]) -> dict[str, int]:
+    totals: dict[str, int] = {}
+    for status, _, parcels in rows:
+        totals[status] = totals.get(status, 0) + parcels
+    return totals
 
 
 def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
@@ -121,6 +138,12 @@ def render(report: StatusReport, *, json_mode: bool, console: Console) -> None:
         for carrier, count in t.by_carrier:
             carriers.add_row(Text(carrier), f"{count:,}")
         console.print(carriers)
+    if report.shipments_today:
+        today = _table("Parcels with news today (UTC), by latest status", "status", "carrier",
+                       "parcels")  # fmt: skip
+        for status, carrier, parcels in report.shipments_today:
+            today.add_row(Text(status), Text(carrier), f"{parcels:,}")
+        console.print(today)
     console.print(
         "Watermark: none yet; the first scan needs --after YYYY-MM-DD."
         if report.last_completed_run_start is None

@@ -152,13 +152,14 @@ def test_batch_line_is_the_online_request_and_its_answer_parses_the_same() -> No
     assert body["response_format"]["type"] == "json_schema"
     assert body["response_format"]["json_schema"]["strict"] is True
     content = json.dumps({"numbers": [{"message_id": "msg_1", "tracking_number":
-                          "1Z999AA10123456784", "carrier": "ups"}]})  # fmt: skip
+                          "1Z999AA10123456784", "carrier": "ups", "status": "in_transit",
+                          "order_reference": None, "expected_delivery": None}]})  # fmt: skip
     completion = {
         "id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": "gpt-4o-mini",
         "choices": [{"index": 0, "finish_reason": "stop", "logprobs": None, "message": {
             "role": "assistant", "content": content, "refusal": None}}],
     }  # fmt: skip
     claims = claims_from_batch(completion, 99)
-    assert [(c.message_id, c.tracking_number, c.carrier) for c in claims] == [
-        ("msg_1", "1Z999AA10123456784", "ups")
+    assert [(c.message_id, c.tracking_number, c.carrier, c.status) for c in claims] == [
+        ("msg_1", "1Z999AA10123456784", "ups", "in_transit")
     ]

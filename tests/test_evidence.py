@@ -97,7 +97,7 @@ def test_completion_budget_grows_with_the_numbers_expected() -> None:
     assert completion_budget(0, ceiling=400) == COMPLETION_BASE + 2 * COMPLETION_PER_NUMBER
     assert completion_budget(5, ceiling=400) == COMPLETION_BASE + 5 * COMPLETION_PER_NUMBER
     assert completion_budget(50, ceiling=400) == 400  # never above the configured ceiling
-    assert completion_budget(1, ceiling=400) < 400 / 3
+    assert completion_budget(1, ceiling=600) < 600 / 3  # far below the old fixed budget
 
 
 def test_the_retry_after_length_gets_a_larger_budget() -> None:

@@ -29,8 +29,10 @@ BASE = datetime(2026, 2, 1, tzinfo=UTC)
 LEDGER = """
 SELECT t.tracking_number, t.carrier, t.format, t.checksum_valid, t.source, t.confidence,
        t.conversation_id, t.message_id, m.created_at AS message_created_at, t.first_seen_at,
-       t.snippet
+       t.snippet, t.status, t.expected_delivery::text AS expected_delivery, t.order_reference,
+       t.direction, s.status AS latest_status
 FROM frontscan.tracking_numbers t JOIN frontscan.messages m ON m.id = t.message_id
+LEFT JOIN frontscan.shipments s ON s.tracking_number = t.tracking_number
 """
 
 

@@ -292,9 +292,9 @@ async def test_cancel_and_list() -> None:
 async def test_enqueued_token_cap_fails_the_second_batch() -> None:
     async with running_simulator(options()) as probe:
         ids = sorted(probe.mailbox.conversations)[:2]
-        body = line(probe, ids[0])["body"]
-        tokens = estimate_prompt_tokens(body["messages"], body["response_format"])
-    limit = tokens + tokens // 2  # room for one of the two
+        bodies = [line(probe, i)["body"] for i in ids]
+        tokens = [estimate_prompt_tokens(b["messages"], b["response_format"]) for b in bodies]
+    limit = sum(tokens) - 1  # room for either one, not for both
     opts = options(requests_per_second=0.001, enqueued_token_limit=limit, speed=600.0)
     async with running_simulator(opts) as sim, client_for(sim) as client:
         first = await submit(client, [line(sim, ids[0])])

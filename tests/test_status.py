@@ -24,7 +24,7 @@ from tests.scanning import START, fast_options, run_scan, settings_for
 runner = CliRunner()
 KEYS = {
     "runs", "totals", "watermark", "failed_conversations", "failed_conversations_not_shown",
-    "batches",
+    "batches", "shipments_today",
 }  # fmt: skip
 
 
@@ -64,6 +64,7 @@ def test_status_of_an_empty_database_through_the_cli(database_url: str) -> None:
         "watermark": {"last_completed_run_start": None, "next_cron_after": None},
         "failed_conversations": [],
         "failed_conversations_not_shown": 0,
+        "shipments_today": {"by_status": {}, "by_status_and_carrier": []},
         "batches": None,  # no OpenAI batch submitted yet
     }
     human = runner.invoke(app, ["status"], env=env)

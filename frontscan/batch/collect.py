@@ -17,7 +17,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-from frontscan.answers import validate
+from frontscan.answers import shipment_claims, validate
 from frontscan.batch.api import BatchClient, RemoteBatch
 from frontscan.batch.lines import LineResult, parse_results, prepared_from_json, usage_of
 from frontscan.conversation import done, failed
@@ -189,7 +189,7 @@ class Collector:
         finds, dropped = validate(claims, prepared)
         return _Judged(
             custom_id=custom,
-            outcome=done(ref, None, prepared, finds, dropped),
+            outcome=done(ref, None, prepared, finds, dropped, shipment_claims(claims)),
             state="answered",
             error=None,
             prompt_tokens=prompt,

@@ -7,7 +7,7 @@ of `ledger.rows`, and their psycopg errors go through `Store`'s one translation.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager
 from typing import Any, cast
 
@@ -55,6 +55,28 @@ class LedgerReads:
     async def numbers_of_runs(self, run_ids: Sequence[int]) -> list[FoundNumber]:
         rows = await self._rows("numbers_of_runs", (list(run_ids),))
         return [FoundNumber(**row) for row in rows]
+
+    async def shipments_today(self) -> list[tuple[str, str, int]]:
+        """(status, carrier, parcels) whose latest status was stated today (UTC)."""
+        rows = await self._rows("shipments_today")
+        return [(str(r["status"]), str(r["carrier"]), int(r["parcels"])) for r in rows]
+
+    async def shipment_rows(
+        self, where: Mapping[str, Any], *, size: int = 1000
+    ) -> AsyncIterator[dict[str, Any]]:
+        """The `shipments` rows matching `where` (the query's named filters), streamed
+        through a named cursor like `export_rows`."""
+        with self._errors("cannot read the shipments"):
+            async with (
+                self._pool.connection() as conn,
+                conn.transaction(),
+                conn.cursor(name="frontscan_shipments", row_factory=dict_row) as cursor,
+            ):
+                cursor.itersize = size
+                await cursor.execute(QUERIES["shipments"].encode(), dict(where))
+                while rows := await cursor.fetchmany(size):
+                    for row in rows:
+                        yield row
 
     async def export_rows(
         self,

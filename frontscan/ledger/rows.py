@@ -7,7 +7,7 @@ keep their exact microseconds for the export's ISO 8601 strings.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, TypedDict
 
 from frontscan.models import RunStats, Window
@@ -107,3 +107,8 @@ class ExportRow(TypedDict):
     message_created_at: datetime | None
     first_seen_at: datetime
     snippet: str
+    status: str
+    expected_delivery: date | None
+    order_reference: str | None
+    direction: str | None
+    latest_status: str | None

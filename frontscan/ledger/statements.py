@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from frontscan.models import Outcome
+from frontscan.models import Mention, Outcome
 
 _MIGRATION_NAME = re.compile(r"^(\d{3})_[a-z0-9_]+\.sql$")
 
@@ -90,4 +90,18 @@ def number_columns(numbers: Sequence[Any], run_id: int | None) -> list[Any]:
         [n.conversation_id for n in numbers],
         [n.message_id for n in numbers],
         [n.snippet for n in numbers],
+        [n.status for n in numbers],
+        [n.expected_delivery for n in numbers],
+        [n.order_reference for n in numbers],
+        [n.direction for n in numbers],
     ]
+
+
+def mention_rows(mentions: Sequence[Mention]) -> list[tuple[Any, ...]]:
+    """One `upsert_shipment` row per mention, oldest statement first (the order they apply)."""
+    ordered = sorted(mentions, key=lambda m: (m.stated_at, m.message_id, m.tracking_number))
+    return [
+        (m.tracking_number, m.carrier, m.conversation_id, m.message_id, m.stated_at, m.status,
+         m.expected_delivery, m.order_reference)
+        for m in ordered
+    ]  # fmt: skip

@@ -36,6 +36,7 @@ from frontscan.ledger.statements import (
     QUERIES,
     conversation_columns,
     load_migrations,
+    mention_rows,
     message_columns,
     ms,
     number_columns,
@@ -276,7 +277,11 @@ class Store(LedgerReads):
         """Delete everything recorded for these conversations (the demo redoes its inbox)."""
         ids = (list(conversation_ids),)
         async with self._transaction("cannot clear the earlier demo") as conn:
-            for name in ("forget_numbers", "forget_messages", "forget_conversations"):
+            # A parcel's row is built from its mentions, which these conversations take
+            # with them: the row goes too, and the next scan of any mention rebuilds it.
+            names = ("forget_shipments", "forget_numbers", "forget_messages",
+                     "forget_conversations")  # fmt: skip
+            for name in names:
                 await conn.execute(QUERIES[name], ids)
 
     async def close_stale_runs(self) -> int:
@@ -333,6 +338,10 @@ async def record_in(
     if numbers:
         cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
         stored = len(await cursor.fetchall())
+    mentions = [m for o in done for m in o.mentions]
+    if mentions:  # oldest first: each moves its parcel's row as the rule allows
+        async with conn.cursor() as many:
+            await many.executemany(QUERIES["upsert_shipment"], mention_rows(mentions))
     if run_id is not None:
         progress = (len(done), len(outcomes) - len(done), len(messages), stored, run_id)
         await conn.execute(QUERIES["run_progress"], progress)

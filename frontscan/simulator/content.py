@@ -68,11 +68,21 @@ class Body:
 
     `stub` is what the e-mail's own text/plain part says when it is only a pointer to
     the HTML ("view this e-mail in your browser"); None when the plain part is complete.
+    `status` is what the text says about its numbers, `stated` every status its words
+    name, `order` the order reference it gives them: the ground truth for shipments.
     """
 
     plain: str
     html: str
     stub: str | None = None
+    status: str = "unknown"
+    stated: frozenset[str] = frozenset()
+    order: str | None = None
+
+
+def order_in(extra: list[str]) -> str | None:
+    """The order reference a distractor list gives ("Order 123-…"), if any."""
+    return next((e.removeprefix("Order ") for e in extra if e.startswith("Order ")), None)
 
 
 def person(rng: random.Random) -> Party:
@@ -131,8 +141,8 @@ def notice(
     `printed_forms`: numbers split into `<span>`s in the HTML, a footer whose links carry
     campaign ids and Unix timestamps (in both parts), and a stub plain part.
     """
-    order = f"#{rng.randint(10000, 99999)}"
-    lines = [f"Good news! Your {shop} order {order} is on its way."]
+    order = f"{rng.randint(10000, 99999)}"
+    lines = [f"Good news! Your {shop} order #{order} is on its way."]
     for p in numbers:
         lines.append(f"Carrier: {p.carrier_name}  Tracking number: {p.printed}")
     lines.append("Questions? " + "; ".join(extra) + ".")
@@ -155,21 +165,23 @@ def notice(
         f'<p>{html.escape(lines[-1])}</p><p style="font-size:10px">1 Market St · '
         f'<a href="https://example.com/unsub">unsubscribe</a></p>{footer_html}</div>'
     )
-    return Body(plain, body, stub)
+    return Body(plain, body, stub, "in_transit", frozenset({"in_transit"}), order)
 
 
 def question(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Body:
     """A customer asking where the parcel is, quoting the number the way people do."""
     opener = rng.choice(("Hi,", "Hello there,", "Hi team,", "Good morning,"))
+    status, stated = "unknown", frozenset[str]()
     if numbers:
         refs = " and ".join(p.printed for p in numbers)
-        ask = rng.choice(
-            (
-                f"my parcel {refs} has not moved for 5 days. Where is it?",
-                f"the tracking {refs} says delivered but nothing arrived.",
-                f"can you check {refs}? The {numbers[0].carrier_name} site shows no updates.",
-            )
-        )
+        pick = rng.randrange(3)
+        ask = (
+            f"my parcel {refs} has not moved for 5 days. Where is it?",
+            f"the tracking {refs} says delivered but nothing arrived.",
+            f"can you check {refs}? The {numbers[0].carrier_name} site shows no updates.",
+        )[pick]
+        if pick == 1:
+            status, stated = "exception", frozenset({"delivered", "exception"})
     else:
         ask = rng.choice(
             (
@@ -182,7 +194,10 @@ def question(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Bo
     if extra:
         paragraphs.append(f"For reference: {'; '.join(extra)}.")
     paragraphs.append("Thanks")
-    return Body("\n\n".join(paragraphs), _paragraphs_to_html(paragraphs))
+    text = "\n\n".join(paragraphs)
+    return Body(
+        text, _paragraphs_to_html(paragraphs), status=status, stated=stated, order=order_in(extra)
+    )
 
 
 def agent_reply(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Body:
@@ -196,7 +211,8 @@ def agent_reply(rng: random.Random, numbers: list[Planted], extra: list[str]) ->
     if extra:
         paragraphs.append("Details: " + "; ".join(extra) + ".")
     paragraphs.append("Kind regards,\nCustomer Care")
-    return Body("\n\n".join(paragraphs), _paragraphs_to_html(paragraphs))
+    text = "\n\n".join(paragraphs)
+    return Body(text, _paragraphs_to_html(paragraphs), order=order_in(extra))
 
 
 def supplier(rng: random.Random, company: str, numbers: list[Planted], extra: list[str]) -> Body:
@@ -209,24 +225,28 @@ def supplier(rng: random.Random, company: str, numbers: list[Planted], extra: li
         )
     paragraphs.append("; ".join(extra) if extra else f"Invoice to follow for {po}.")
     paragraphs.append(f"Best regards\n{company}")
-    return Body("\n\n".join(paragraphs), _paragraphs_to_html(paragraphs))
+    return Body("\n\n".join(paragraphs), _paragraphs_to_html(paragraphs), order=po)
 
 
-def short_text(rng: random.Random, numbers: list[Planted], extra: list[str]) -> str:
+def short_text(rng: random.Random, numbers: list[Planted], extra: list[str]) -> Body:
     """An SMS or chat line: no markup, one sentence."""
     if numbers:
         refs = " and ".join(p.printed for p in numbers)
-        name = numbers[0].carrier_name
-        return rng.choice(
-            (
-                f"{name}: your parcel {refs} is out for delivery today.",
-                f"hey did u get my parcel? tracking is {refs}",
-                f"Delivery attempt failed for {refs}. Reschedule at track.example.com",
-            )
-        )
-    return rng.choice(
+        # A carrier's SMS names itself; parcels of several carriers get a shop's wording.
+        same = len({p.carrier for p in numbers}) == 1
+        name = numbers[0].carrier_name if same else "Delivery update"
+        pick = rng.randrange(3)
+        text = (
+            f"{name}: your parcel {refs} is out for delivery today.",
+            f"hey did u get my parcel? tracking is {refs}",
+            f"Delivery attempt failed for {refs}. Reschedule at track.example.com",
+        )[pick]
+        status = ("out_for_delivery", "unknown", "exception")[pick]
+        return Body(text, text, status=status, stated=frozenset({status} - {"unknown"}))
+    text = rng.choice(
         ("ok thanks!", "is the shop open on sunday?", f"pls call me back, {extra[0]}")
     )
+    return Body(text, text)
 
 
 def _quote_date(at: float) -> str:
@@ -251,4 +271,4 @@ def quote(rng: random.Random, reply: Body, prev: Body, who: Party, at: float, su
         f'<blockquote style="margin:0 0 0 .8ex;border-left:1px solid #ccc">{prev.html}'
         "</blockquote></div>"
     )
-    return Body(plain, body)
+    return Body(plain, body, status=reply.status, stated=reply.stated, order=reply.order)

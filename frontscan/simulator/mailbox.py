@@ -14,10 +14,16 @@ import re
 from collections.abc import Iterable
 from datetime import datetime
 
-from frontscan.simulator.records import Inbox, SimConversation, SimMessage, TruthNumber
+from frontscan.simulator.records import (
+    Inbox,
+    SimConversation,
+    SimMessage,
+    TruthMention,
+    TruthNumber,
+)
 from frontscan.simulator.scenarios import INBOXES, Writer
 
-__all__ = ["Mailbox", "TruthNumber"]
+__all__ = ["Mailbox", "TruthMention", "TruthNumber"]
 
 _SEPARATORS = re.compile(r"[\s\-.\u00a0]+")
 _KEY = 8  # every supported format is at least 10 characters long
@@ -42,6 +48,8 @@ class Mailbox:
         truth: Iterable[TruthNumber],
         merged_into: dict[str, str],
         used_ids: set[str],
+        mentions: Iterable[TruthMention] = (),
+        stated: dict[str, frozenset[str]] | None = None,
     ) -> None:
         self.conversations: dict[str, SimConversation] = {c.id: c for c in conversations}
         self.inboxes = inboxes
@@ -54,6 +62,9 @@ class Mailbox:
         self._ordered: list[SimConversation] | None = None
         self._haystacks: dict[str, str] = {}
         self.version = 0  # bumped by every change, so derived views (the event log) rebuild
+        self._mentions: dict[tuple[str, str], TruthMention] = {}
+        self._stated: dict[str, frozenset[str]] = dict(stated or {})
+        self._add_mentions(mentions)
         self.printed_forms = False
         for conversation in self.conversations.values():
             self._index_messages(conversation)
@@ -96,7 +107,7 @@ class Mailbox:
         if made:
             for _ in range(max(1, conversations // 30) if conversations >= 10 else 0):
                 merged[writer.new_id("cnv")] = rng.choice(made).id
-        mailbox = cls(made, INBOXES, truth, merged, used_ids)
+        mailbox = cls(made, INBOXES, truth, merged, used_ids, writer.mentions, writer.stated)
         mailbox.printed_forms = printed_forms
         return mailbox
 
@@ -104,6 +115,18 @@ class Mailbox:
     def truth(self) -> list[TruthNumber]:
         """Every planted number once, at the message where it first appears."""
         return list(self._truth)
+
+    @property
+    def mentions(self) -> list[TruthMention]:
+        """What each message's own text says about each number it names, oldest first."""
+        return sorted(self._mentions.values(), key=lambda m: (m.stated_at, m.message_id))
+
+    def mention(self, message_id: str, number: str) -> TruthMention | None:
+        return self._mentions.get((message_id, normalize(number)))
+
+    def stated(self, message_id: str) -> frozenset[str]:
+        """Every status the words of a message's own text name (for unbacked claims)."""
+        return self._stated.get(message_id, frozenset())
 
     def truth_for_text(self, text: str) -> list[TruthNumber]:
         """Planted numbers whose normal form occurs in `text` (in order of appearance)."""
@@ -176,6 +199,8 @@ class Mailbox:
             self._haystacks.pop(conversation_id, None)
             added.extend(found)
         self._add_truth(added)
+        self._add_mentions(writer.mentions)
+        self._stated.update(writer.stated)
         self._ordered = None
         self.version += 1
         return added
@@ -183,6 +208,10 @@ class Mailbox:
     def _index_messages(self, conversation: SimConversation) -> None:
         for message in conversation.messages:
             self._messages[message.id] = message
+
+    def _add_mentions(self, rows: Iterable[TruthMention]) -> None:
+        for row in rows:
+            self._mentions[(row.message_id, row.tracking_number)] = row
 
     def _add_truth(self, rows: Iterable[TruthNumber]) -> None:
         for row in rows:

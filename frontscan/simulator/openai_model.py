@@ -2,14 +2,17 @@
 
 frontscan's request contract: the user content holds `<message id="msg_…">…</message>`
 blocks and `response_format` is the strict JSON schema of
-`{"numbers": [{"message_id", "tracking_number", "carrier"}]}`. For each block the model
-answers the planted numbers whose normal form occurs in the block (via the mailbox's
-truth); with the mailbox's `printed_forms` copied as the block prints them (in groups,
-across a line break), as a real model does. If the schema names other properties, it
+`{"numbers": [{"message_id", "tracking_number", "carrier"}]}`, optionally with the
+shipment fields `status`, `order_reference` and `expected_delivery` per number. For each
+block the model answers the planted numbers whose normal form occurs in the block (via
+the mailbox's truth), with the mailbox's `printed_forms` copied as the block prints them
+(in groups, across a line break), as a real model does, and, when asked, what that
+message says about each (the mention truth). If the schema names other properties, it
 answers the schema's empty shape, so a client with a drifted schema sees a valid but
 useless answer (counted as a mismatch). Mistakes (invented numbers, wrong carriers,
 broken JSON, refusals, truncation) are drawn from a seeded rng so a run with mistakes is
-reproducible too.
+reproducible too; `unbacked_status` makes it claim, for one number of an answer, a
+status no phrase of that message backs.
 """
 
 from __future__ import annotations
@@ -29,8 +32,15 @@ from frontscan.simulator.mailbox import Mailbox
 
 _BLOCK = re.compile(r'<message id="([^"]+)">(.*?)</message>', re.DOTALL)
 EXPECTED_FIELDS = frozenset({"message_id", "tracking_number", "carrier"})
+SHIPMENT_FIELDS = frozenset({"status", "order_reference", "expected_delivery"})
+CLAIMABLE = ("delivered", "returned", "out_for_delivery", "exception", "in_transit")
 CARRIER_CODES = ("ups", "fedex", "usps", "dhl", "royal_mail", "amazon", "dpd", "yodel")
 REFUSAL = "I'm sorry, but I can't help with that request."
+
+
+# A "truncated" mistake is a model that rambles this many tokens past its answer: a real
+# answer is cut off only when it does not fit the budget, so a roomier retry gets it whole.
+RAMBLE_TOKENS = 600
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,7 @@ class MistakeRates:
     malformed: float = 0.0
     refusal: float = 0.0
     truncated: float = 0.0
+    unbacked_status: float = 0.0  # drawn on its own: it can come with any other mistake
 
     @classmethod
     def overall(cls, rate: float) -> MistakeRates:
@@ -60,6 +71,7 @@ class Answer:
     completion_tokens: int
     mistake: str | None
     schema_mismatch: bool
+    unbacked_claims: int = 0
 
 
 def content_text(messages: list[Any]) -> list[str]:
@@ -103,16 +115,20 @@ def _resolve(node: Any, root: dict[str, Any]) -> Any:
     return node
 
 
-def _schema_fits(schema: dict[str, Any]) -> bool:
-    """Does the schema ask for frontscan's shape (by property names)?"""
+def _item_fields(schema: Any) -> frozenset[str] | None:
+    """The per-number fields the schema asks for, if it asks for frontscan's shape."""
+    if not isinstance(schema, dict):
+        return EXPECTED_FIELDS
     if set(schema.get("properties", {})) != {"numbers"}:
-        return False
+        return None
     if set(schema.get("required", [])) != {"numbers"}:
-        return False
+        return None
     items = _resolve(schema["properties"]["numbers"].get("items", {}), schema)
     names = set(items.get("properties", {})) if isinstance(items, dict) else set()
     required = set(items.get("required", [])) if isinstance(items, dict) else set()
-    return names == EXPECTED_FIELDS and required <= EXPECTED_FIELDS
+    if not EXPECTED_FIELDS <= names <= EXPECTED_FIELDS | SHIPMENT_FIELDS or not required <= names:
+        return None
+    return frozenset(names)
 
 
 def empty_shape(node: Any, root: dict[str, Any]) -> Any:
@@ -142,12 +158,18 @@ class FakeModel:
 
     def answer(self, messages: list[Any], schema: Any, max_completion: int) -> Answer:
         prompt_tokens = estimate_prompt_tokens(messages, schema)
-        fits = not isinstance(schema, dict) or _schema_fits(schema)
+        names = _item_fields(schema)
+        fits = names is not None
         mistake = self._pick_mistake()
+        unbacked = self.rng.random() < self.mistakes.unbacked_status
         if mistake == "refusal":
             return Answer(None, REFUSAL, "stop", prompt_tokens, 12, mistake, not fits)
-        if fits:
-            payload: Any = {"numbers": self._numbers(messages, mistake)}
+        claims = 0
+        if names is not None:
+            found = self._numbers(messages, mistake)
+            if names & SHIPMENT_FIELDS:
+                claims = self._shipment_fields(found, names, unbacked)
+            payload: Any = {"numbers": found}
         else:
             payload = empty_shape(schema, schema)
         content = json.dumps(payload, separators=(",", ":"))
@@ -155,10 +177,41 @@ class FakeModel:
             content = content[: max(1, len(content) - 2)] + "'}"
         completion = math.ceil(len(content.encode()) / 3) + 1
         finish = "stop"
-        if mistake == "truncated" or completion > max_completion:
+        rambling = completion + RAMBLE_TOKENS if mistake == "truncated" else completion
+        if rambling > max_completion:
             keep = max(1, min(len(content) // 2, max_completion * 3))
             content, completion, finish = content[:keep], max_completion, "length"
-        return Answer(content, None, finish, prompt_tokens, completion, mistake, not fits)
+        if finish != "stop" or mistake == "malformed":
+            claims = 0  # the client cannot read this answer: nothing was claimed
+        return Answer(content, None, finish, prompt_tokens, completion, mistake, not fits, claims)
+
+    def _shipment_fields(
+        self, found: list[dict[str, Any]], names: frozenset[str], unbacked: bool
+    ) -> int:
+        """Fill in what each number's message says; maybe one unbacked status. Returns
+        how many unbacked claims the answer makes."""
+        for entry in found:
+            said = self.mailbox.mention(entry["message_id"], entry["tracking_number"])
+            values = {
+                "status": said.status if said and said.status != "unknown" else None,
+                "order_reference": said.order_reference if said else None,
+                "expected_delivery": said.expected_delivery.isoformat()
+                if said and said.expected_delivery
+                else None,
+            }
+            entry.update({k: v for k, v in values.items() if k in names})
+        if not unbacked or "status" not in names:
+            return 0
+        # Only where the message says nothing about the number: the lie replaces no truth,
+        # so a client that drops it stores exactly what the message says.
+        for entry in self.rng.sample(found, len(found)):
+            said = self.mailbox.mention(entry["message_id"], entry["tracking_number"])
+            stated = self.mailbox.stated(entry["message_id"])
+            choices = [s for s in CLAIMABLE if s not in stated]
+            if choices and said is not None and said.status == "unknown":
+                entry["status"] = self.rng.choice(choices)
+                return 1
+        return 0
 
     def _pick_mistake(self) -> str | None:
         roll = self.rng.random()

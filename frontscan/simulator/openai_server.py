@@ -251,6 +251,8 @@ async def chat_completions(request: web.Request) -> web.StreamResponse:
         stats.mistakes[answer.mistake] += 1
     if answer.schema_mismatch:
         stats.mistakes["schema_mismatch"] += 1
+    if answer.unbacked_claims:
+        stats.mistakes["unbacked_status"] += answer.unbacked_claims
     options = server.options
     delay = options.base_latency_ms + options.per_token_ms * (
         answer.completion_tokens + answer.prompt_tokens / 20

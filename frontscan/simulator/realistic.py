@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import random
+from dataclasses import replace
 
 from frontscan.simulator.content import Body, Planted
 
@@ -76,11 +77,11 @@ def _footer(rng: random.Random, shop: str) -> tuple[str, str]:
 
 def long_notice(rng: random.Random, shop: str, numbers: list[Planted], extra: list[str]) -> Body:
     """A shop's "your order has shipped" mail the way e-commerce platforms render it."""
-    order = f"#{rng.randint(10000, 99999)}"
+    order = f"{rng.randint(10000, 99999)}"
     items_plain, items_rows = _items(rng)
     foot_plain, foot_html = _footer(rng, shop)
     greeting = (
-        f"Hi there, good news! Items from your {shop} order {order} are on the way. "
+        f"Hi there, good news! Items from your {shop} order #{order} are on the way. "
         "You can follow your delivery below. It can take up to 24 hours for tracking "
         "information to appear on the carrier's website."
     )
@@ -113,7 +114,7 @@ def long_notice(rng: random.Random, shop: str, numbers: list[Planted], extra: li
         f"<h3>Order summary</h3><table>{items_rows}</table>"
         f"<p>{html.escape(questions)}</p>{foot_html}</body></html>"
     )
-    return Body(plain, markup)
+    return Body(plain, markup, status="in_transit", stated=frozenset({"in_transit"}), order=order)
 
 
 def newsletter(rng: random.Random, shop: str) -> Body:
@@ -149,4 +150,4 @@ def dress_reply(rng: random.Random, body: Body, sender: str, agent: bool) -> Bod
         f'<div dir="ltr">{body.html}<div class="signature">'
         f"{html.escape(signature).replace(chr(10), '<br>')}</div></div>"
     )
-    return Body(plain, markup)
+    return replace(body, plain=plain, html=markup)  # what the reply says stays the truth

@@ -7,6 +7,7 @@ Front's JSON shapes, so the wire format lives in one place and these stay easy t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from frontscan.simulator.content import Party
 
@@ -19,6 +20,20 @@ class TruthNumber:
     message_id: str
     tracking_number: str
     carrier: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TruthMention:
+    """What one message's own text (not its quotes) says about one number it names."""
+
+    conversation_id: str
+    message_id: str
+    tracking_number: str
+    status: str
+    expected_delivery: date | None
+    order_reference: str | None
+    direction: str  # "inbound" or "outbound"
+    stated_at: float
 
 
 @dataclass(frozen=True, slots=True)

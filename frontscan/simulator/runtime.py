@@ -11,7 +11,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +53,7 @@ class SimulatorOptions:
     latency_scale: float = 1.0
     fault_rate: float = 0.0
     mistake_rate: float = 0.0
+    unbacked_status_rate: float = 0.0  # answers claiming a status their message does not back
     short_page_rate: float = 0.0
     extra_429_rate: float = 0.0
     quota_exhausted: bool = False
@@ -96,7 +97,9 @@ class SimulatorOptions:
             per_token_ms=OPENAI_PER_TOKEN_MS * self.latency_scale,
             fault_rate=self.fault_rate,
             extra_429_rate=self.extra_429_rate,
-            mistakes=MistakeRates.overall(self.mistake_rate),
+            mistakes=replace(
+                MistakeRates.overall(self.mistake_rate), unbacked_status=self.unbacked_status_rate
+            ),
             quota_exhausted=self.quota_exhausted,
             azure_mode=self.azure_mode,
             seed=self.seed,

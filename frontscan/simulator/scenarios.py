@@ -11,12 +11,21 @@ from __future__ import annotations
 
 import random
 import re
+from datetime import date
 
 from frontscan.detector import matching
 from frontscan.simulator import content, realistic, samples
 from frontscan.simulator.content import Body, Party, Planted
-from frontscan.simulator.records import TAGS, TEAMMATES, Inbox, SimConversation, SimMessage
+from frontscan.simulator.records import (
+    TAGS,
+    TEAMMATES,
+    Inbox,
+    SimConversation,
+    SimMessage,
+    TruthMention,
+)
 from frontscan.simulator.records import TruthNumber as Truth
+from frontscan.simulator.threads import UpdateThreads
 
 INBOXES = (
     Inbox("inb_1ix6", "Support", "support@acme.example"),
@@ -33,6 +42,7 @@ SCENARIOS = {
     "quiet": (15, 0, "email"),
     "sms": (11, 3, "sms"),
     "chat": (6, 4, "custom"),
+    "updates": (14, 1, "email"),
 }
 # The realistic mailbox adds marketing mail (no numbers) and longer threads.
 REALISTIC_SCENARIOS = {**SCENARIOS, "newsletter": (18, 0, "email")}
@@ -66,6 +76,9 @@ class Writer:
         self.used_ids = used_ids
         self.used_numbers = used_numbers
         self.known = known
+        self.mentions: list[TruthMention] = []
+        self.stated: dict[str, frozenset[str]] = {}  # message id → statuses its words name
+        self.threads = UpdateThreads(rng)
         self.printed_forms = printed_forms
 
     def new_id(self, prefix: str) -> str:
@@ -160,6 +173,8 @@ class Writer:
             return f"Dispatch confirmation PO-{rng.randint(1000, 9999)}"
         if scenario in ("sms", "chat"):
             return ""
+        if scenario == "updates":
+            return rng.choice(("Shipping update", "Update on your order", "Your parcel"))
         return rng.choice(
             (
                 "Where is my parcel?",
@@ -184,6 +199,8 @@ class Writer:
         rng = self.rng
         position = len(conversation.messages)
         previous = conversation.messages[-1] if conversation.messages else None
+        if scenario == "updates" and conversation.channel == "email":
+            return self._update_message(conversation, at, inbox)
         inbound = previous is None or not previous.is_inbound
         if scenario == "notice" and position == 0:
             inbound = True
@@ -199,14 +216,9 @@ class Writer:
             said.extend(self._restate(conversation))
         extra = self.extras(rng.randint(0, 3) if scenario != "quiet" else rng.randint(1, 3))
         shop = rng.choice(content.SHOPS) if self.realistic else ""
-        ours = Party("Acme Support", inbox.address)
-        sender, recipient = (
-            (conversation.contact, ours) if inbound else (ours, conversation.contact)
-        )
-        message_id = self.new_id("msg")
+        sender_name = conversation.contact.name if inbound else "Acme Support"
         if conversation.channel != "email":
-            body_text = content.short_text(rng, said, extra or self.extras(1))
-            body = Body(body_text, body_text)
+            body = content.short_text(rng, said, extra or self.extras(1))
         elif scenario == "newsletter":
             body = realistic.newsletter(rng, shop)
         elif position == 0 and scenario == "notice" and self.realistic:
@@ -221,7 +233,7 @@ class Writer:
         else:
             body = content.agent_reply(rng, said, extra)
         if self.realistic and conversation.channel == "email" and position > 0:
-            body = realistic.dress_reply(rng, body, sender.name, not inbound)
+            body = realistic.dress_reply(rng, body, sender_name, not inbound)
         if (
             conversation.channel == "email"
             and previous is not None
@@ -235,6 +247,51 @@ class Writer:
                 previous.created_at,
                 previous.subject,
             )
+        said_truth = {p.number: body.status for p in said}
+        return self._append(
+            conversation, inbox, at, inbound, body, fresh, said_truth, body.order, None,
+            body.stated,
+        )  # fmt: skip
+
+    def _update_message(
+        self, conversation: SimConversation, at: float, inbox: Inbox
+    ) -> tuple[SimConversation, list[Truth]]:
+        """The next mail of a shipment-update thread (see `threads.UpdateThreads`)."""
+        step = self.threads.next(conversation, at, self.plant)
+        body = step.body
+        if step.quote is not None:
+            body = content.quote(
+                self.rng, body, Body(step.quote.plain, step.quote.body), step.quote.sender,
+                step.quote.created_at, step.quote.subject,
+            )  # fmt: skip
+        said = step.said
+        return self._append(
+            conversation, inbox, at, step.inbound, body, step.fresh, said.statuses, said.order,
+            said.expected, said.stated,
+        )  # fmt: skip
+
+    def _append(
+        self,
+        conversation: SimConversation,
+        inbox: Inbox,
+        at: float,
+        inbound: bool,
+        body: Body,
+        fresh: list[Planted],
+        statuses: dict[str, str],
+        order: str | None,
+        expected: date | None,
+        stated: frozenset[str],
+    ) -> tuple[SimConversation, list[Truth]]:
+        """Write the message, its number truth and its mention truth into the thread."""
+        rng = self.rng
+        position = len(conversation.messages)
+        previous = conversation.messages[-1] if conversation.messages else None
+        ours = Party("Acme Support", inbox.address)
+        sender, recipient = (
+            (conversation.contact, ours) if inbound else (ours, conversation.contact)
+        )
+        message_id = self.new_id("msg")
         subject = conversation.subject if position == 0 else f"Re: {conversation.subject}"
         html_share = 0.5 if self.realistic else 0.15
         html_only = conversation.channel == "email" and rng.random() < html_share
@@ -255,6 +312,20 @@ class Writer:
             replied_to=previous.id if previous is not None else None,
         )
         truth = [Truth(conversation.id, message_id, p.number, p.carrier) for p in fresh]
+        self.stated[message_id] = stated
+        self.mentions.extend(
+            TruthMention(
+                conversation_id=conversation.id,
+                message_id=message_id,
+                tracking_number=number,
+                status=status,
+                expected_delivery=expected,
+                order_reference=order,
+                direction="inbound" if inbound else "outbound",
+                stated_at=at,
+            )
+            for number, status in statuses.items()
+        )
         self.known.setdefault(conversation.id, []).extend((p.number, p.carrier) for p in fresh)
         updated = SimConversation(
             conversation.id,

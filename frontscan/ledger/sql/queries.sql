@@ -43,13 +43,14 @@ ON CONFLICT (id) DO UPDATE SET
 -- repeat) is not stored again: it belongs to the message where it first appeared.
 INSERT INTO frontscan.tracking_numbers
     (tracking_number, carrier, format, checksum_valid, source, confidence, conversation_id,
-     message_id, snippet, run_id)
+     message_id, snippet, status, expected_delivery, order_reference, direction, run_id)
 SELECT u.number, u.carrier, u.format, u.checksum_valid, u.source, u.confidence,
-       u.conversation_id, u.message_id, u.snippet, %s
+       u.conversation_id, u.message_id, u.snippet, u.status, u.expected_delivery,
+       u.order_reference, u.direction, %s
 FROM unnest(%s::text[], %s::text[], %s::text[], %s::bool[], %s::text[], %s::float4[],
-            %s::text[], %s::text[], %s::text[])
+            %s::text[], %s::text[], %s::text[], %s::text[], %s::date[], %s::text[], %s::text[])
      AS u(number, carrier, format, checksum_valid, source, confidence, conversation_id,
-          message_id, snippet)
+          message_id, snippet, status, expected_delivery, order_reference, direction)
 WHERE NOT EXISTS (
     SELECT 1 FROM frontscan.tracking_numbers t
     WHERE t.conversation_id = u.conversation_id AND t.tracking_number = u.number)
@@ -107,8 +108,8 @@ WHERE id = %s;
 UPDATE frontscan.runs SET finished_at = now(), status = %s,
     conversations_seen = %s, conversations_scanned = %s, conversations_skipped = %s,
     conversations_failed = %s, messages_processed = %s, numbers_found = %s, llm_dropped = %s,
-    batches = %s, front_calls = %s, openai_calls = %s, prompt_tokens = %s,
-    completion_tokens = %s, rate_limited = %s, throttled_seconds = %s,
+    claims_dropped = %s, batches = %s, front_calls = %s, openai_calls = %s,
+    prompt_tokens = %s, completion_tokens = %s, rate_limited = %s, throttled_seconds = %s,
     model_calls_avoided = %s, completion_budget = %s, server_tokens = %s, cost_usd = %s,
     error = %s
 WHERE id = %s;
@@ -137,7 +138,8 @@ SELECT id, extract(epoch FROM started_at)::float8 AS started_at,
        extract(epoch FROM window_after)::float8 AS window_after,
        extract(epoch FROM window_before)::float8 AS window_before,
        conversations_seen, conversations_scanned, conversations_skipped,
-       conversations_failed, messages_processed, numbers_found, llm_dropped, batches,
+       conversations_failed, messages_processed, numbers_found, llm_dropped, claims_dropped,
+       batches,
        front_calls, openai_calls, prompt_tokens, completion_tokens, rate_limited,
        throttled_seconds, model_calls_avoided, completion_budget, server_tokens,
        cost_usd::float8 AS cost_usd, error
@@ -167,13 +169,96 @@ FROM frontscan.tracking_numbers WHERE run_id = ANY(%s) ORDER BY carrier, trackin
 -- Times stay aware datetimes (exact microseconds) for the export's ISO strings.
 SELECT t.id, t.tracking_number, t.carrier, t.format, t.checksum_valid, t.source,
        t.confidence, t.conversation_id, t.message_id, m.created_at AS message_created_at,
-       t.first_seen_at, t.snippet
+       t.first_seen_at, t.snippet, t.status, t.expected_delivery, t.order_reference,
+       t.direction, s.status AS latest_status
 FROM frontscan.tracking_numbers t
 LEFT JOIN frontscan.messages m ON m.id = t.message_id
+LEFT JOIN frontscan.shipments s ON s.tracking_number = t.tracking_number
 WHERE (%(after)s::float8 IS NULL OR t.first_seen_at >= to_timestamp(%(after)s::float8))
   AND (%(before)s::float8 IS NULL OR t.first_seen_at < to_timestamp(%(before)s::float8))
   AND (%(carrier)s::text IS NULL OR t.carrier = %(carrier)s::text)
 ORDER BY t.first_seen_at, t.id;
+
+-- name: upsert_shipment
+-- One mention, applied to its parcel's row; the writer sends a batch's mentions oldest
+-- first. The status moves only as `frontscan.status_advances` allows (migration 007); the
+-- expected date is the newest one stated; order references and conversations accumulate.
+WITH v AS (
+    SELECT %s::text AS number, %s::text AS carrier, %s::text AS conversation_id,
+           %s::text AS message_id, to_timestamp(%s::float8) AS at, %s::text AS status,
+           %s::date AS expected_delivery, %s::text AS order_reference)
+INSERT INTO frontscan.shipments AS s
+    (tracking_number, carrier, first_seen_at, first_message_id, last_mentioned_at, status,
+     status_at, status_message_id, status_conversation_id, expected_delivery,
+     expected_delivery_at, order_references, conversation_ids)
+SELECT v.number, v.carrier, v.at, v.message_id, v.at, v.status,
+       CASE WHEN v.status <> 'unknown' THEN v.at END,
+       CASE WHEN v.status <> 'unknown' THEN v.message_id END,
+       CASE WHEN v.status <> 'unknown' THEN v.conversation_id END,
+       v.expected_delivery, CASE WHEN v.expected_delivery IS NOT NULL THEN v.at END,
+       CASE WHEN v.order_reference IS NULL THEN '{}'::text[] ELSE ARRAY[v.order_reference] END,
+       ARRAY[v.conversation_id]
+FROM v
+ON CONFLICT (tracking_number) DO UPDATE SET
+    carrier = CASE WHEN EXCLUDED.first_seen_at < s.first_seen_at
+        THEN EXCLUDED.carrier ELSE s.carrier END,
+    first_message_id = CASE WHEN EXCLUDED.first_seen_at < s.first_seen_at
+        THEN EXCLUDED.first_message_id ELSE s.first_message_id END,
+    first_seen_at = LEAST(s.first_seen_at, EXCLUDED.first_seen_at),
+    last_mentioned_at = GREATEST(s.last_mentioned_at, EXCLUDED.last_mentioned_at),
+    status = CASE WHEN frontscan.status_advances(s.status, s.status_at, EXCLUDED.status,
+                                                 EXCLUDED.status_at)
+        THEN EXCLUDED.status ELSE s.status END,
+    status_at = CASE WHEN frontscan.status_advances(s.status, s.status_at, EXCLUDED.status,
+                                                    EXCLUDED.status_at)
+        THEN EXCLUDED.status_at ELSE s.status_at END,
+    status_message_id = CASE WHEN frontscan.status_advances(s.status, s.status_at,
+                                                            EXCLUDED.status, EXCLUDED.status_at)
+        THEN EXCLUDED.status_message_id ELSE s.status_message_id END,
+    status_conversation_id = CASE WHEN frontscan.status_advances(s.status, s.status_at,
+                                                                 EXCLUDED.status,
+                                                                 EXCLUDED.status_at)
+        THEN EXCLUDED.status_conversation_id ELSE s.status_conversation_id END,
+    expected_delivery = CASE WHEN EXCLUDED.expected_delivery IS NOT NULL
+            AND (s.expected_delivery_at IS NULL
+                 OR EXCLUDED.expected_delivery_at >= s.expected_delivery_at)
+        THEN EXCLUDED.expected_delivery ELSE s.expected_delivery END,
+    expected_delivery_at = CASE WHEN EXCLUDED.expected_delivery IS NOT NULL
+            AND (s.expected_delivery_at IS NULL
+                 OR EXCLUDED.expected_delivery_at >= s.expected_delivery_at)
+        THEN EXCLUDED.expected_delivery_at ELSE s.expected_delivery_at END,
+    order_references = ARRAY(SELECT DISTINCT r FROM unnest(s.order_references
+        || EXCLUDED.order_references) AS r ORDER BY r),
+    conversation_ids = ARRAY(SELECT DISTINCT c FROM unnest(s.conversation_ids
+        || EXCLUDED.conversation_ids) AS c ORDER BY c),
+    updated_at = now();
+
+-- name: shipments
+-- A NULL filter matches everything. `stale_days`: parcels not yet delivered or returned
+-- that no message has mentioned for that many days. `order` goes through the GIN index.
+SELECT tracking_number, carrier, first_seen_at, last_mentioned_at, status, status_at,
+       status_message_id, status_conversation_id, expected_delivery, order_references,
+       conversation_ids
+FROM frontscan.shipments
+WHERE (%(status)s::text IS NULL OR status = %(status)s::text)
+  AND (%(carrier)s::text IS NULL OR carrier = %(carrier)s::text)
+  AND (%(since)s::float8 IS NULL OR last_mentioned_at >= to_timestamp(%(since)s::float8))
+  AND (%(stale_days)s::float8 IS NULL
+       OR (last_mentioned_at < now() - make_interval(secs => %(stale_days)s::float8 * 86400)
+           AND status NOT IN ('delivered', 'returned')))
+  AND (%(order)s::text IS NULL OR order_references @> ARRAY[%(order)s::text])
+ORDER BY last_mentioned_at DESC, tracking_number;
+
+-- name: shipments_today
+-- Parcels whose latest status was stated today (UTC), by status and carrier.
+SELECT status, carrier, count(*) AS parcels
+FROM frontscan.shipments
+WHERE status_at >= date_trunc('day', now() AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'
+GROUP BY status, carrier
+ORDER BY status, count(*) DESC, carrier;
+
+-- name: forget_shipments
+DELETE FROM frontscan.shipments WHERE conversation_ids && %s::text[];
 
 -- name: batch_insert
 INSERT INTO frontscan.batches

@@ -1,0 +1,116 @@
+"""Shipments end to end: the simulator's mailbox, the real SDK, a real PostgreSQL.
+
+Every stored mention must say what the simulator's writer meant (status, order
+reference, expected date, direction), and each parcel's `shipments` row must hold the
+latest word on it, whatever older "shipped" mails its threads quote.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import psycopg
+import pytest
+
+from frontscan.shipment import latest
+from frontscan.simulator.mailbox import Mailbox, TruthMention
+from frontscan.simulator.runtime import running_simulator
+from tests.scanning import START, fast_options, run_scan, settings_for
+
+
+async def _rows(dsn: str, query: str) -> list[tuple[object, ...]]:
+    async with await psycopg.AsyncConnection.connect(dsn) as conn:
+        cursor = await conn.execute(query)
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+def _expected_shipments(
+    mailbox: Mailbox, numbers: set[str]
+) -> dict[str, tuple[str, str | None, list[str], date | None]]:
+    """Per parcel: latest status, the message that said it, order references, expected date."""
+    by_number: dict[str, list[TruthMention]] = {}
+    for mention in mailbox.mentions:  # oldest first
+        by_number.setdefault(mention.tracking_number, []).append(mention)
+    expected = {}
+    for number in numbers:
+        mentions = by_number[number]
+        status, at = latest((m.status, m.stated_at) for m in mentions)
+        said_by = next((m.message_id for m in mentions if m.stated_at == at), None)
+        orders = sorted({m.order_reference for m in mentions if m.order_reference})
+        dated = [m.expected_delivery for m in mentions if m.expected_delivery]
+        expected[number] = (status, said_by, orders, dated[-1] if dated else None)
+    return expected
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("realistic", [False, True])
+async def test_every_mention_and_every_parcel_matches_the_ground_truth(
+    database_url: str, realistic: bool
+) -> None:
+    options = fast_options(260, seed=23, unbacked_status_rate=0.3, realistic=realistic)
+    async with running_simulator(options) as sim:
+        settings = settings_for(sim, database_url)
+        result = await run_scan(settings, after=START.timestamp())
+        unbacked = sim.stats()["openai"]["mistakes"].get("unbacked_status", 0)
+        mailbox = sim.mailbox
+    assert result.summary.status == "succeeded"
+    numbers = await _rows(
+        database_url,
+        "SELECT message_id, tracking_number, status, order_reference, expected_delivery,"
+        " direction FROM frontscan.tracking_numbers",
+    )
+    assert len(numbers) > 100
+    wrong = []
+    for message_id, number, status, order, expected, direction in numbers:
+        truth = mailbox.mention(str(message_id), str(number))
+        assert truth is not None, (message_id, number)
+        said = (truth.status, truth.order_reference, truth.expected_delivery, truth.direction)
+        if (status, order, expected, direction) != said:
+            wrong.append((message_id, number, (status, order, expected, direction), said))
+    assert not wrong, wrong[:5]
+    assert {row[2] for row in numbers} >= {"label_created", "in_transit", "exception"}
+    assert {row[3] is not None for row in numbers} == {True, False}
+    assert {row[4] is not None for row in numbers} == {True, False}
+    # The drop-and-count rule: every status the model claimed without a backing phrase.
+    assert unbacked > 5
+    assert result.summary.stats.claims_dropped == unbacked
+
+    shipments = await _rows(
+        database_url,
+        "SELECT tracking_number, status, status_message_id, order_references,"
+        " expected_delivery FROM frontscan.shipments",
+    )
+    assert len(shipments) == len({row[1] for row in numbers})
+    expected = _expected_shipments(mailbox, {str(row[0]) for row in shipments})
+    got = {str(r[0]): (r[1], r[2], r[3], r[4]) for r in shipments}
+    mismatched = {n: (got[n], expected[n]) for n in got if got[n] != expected[n]}
+    assert not mismatched, list(mismatched.items())[:5]
+    assert {row[0] for row in got.values()} >= {"delivered", "exception", "out_for_delivery"}
+
+
+@pytest.mark.slow
+async def test_a_quoted_old_shipped_mail_never_moves_a_parcel_back(database_url: str) -> None:
+    """Complaints and thanks quote the first "shipped" mail under a newer word; a rescan
+    reads every old mail again after the newer ones are recorded."""
+    async with running_simulator(fast_options(200, seed=5)) as sim:
+        settings = settings_for(sim, database_url)
+        await run_scan(settings, after=START.timestamp())
+        before = await _rows(database_url, "SELECT * FROM frontscan.shipments ORDER BY 1")
+        await run_scan(settings, after=START.timestamp(), rescan=True)
+        after = await _rows(database_url, "SELECT * FROM frontscan.shipments ORDER BY 1")
+        mailbox = sim.mailbox
+    strip = [row[:-1] for row in before]  # all but updated_at
+    assert [row[:-1] for row in after] == strip
+    quoted_under_newer = 0
+    status_of = {str(row[0]): str(row[5]) for row in before}
+    for conversation in mailbox.conversations.values():
+        first = conversation.messages[0]
+        for later in conversation.messages[1:]:
+            if first.plain not in later.plain.replace("> ", "").replace(">\n", "\n"):
+                continue
+            for mention in mailbox.mentions:
+                if mention.message_id == first.id and mention.status == "in_transit":
+                    now = status_of.get(mention.tracking_number)
+                    if now not in (None, "in_transit"):
+                        quoted_under_newer += 1
+    assert quoted_under_newer >= 3
