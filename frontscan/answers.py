@@ -11,8 +11,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from frontscan.detector.carriers import flatten, normalize, reading_of_model_number
+from frontscan.detector.carriers import reading_of_model_number
 from frontscan.detector.links import without_urls
+from frontscan.detector.matching import flatten, normalize
 from frontscan.models import Candidate, Claim, TrackingNumber
 from frontscan.prompt import PreparedMessage
 from frontscan.shipment.mentions import ClaimKey, ClaimValues

@@ -6,14 +6,9 @@ import random
 
 import pytest
 
-from frontscan.detector.carriers import (
-    classify,
-    find_candidates,
-    has_tracking_hint,
-    normalize,
-    tracking_url,
-)
+from frontscan.detector.carriers import find_candidates, has_tracking_hint, tracking_url
 from frontscan.detector.formats import FORMATS, FORMATS_BY_ID
+from frontscan.detector.matching import classify, normalize
 from frontscan.detector.text import html_to_text
 from frontscan.simulator.samples import (
     BASE_SAMPLE_FORMATS,

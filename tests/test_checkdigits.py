@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontscan.detector.carriers import classify, find_candidates
+from frontscan.detector.carriers import find_candidates
 from frontscan.detector.checkdigits import (
     Checksum,
     luhn,
@@ -26,6 +26,7 @@ from frontscan.detector.checkdigits import (
     ups_value,
 )
 from frontscan.detector.formats import FORMATS, FORMATS_BY_ID, Format
+from frontscan.detector.matching import classify
 from frontscan.simulator.samples import (
     SAMPLE_FORMATS,
     printed_groups,

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from frontscan.detector.carriers import classify, find_candidates, normalize
+from frontscan.detector.carriers import find_candidates
 from frontscan.detector.checkdigits import luhn
 from frontscan.detector.formats import FORMATS, FORMATS_BY_ID
+from frontscan.detector.matching import classify, normalize
 from frontscan.detector.text import html_to_text
 from frontscan.simulator.samples import layout, printed_forms, printed_groups, valid_number
 from tests.reference_numbers import INVALID, VALID

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from frontscan.detector import carriers
+from frontscan.detector import matching
 from frontscan.simulator.mailbox import Mailbox, normalize
 
 START = datetime(2026, 1, 1, tzinfo=UTC)
@@ -83,7 +83,7 @@ def test_truth_is_the_first_appearance_with_the_right_carrier(mailbox: Mailbox) 
         repeated += any(
             row.tracking_number in normalize(m.plain) for m in conv.messages[index + 1 :]
         )
-        found = carriers.classify(row.tracking_number)
+        found = matching.classify(row.tracking_number)
         assert found is not None
         assert found.carrier == row.carrier
     assert repeated > 10  # quoted replies repeat older numbers

@@ -5,6 +5,7 @@ shaped match with its carrier, format and checksum verdict. `normalize` is the o
 numbers are stored and compared in; `tracking_url` links a number to its carrier.
 """
 
-from frontscan.detector.carriers import find_candidates, normalize, tracking_url
+from frontscan.detector.carriers import find_candidates, tracking_url
+from frontscan.detector.matching import normalize
 
 __all__ = ["find_candidates", "normalize", "tracking_url"]

@@ -22,12 +22,14 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _HINT = re.compile(rf"://|www\.|{_TLD}", re.IGNORECASE)
+_HINT_LOWER = re.compile(rf"://|www\.|{_TLD}")  # the same test on lower-cased ASCII text
 _ID = re.compile(r"[A-Za-z0-9]{8,40}")
 
 
 def url_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of every URL-looking piece of `text`, in order."""
-    if _HINT.search(text) is None:
+    hint = _HINT_LOWER.search(text.lower()) if text.isascii() else _HINT.search(text)
+    if hint is None:
         return []
     return [m.span() for m in _URL.finditer(text)]
 

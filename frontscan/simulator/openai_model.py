@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from frontscan.detector import carriers
+from frontscan.detector import matching
 from frontscan.simulator import samples
 from frontscan.simulator.mailbox import Mailbox
 
@@ -242,7 +242,7 @@ class FakeModel:
                     )
         if mistake == "invented" and first_id:
             number = samples.valid_number(self.rng.choice(samples.BASE_SAMPLE_FORMATS), self.rng)
-            kind = carriers.classify(number)
+            kind = matching.classify(number)
             found.append(
                 {
                     "message_id": first_id,

@@ -3,7 +3,7 @@
 Scenarios follow real support mailboxes: shop notices, customers asking where a parcel is,
 supplier dispatch threads, SMS and chat channels, and threads with no numbers at all.
 Numbers come from `frontscan.simulator.samples.valid_number` and are attributed with
-`frontscan.detector.carriers.classify`, so the ground truth uses the project's own carrier codes.
+`frontscan.detector.matching.classify`, so the ground truth uses the project's own carrier codes.
 Only the first appearance of a number is truth; quotes and restatements repeat it.
 """
 
@@ -13,7 +13,7 @@ import random
 import re
 from datetime import date
 
-from frontscan.detector import carriers
+from frontscan.detector import matching
 from frontscan.simulator import content, realistic, samples
 from frontscan.simulator.content import Body, Party, Planted
 from frontscan.simulator.records import (
@@ -95,7 +95,7 @@ class Writer:
         while len(planted) < count:
             format_id = self.rng.choice(samples.BASE_SAMPLE_FORMATS)
             number = samples.valid_number(format_id, self.rng)
-            found = carriers.classify(number)
+            found = matching.classify(number)
             if found is None or number in self.used_numbers:
                 continue
             self.used_numbers.add(number)
@@ -113,7 +113,7 @@ class Writer:
         while len(out) < count:
             text = content.distractor(self.rng)
             runs = (re.sub(r"[ \-]", "", m.group()) for m in _DIGIT_RUN.finditer(text))
-            if not any(carriers.classify(run) is not None for run in runs):
+            if not any(matching.classify(run) is not None for run in runs):
                 out.append(text)
         return out
 
