@@ -12,7 +12,7 @@ from frontscan.simulator.runtime import running_simulator
 from tests.scanning import END, START, fast_options, run_scan, settings_for, stored, truth_in_window
 
 
-@pytest.mark.slow
+@pytest.mark.reliability  # about 2 min of Front windows at 60 rpm: `pytest -m reliability`
 async def test_a_steady_neighbour_never_gets_a_429_while_frontscan_scans(
     database_url: str,
 ) -> None:
