@@ -150,6 +150,8 @@ class BatchClient:
         try:
             return await operation()
         except openai.OpenAIError as error:
+            # Not chained: the SDK error holds the request and a 401 body that echoes part
+            # of the key; _translate keeps what an operator needs.
             raise _translate(what, error) from None
 
     @staticmethod
