@@ -53,8 +53,16 @@ def demo_options(conversations: int, seed: int) -> SimulatorOptions:
 
 
 def demo_settings(settings: Settings, sim: RunningSimulator) -> Settings:
-    """The user's settings pointed at the demo simulator and the embedded database."""
-    return simulator_settings(settings, sim, openai_rpm=DEMO_OPENAI_RPM, openai_tpm=DEMO_OPENAI_TPM)
+    """The user's settings pointed at the demo simulator and the embedded database.
+
+    The demo reads Front by search, as the old design does: both designs then make the same
+    kind of Front calls, and search's `_total` gives every bar its total from the start
+    (the event stream has no total, so its bar would grow page by page).
+    """
+    pointed = simulator_settings(
+        settings, sim, openai_rpm=DEMO_OPENAI_RPM, openai_tpm=DEMO_OPENAI_TPM
+    )
+    return replace(pointed, front=replace(pointed.front, source="search"))
 
 
 class _OldDesignProgress:

@@ -19,8 +19,11 @@ from tests.reliability.cli import FRONTSCAN
 from tests.reliability.pg import Cluster
 from tests.scanning import END, START, cli_env, fast_options, stored, truth_in_window
 
+# Search, paced at 6 in flight: the scan outlasts the fault (the event stream reads this
+# mailbox in a few calls and can finish before the database is even restarted).
 SCAN = [FRONTSCAN, "--log-level", "INFO", "scan", "--after", "2026-01-01", "--before",
-        "2026-03-02", "--concurrency", "6", "--batch-size", "5", "--json"]  # fmt: skip
+        "2026-03-02", "--concurrency", "6", "--batch-size", "5", "--json",
+        "--source", "search"]  # fmt: skip
 
 
 async def _start(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
@@ -80,10 +83,13 @@ async def test_a_restart_mid_scan_is_ridden_out(
         _exactly_once(sim, rows)
     assert proc.returncode == 0, err.decode()
     summary = json.loads(out)
-    assert summary["database_away_seconds"] > 0
+    outages = err.decode().count("ledger.outage")
+    # A restart between two commits is bridged by the pool's checkout check and costs no
+    # transaction; one that hits a commit is an outage. Either way summary and log agree.
+    assert (summary["database_away_seconds"] > 0) == (outages > 0)
     assert "Traceback" not in err.decode()
     assert "pool-1" not in err.decode()
-    assert err.decode().count("ledger.outage") <= 2
+    assert outages <= 2
     runs = await _runs(own_database)
     assert [r["status"] for r in runs] == ["succeeded"]
 
