@@ -115,7 +115,7 @@ def parse_results(content: bytes) -> dict[str, LineResult]:
         try:
             record = json.loads(raw)
         except json.JSONDecodeError as error:
-            raise ValueError(f"a batch result line is not JSON ({error.msg})") from None
+            raise ValueError(f"a batch result line is not JSON ({error.msg})") from error
         result = parse_record(record)
         if result is not None:
             results[result.custom_id] = result
