@@ -276,7 +276,9 @@ class FrontClient:
                 if response.status >= 400:
                     raise _status_error(where, response.status, body)
                 payload = json.loads(body)
-                return (payload if isinstance(payload, dict) else {}), response.url
+                if not isinstance(payload, dict):  # `null`, a list: no envelope, no `next`
+                    raise TransientError(f"{where}: the answer was not a JSON object")
+                return payload, response.url
         except FrontscanError:
             raise
         except (TimeoutError, aiohttp.ClientError) as error:

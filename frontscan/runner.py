@@ -172,9 +172,13 @@ async def _plan(store: Store, settings: Settings, request: ScanRequest) -> tuple
 
 
 async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> FrontClient:
-    """The Front client, its budgets, and a `GET /me` so a bad token fails at once."""
+    """The Front client, its budgets, and a `GET /me` so a bad token fails at once.
+
+    A request past `front.timeout_seconds` (connect to last byte) fails as a timeout and
+    is retried: a server that accepts and never answers cannot hold a worker forever."""
+    timeout = settings.front.timeout_seconds
     session = aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=60, connect=10),
+        timeout=aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout)),
         connector=aiohttp.TCPConnector(limit=settings.scan.concurrency + 4),
     )
     stack.push_async_callback(session.close)
@@ -193,7 +197,9 @@ def _open_extractor(
     if key is None:
         return None
     budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
-    return open_extractor(stack, key, settings.openai.base_url, budgets)
+    return open_extractor(
+        stack, key, settings.openai.base_url, budgets, timeout=settings.openai.timeout_seconds
+    )
 
 
 def _open_batches(stack: AsyncExitStack, settings: Settings, key: str | None) -> BatchClient | None:

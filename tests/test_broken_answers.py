@@ -1,0 +1,56 @@
+"""2xx answers that are not what the API sends: an empty body, `null`, a list.
+
+A proxy or a dying server can answer 200 with nothing usable. Each client must turn that
+into a `TransientError` (retried, the conversation kept), never a crash nor an empty page
+that silently ends a listing. Real HTTP on loopback, the real `openai` SDK.
+"""
+
+from __future__ import annotations
+
+import aiohttp
+import pytest
+from aiohttp import web
+from openai import AsyncOpenAI
+
+from frontscan.errors import TransientError
+from frontscan.extract import OpenAIExtractor
+from frontscan.front import FrontClient
+from frontscan.limits.budgets import FrontBudgets
+from frontscan.limits.openai_budgets import OpenAIBudgets
+from frontscan.models import ChatMessage, ModelCall
+from frontscan.simulator.runtime import serving
+
+
+def answering(body: bytes) -> web.Application:
+    async def handle(request: web.Request) -> web.Response:
+        return web.Response(status=200, body=body, content_type="application/json")
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    return app
+
+
+@pytest.mark.parametrize("body", [b"", b"<html>ok</html>", b'{"id": "chatcmpl-1", "choi'])
+async def test_an_openai_200_that_is_not_json_is_retried_not_a_crash(body: bytes) -> None:
+    call = ModelCall(
+        model="gpt-4o-mini",
+        messages=(ChatMessage(role="user", content="ping"),),
+        prompt_tokens=16,
+        completion_budget=16,
+    )
+    async with (
+        serving(answering(body)) as url,
+        AsyncOpenAI(base_url=f"{url}/v1", api_key="sk-test", max_retries=0) as client,
+    ):
+        extractor = OpenAIExtractor(client, OpenAIBudgets(100_000, 10_000_000), attempts=1)
+        with pytest.raises(TransientError, match="OpenAI: the answer was not JSON"):
+            await extractor.extract(call)
+
+
+@pytest.mark.parametrize("body", [b"", b"null", b"[]", b"<html>502</html>"])
+async def test_a_front_200_without_an_envelope_is_retried_not_an_empty_page(body: bytes) -> None:
+    async with serving(answering(body)) as url, aiohttp.ClientSession() as session:
+        front = FrontClient(session, url, "token", FrontBudgets(100_000), attempts=1)
+        with pytest.raises(TransientError, match="Front GET /conversations/search/x: the answer"):
+            async for _ in front.search("x"):
+                pass
