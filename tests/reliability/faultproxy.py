@@ -88,7 +88,7 @@ class FaultProxy:
     _session: aiohttp.ClientSession | None = None
     _previous: dict[str, list[Any]] = field(default_factory=dict)  # last results per path
 
-    def count(self, part: str, fault: Fault | None | Literal["any"] = "any") -> int:
+    def count(self, part: str, fault: Fault | Literal["any"] | None = "any") -> int:
         """Requests whose path contains `part` (only those given `fault`, unless "any")."""
         return sum(1 for s in self.seen if part in s.path and (fault == "any" or s.fault == fault))
 

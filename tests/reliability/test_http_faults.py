@@ -24,7 +24,7 @@ from tests.reliability.faulted import (
     ledger_counts,
     rig,
 )
-from tests.reliability.faultproxy import FaultProxy, Fault, Rule
+from tests.reliability.faultproxy import Fault, FaultProxy, Rule
 
 MESSAGES = "/messages"  # Front: a conversation's messages
 CHAT = "/chat/completions"  # OpenAI: an extraction
@@ -114,7 +114,8 @@ async def test_retry_after_30_is_honoured_and_the_pause_can_be_interrupted(
         again.clean()
         await exactly_once(setup, database_url)
     counts = await ledger_counts(database_url)
-    assert counts["messages"] == counts["distinct"] and counts["failed"] == 0
+    assert counts["messages"] == counts["distinct"]
+    assert counts["failed"] == 0
 
 
 @pytest.mark.reliability(sample=True)
@@ -131,7 +132,8 @@ async def test_requests_that_hang_or_stall_time_out_and_are_retried(
         await exactly_once(setup, database_url)
         proxy = proxy_of(setup, api)
     result.clean()
-    assert proxy.count(path, "hang") == 1 and proxy.count(path, "stall") == 1
+    assert proxy.count(path, "hang") == 1
+    assert proxy.count(path, "stall") == 1
     retried(result, event, 2, "Timeout")
     assert result.summary["conversations_failed"] == 0
 
