@@ -109,9 +109,10 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             cost = dry_run_cost(pipeline.planned)
         elif batch_stats is not None:
             cost += batch_stats.cost_usd
+        untrusted = tuple(front.untrusted)
         summary = Summary(
             run_id=run_id,
-            status=run_status(pipeline.stop_reason, stats, error),
+            status=run_status(pipeline.stop_reason, stats, error, untrusted=bool(untrusted)),
             window=window,
             stats=stats,
             batch=batch_stats,
@@ -123,10 +124,18 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             max_cost=request.max_cost,
             database_away_seconds=store.outages.away_seconds,
             database_outages=store.outages.count,
+            untrusted=untrusted,
         )
         if run_id is not None:
             reason = str(error) if error else pipeline.stop_reason
-            await store.finish_run(run_id, summary.status, stats, summary.cost_usd, reason)
+            await store.finish_run(
+                run_id,
+                summary.status,
+                stats,
+                summary.cost_usd,
+                reason or (str(summary.problem) if untrusted else None),
+                advances_watermark=not untrusted,
+            )
     if error is not None:
         raise error
     return ScanResult(summary=summary, planned=pipeline.planned)

@@ -42,6 +42,7 @@ class Summary:
     batch: BatchStats | None = None  # the Batch API side, when this run had an OpenAI key
     database_away_seconds: float = 0.0  # the ledger's outages, ridden out (ledger.faults)
     database_outages: int = 0
+    untrusted: tuple[str, ...] = ()  # Front listings that ended short (`frontscan.listing`)
 
     @property
     def ratio_to_bound(self) -> float:
@@ -73,6 +74,12 @@ class Summary:
             return Interrupted(
                 "interrupted: finished conversations are recorded; run the same command again "
                 "to continue"
+            )
+        if self.untrusted:
+            return ItemError(
+                f"Front's listing was incomplete ({self.untrusted[0]}); what it listed is "
+                "recorded, but this run does not move the cron watermark: the next run "
+                "lists the window again"
             )
         if self.stats.conversations_failed:
             return ItemError(
@@ -110,6 +117,7 @@ class Summary:
         data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
         data["database_away_seconds"] = round(self.database_away_seconds, 3)
         data["database_outages"] = self.database_outages
+        data["untrusted_listings"] = list(self.untrusted)
         return data
 
 
@@ -142,6 +150,8 @@ def summary_table(summary: Summary) -> Table:
         rows.append(("database away", away))
     if s.stop_reason:
         rows.append(("stopped", s.stop_reason))
+    if s.untrusted:
+        rows.append(("Front listing incomplete", f"{len(s.untrusted)} (watermark kept)"))
     for label, value in rows:
         table.add_row(label, value)
     return table
@@ -215,12 +225,19 @@ def print_planned(planned: Sequence[Planned], *, console: Console) -> None:
     console.print(table)
 
 
-def run_status(stop_reason: str | None, stats: RunStats, error: FrontscanError | None) -> Status:
+def run_status(
+    stop_reason: str | None,
+    stats: RunStats,
+    error: FrontscanError | None,
+    *,
+    untrusted: bool = False,
+) -> Status:
+    """`untrusted`: a Front listing ended short, so not everything was seen: partial."""
     if error is not None:
         return "failed"
     if stop_reason is not None:
         return "interrupted"
-    return "partial" if stats.conversations_failed else "succeeded"
+    return "partial" if stats.conversations_failed or untrusted else "succeeded"
 
 
 def dry_run_stats(stats: RunStats, planned: Sequence[Planned]) -> RunStats:

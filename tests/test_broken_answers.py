@@ -54,3 +54,41 @@ async def test_a_front_200_without_an_envelope_is_retried_not_an_empty_page(body
         with pytest.raises(TransientError, match="Front GET /conversations/search/x: the answer"):
             async for _ in front.search("x"):
                 pass
+
+
+def message_pages(loop: bool) -> web.Application:
+    """A conversation's messages in two pages, the second repeating the first's last one;
+    with `loop`, the second page's next link is its own."""
+
+    def message(n: int) -> dict[str, object]:
+        return {"id": f"msg_{n}", "created_at": 100.0 - n, "body": f"<p>{n}</p>", "text": str(n)}
+
+    async def handle(request: web.Request) -> web.Response:
+        base = f"http://{request.host}/conversations/cnv_1/messages"
+        if "page_token" not in request.query:
+            page = {
+                "_results": [message(1), message(2)],
+                "_pagination": {"next": f"{base}?page_token=2"},
+            }
+        else:
+            following = f"{base}?page_token=2" if loop else None
+            page = {"_results": [message(2), message(3)], "_pagination": {"next": following}}
+        return web.json_response(page)
+
+    app = web.Application()
+    app.router.add_get("/conversations/cnv_1/messages", handle)
+    return app
+
+
+async def test_a_message_list_repeating_a_message_lists_it_once() -> None:
+    async with serving(message_pages(loop=False)) as url, aiohttp.ClientSession() as session:
+        front = FrontClient(session, url, "token", FrontBudgets(100_000), attempts=1)
+        listed = await front.messages_since("cnv_1", None)
+    assert [m.id for m in listed.messages] == ["msg_1", "msg_2", "msg_3"]
+
+
+async def test_a_message_list_whose_next_link_loops_fails_the_conversation_not_the_run() -> None:
+    async with serving(message_pages(loop=True)) as url, aiohttp.ClientSession() as session:
+        front = FrontClient(session, url, "token", FrontBudgets(100_000), attempts=1)
+        with pytest.raises(TransientError, match="the next link looped"):
+            await front.messages_since("cnv_1", None)

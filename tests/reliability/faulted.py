@@ -23,8 +23,9 @@ from tests.reliability.faultproxy import FaultProxy, Rule, fault_proxy, proxied
 from tests.scanning import START, cli_env, fast_options, stored, truth_in_window
 
 TIMEOUT = "1.5"  # seconds, both APIs: a hang costs this, not a minute
-SCAN = ["scan", "--after", "2026-01-01", "--source", "search", "--concurrency", "4",
-        "--batch-size", "5", "--json"]  # fmt: skip
+# One slice (the mailbox is Jan-Feb 2026), so every search request is the listing's own.
+SCAN = ["scan", "--after", "2026-01-01", "--slice-days", "400", "--source", "search",
+        "--concurrency", "4", "--batch-size", "5", "--json"]  # fmt: skip
 
 
 @dataclass
@@ -74,10 +75,11 @@ async def rig(
     front: Sequence[Rule] = (),
     openai: Sequence[Rule] = (),
     options: SimulatorOptions | None = None,
+    page_limit: int | None = None,
 ) -> AsyncIterator[Rig]:
     async with (
         running_simulator(options or fast_options(16)) as sim,
-        fault_proxy(sim.front_url, *front) as front_proxy,
+        fault_proxy(sim.front_url, *front, page_limit=page_limit) as front_proxy,
         fault_proxy(sim.openai_url, *openai) as openai_proxy,
     ):
         env = cli_env(sim, dsn, home)

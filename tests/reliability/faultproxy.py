@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
@@ -38,7 +39,8 @@ Fault = Literal[
     "cut_json",  # a chunked body closed mid-JSON
     "html502",  # a proxy's HTML error page
     "empty200",  # 200 with an empty body
-    "repeat_page",  # a page whose `next` points back at itself
+    "repeat_page",  # a page whose `next` serves it again (a new link, the same results)
+    "loop_page",  # a page whose `next` is its own link
     "overlap",  # a page that starts with the previous page's last results
     "drop_next",  # a page whose `next` is gone (null) although there is more
     "skip_ahead",  # a page whose `next` skips the following page
@@ -84,6 +86,8 @@ class FaultProxy:
     rules: list[Rule] = field(default_factory=list)
     seen: list[Seen] = field(default_factory=list)
     url: str = ""  # its own base, once serving
+    page_limit: int | None = None  # asks Front for pages this small (front-api.md §1:
+    # "fewer results than the requested limit" is allowed), so a small mailbox has pages
     closing: asyncio.Event = field(default_factory=asyncio.Event)
     _session: aiohttp.ClientSession | None = None
     _previous: dict[str, list[Any]] = field(default_factory=dict)  # last results per path
@@ -115,9 +119,12 @@ class FaultProxy:
         assert self._session is not None
         headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host",)}
         headers.pop("Content-Length", None)
+        path = request.raw_path
+        if self.page_limit is not None and "/conversations/search/" in path:
+            path = re.sub(r"\blimit=\d+", f"limit={self.page_limit}", path)
         async with self._session.request(
             request.method,
-            URL(self.upstream + request.raw_path, encoded=True),
+            URL(self.upstream + path, encoded=True),
             headers=headers,
             data=await request.read(),
             allow_redirects=False,
@@ -183,8 +190,11 @@ class FaultProxy:
             return body
         pagination = page["_pagination"]
         following = pagination.get("next")
-        if rule.fault == "repeat_page":
-            pagination["next"] = page.get("_links", {}).get("self")
+        here = page.get("_links", {}).get("self")
+        if rule.fault == "loop_page":
+            pagination["next"] = here
+        elif rule.fault == "repeat_page" and isinstance(here, str):
+            pagination["next"] = f"{here}&again={rule.fired}"  # ignored by the server
         elif rule.fault == "drop_next":
             pagination["next"] = None
         elif rule.fault == "overlap":
@@ -210,11 +220,13 @@ def _json(body: bytes) -> Any:
 
 
 @asynccontextmanager
-async def fault_proxy(upstream: str, *rules: Rule) -> AsyncIterator[FaultProxy]:
+async def fault_proxy(
+    upstream: str, *rules: Rule, page_limit: int | None = None
+) -> AsyncIterator[FaultProxy]:
     """A proxy for `upstream` (its scheme://host:port; a path on it is kept on ours)."""
     base = URL(upstream)
     root = str(base.origin())
-    proxy = FaultProxy(upstream=root, rules=list(rules))
+    proxy = FaultProxy(upstream=root, rules=list(rules), page_limit=page_limit)
     app = web.Application()
     app.router.add_route("*", "/{tail:.*}", proxy.handle)
     async with aiohttp.ClientSession(auto_decompress=True) as session:
