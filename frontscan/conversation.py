@@ -219,7 +219,8 @@ def done(
     model said of each parcel), the watermark at the newest message.
 
     Batch answers are recorded through this too (`batch/collect.py`)."""
-    numbers, mentions, claims_dropped = describe(prepared, merge(ref.id, prepared, finds), claims)
+    merged = merge(ref.id, prepared, finds, dropped=dropped)
+    numbers, mentions, claims_dropped = describe(prepared, merged, claims)
     newest = prepared[-1].message if prepared else None
     return Outcome(
         conversation=ref,
