@@ -207,7 +207,7 @@ class FrontClient:
             url = following if listing.follow(_text(following)) else None
         if (problem := listing.problem()) is not None:
             self.untrusted.append(problem)
-            logger.warning(
+            logger.info(
                 "Front's listing is incomplete: %s", problem,
                 extra={"event": "front.listing_incomplete", "cause": problem},
             )  # fmt: skip

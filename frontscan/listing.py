@@ -70,7 +70,7 @@ class Listing:
                 if url in self._followed
                 else (f"follows {self._stale} pages with nothing new")
             )
-            logger.warning(
+            logger.info(
                 "%s: page %d's next link %s; stopping there", self.what, self.pages, why,
                 extra={"event": "front.page_loop", "listing": self.what, "page": self.pages},
             )  # fmt: skip

@@ -55,7 +55,7 @@ def retried(result: Faulted, event: str, times: int, *causes: str) -> list[dict[
     return retries
 
 
-@pytest.mark.reliability(sample=True)
+@pytest.mark.reliability
 @pytest.mark.parametrize("api", ["front", "openai"])
 @pytest.mark.parametrize("retry_after", ["0", None], ids=["retry-after-0", "no-retry-after"])
 async def test_429s_with_retry_after_0_or_none_wait_and_retry(
@@ -118,7 +118,7 @@ async def test_retry_after_30_is_honoured_and_the_pause_can_be_interrupted(
     assert counts["failed"] == 0
 
 
-@pytest.mark.reliability(sample=True)
+@pytest.mark.reliability
 @pytest.mark.parametrize("api", ["front", "openai"])
 async def test_requests_that_hang_or_stall_time_out_and_are_retried(
     database_url: str, tmp_path: Path, api: str
@@ -138,8 +138,14 @@ async def test_requests_that_hang_or_stall_time_out_and_are_retried(
     assert result.summary["conversations_failed"] == 0
 
 
-@pytest.mark.reliability
-@pytest.mark.parametrize("api", ["front", "openai"])
+@pytest.mark.parametrize(
+    "api",
+    [
+        pytest.param("front", marks=pytest.mark.reliability),
+        # In CI's sample: the SDK let an empty 200 escape as a bug before.
+        pytest.param("openai", marks=pytest.mark.reliability(sample=True)),
+    ],
+)
 async def test_truncated_and_non_json_bodies_are_retried(
     database_url: str, tmp_path: Path, api: str
 ) -> None:

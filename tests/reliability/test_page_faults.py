@@ -46,7 +46,7 @@ async def watermark_is_the_last_run(dsn: str) -> bool:
     return row is not None and row[0] is True
 
 
-@pytest.mark.reliability(sample=True)
+@pytest.mark.reliability
 @pytest.mark.parametrize(
     ("fault", "skip"),
     [("repeat_page", 1), ("overlap", 1)],
