@@ -75,6 +75,7 @@ async def test_429s_with_retry_after_0_or_none_wait_and_retry(
     retries = retried(result, event, 3, "429")
     assert all(float(r["delay"]) >= least for r in retries)  # type: ignore[arg-type]
     quiet_after(proxy_of(setup, api), "429", least)
+    assert result.named("budget.pause")  # the whole API paused, and said so
 
 
 @pytest.mark.reliability

@@ -121,3 +121,25 @@ async def test_a_listing_short_of_its_total_says_so_and_keeps_the_watermark(
     counts = await ledger_counts(database_url)
     assert counts["conversations"] == CONVERSATIONS
     assert counts["messages"] == counts["distinct"]
+
+
+@pytest.mark.reliability
+async def test_an_event_stream_whose_next_link_loops_says_so_and_keeps_the_watermark(
+    database_url: str, tmp_path: Path
+) -> None:
+    """The event stream has no `_total`: a loop is what marks it, and it must end."""
+    rules = [Rule("loop_page", "/events", skip=1)]
+    options = fast_options(CONVERSATIONS)
+    async with rig(tmp_path, database_url, front=rules, options=options) as setup:
+        first = await setup.scan("--llm", "always", "--source", "events")
+        setup.front.rules.clear()
+        second = await setup.scan("--llm", "always", "--source", "events")
+        await exactly_once(setup, database_url)
+    assert first.ran.code == 1, first.ran.err[-2000:]
+    last = first.ran.err.strip().splitlines()[-1]
+    assert "Front's listing was incomplete (event stream: a next link looped after 2 pages)" in last
+    assert len(first.named("front.page_loop")) == 1
+    second.clean()
+    statuses = await runs(database_url)
+    assert [row[:2] for row in statuses] == [("partial", False), ("succeeded", True)]
+    assert await watermark_is_the_last_run(database_url)
