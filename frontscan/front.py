@@ -181,13 +181,12 @@ class FrontClient:
 
         Each conversation is handed on once, however often pages repeat it; a next link
         already followed ends the listing. A listing that ends short of the first page's
-        `_total` (or at a loop, with no total) goes into `untrusted`: the runner then
-        keeps the cron watermark where it was, so the next run lists the window again.
+        `_total`, and of the total counted again then (one more call), or at a loop with
+        no total, goes into `untrusted`: the runner then keeps the cron watermark where
+        it was, so the next run lists the window again.
         """
-        url: URL | None = URL(
-            f"{self._base}/conversations/search/{quote(query, safe='')}?limit={PAGE_LIMIT}",
-            encoded=True,
-        )
+        first = URL(f"{self._base}/conversations/search/{quote(query, safe='')}", encoded=True)
+        url: URL | None = first.with_query(limit=PAGE_LIMIT)
         listing = Listing(f"search {query!r}", str(url))
         while url is not None:
             raw, _ = await self._get(url, "search")
@@ -205,6 +204,9 @@ class FrontClient:
             yield SearchPage(tuple(refs), int(total) if isinstance(total, int) else None)
             following = _next_url(payload)
             url = following if listing.follow(_text(following)) else None
+        if listing.short:  # one more call, only then: did matches leave the window?
+            counted, _ = await self._get(first.with_query(limit=1), "search")
+            listing.recounted(counted.get("_total"))
         if (problem := listing.problem()) is not None:
             self.untrusted.append(problem)
             logger.info(

@@ -36,6 +36,7 @@ class Listing:
         self.looped = False
         self._stale = 0  # pages in a row that brought nothing new
         self.total: int | None = None  # the first page's `_total`, when it has one
+        self.recount: int | None = None  # `_total` asked again when the pages fell short
 
     @property
     def listed(self) -> int:
@@ -78,12 +79,25 @@ class Listing:
         self._followed.add(url)
         return True
 
+    @property
+    def short(self) -> bool:
+        """Fewer listed than the first page's `_total`: worth counting again."""
+        return self.total is not None and self.listed < self.total
+
+    def recounted(self, total: object) -> None:
+        """`_total` as a second look at the first page gives it, after the listing."""
+        if isinstance(total, int) and not isinstance(total, bool):
+            self.recount = total
+
     def problem(self) -> str | None:
         """Why the listing cannot be trusted to be whole, or None when it can.
 
-        Short of the first page's `_total`: pages were dropped or skipped. With no total,
-        a loop is the only sign, and what lay past it was never read. More than the total
-        is no problem (new activity during the listing adds matches).
+        Short of the first page's `_total`: pages were dropped or skipped, unless the
+        total counted again after the listing is no more than what was listed: then
+        conversations left the window meanwhile (new activity moved them past a slice's
+        `before:`), and those are in the next run's window anyway. With no total, a loop
+        is the only sign, and what lay past it was never read. More than the total is no
+        problem (new activity during the listing adds matches).
         """
         if self.repeated:
             logger.info(
@@ -92,7 +106,15 @@ class Listing:
                 extra={"event": "front.page_overlap", "listing": self.what,
                        "repeated": self.repeated, "pages": self.pages},
             )  # fmt: skip
-        if self.total is not None and self.listed < self.total:
+        if self.short and self.recount is not None and self.listed >= self.recount:
+            logger.info(
+                "%s: %d listed of %d, and Front now counts %d: they left the window",
+                self.what, self.listed, self.total, self.recount,
+                extra={"event": "front.listing_recounted", "listing": self.what,
+                       "listed": self.listed, "total": self.total, "recount": self.recount},
+            )  # fmt: skip
+            return None
+        if self.short:
             pages = f"{self.pages} page" + ("s" if self.pages != 1 else "")
             looping = ", a next link looping" if self.looped else ""
             return (

@@ -60,3 +60,17 @@ def test_one_page_with_nothing_new_does_not_end_the_listing() -> None:
     assert listing.follow("p2")
     assert listing.page(["b"], key=str) == ["b"]
     assert listing.problem() is None
+
+
+def test_a_shortfall_the_recount_explains_is_no_problem() -> None:
+    """Conversations that left the window mid-listing (new activity past `before:`)
+    lower Front's count too; a dropped page does not."""
+    moved = Listing("search 'x'", "p1")
+    moved.page(["a", "b"], key=str, total=3)
+    assert moved.short
+    moved.recounted(2)
+    assert moved.problem() is None
+    dropped = Listing("search 'x'", "p1")
+    dropped.page(["a", "b"], key=str, total=3)
+    dropped.recounted(3)
+    assert dropped.problem() == "search 'x': Front counted 3 but its pages listed 2 (1 page)"

@@ -37,8 +37,9 @@ def proxy_of(setup: Rig, api: str) -> FaultProxy:
 
 
 def quiet_after(proxy: FaultProxy, fault: Fault, seconds: float) -> None:
-    """No request reached the API in the `seconds` after each `fault` answer (the wait),
-    bar those already on their way when it was sent."""
+    """No request reached the API in the `seconds` after each `fault` answer (the wait).
+    The scans run one conversation at a time, so none was already on its way; 0.1 s of
+    slack covers the proxy's own clock."""
     faulted = [s for s in proxy.seen if s.fault == fault]
     assert faulted
     for hit in faulted:
@@ -64,7 +65,9 @@ async def test_429s_with_retry_after_0_or_none_wait_and_retry(
     path, event, least = APIS[api]
     rules = [Rule("429", path, times=3, retry_after=retry_after)]
     async with rig(tmp_path, database_url, **{api: rules}) as setup:  # type: ignore[arg-type]
-        result = await setup.scan("--llm", "always")
+        # One conversation at a time: no other request of that API is on its way when a
+        # 429 goes out, so any request during the wait would be one sent too early.
+        result = await setup.scan("--llm", "always", "--concurrency", "1")
         await exactly_once(setup, database_url)
     result.clean()
     limited = result.named(f"{api}.rate_limited")
@@ -91,7 +94,7 @@ async def test_retry_after_30_is_honoured_and_the_pause_can_be_interrupted(
     async with rig(tmp_path, database_url, **{api: rules}) as setup:  # type: ignore[arg-type]
         log = tmp_path / "paused.jsonl"
         proc = await asyncio.create_subprocess_exec(
-            FRONTSCAN, "--log-file", str(log), *SCAN, "--llm", "always",
+            FRONTSCAN, "--log-file", str(log), *SCAN, "--llm", "always", "--concurrency", "1",
             env=setup.env, cwd=tmp_path, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
