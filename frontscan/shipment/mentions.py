@@ -2,7 +2,10 @@
 
 Runs after numbers are merged: every message whose own text (quotes removed) names a
 stored number gives a `Mention` — the first one describes the stored row, later ones
-tell the ledger's `shipments` row how the parcel moved on. The rules read each message
+tell the ledger's `shipments` row how the parcel moved on. A message that prints a
+stored number only in the history it quotes gives a `quoted` mention, which states
+nothing: the reply is linked to the parcel in its history, and the old words of the
+quote never move it (their own message, when scanned, said them at its own time). The rules read each message
 once; the model's claims from the same structured answer fill what they leave open and
 are dropped and counted when the message does not back them (`facts.settle`).
 """
@@ -27,6 +30,8 @@ class Prepared(Protocol):
     def text(self) -> str: ...
     @property
     def candidates(self) -> Sequence[Candidate]: ...
+    @property
+    def quoted(self) -> str: ...
 
 
 # (message id, normalized number) → what the model said: status, order reference, date.
@@ -75,6 +80,7 @@ def describe(
     for item in sorted(prepared, key=lambda p: p.message.created_at):
         message = item.message
         present = {n: at for n in stored if (at := printed_at(item.text, n)) >= 0}
+        mentions.extend(_quoted(item, [n for n in stored if n not in present], stored))
         if not present:
             continue
         facts = read_message(item.text, message.created_at, list(present))
@@ -103,6 +109,41 @@ def describe(
     return described, tuple(mentions), dropped + _unplaced(claims, mentions)
 
 
+def _quoted(
+    item: Prepared, absent: Sequence[str], stored: Mapping[str, TrackingNumber]
+) -> list[Mention]:
+    """The numbers a message prints only inside its quote, as mentions that state nothing."""
+    if not absent or not item.quoted:
+        return []
+    history = unquoted(item.quoted)
+    message = item.message
+    return [
+        Mention(
+            tracking_number=number,
+            carrier=stored[number].carrier,
+            conversation_id=message.conversation_id,
+            message_id=message.id,
+            stated_at=message.created_at,
+            status="unknown",
+            expected_delivery=None,
+            order_reference=None,
+            direction="inbound" if message.is_inbound else "outbound",
+            quoted=True,
+        )
+        for number in absent
+        if printed_at(history, number) >= 0
+    ]
+
+
+_QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+
+
+def unquoted(quoted: str) -> str:
+    """Quoted history without its `>` marks, so a number a mail client broke over two
+    quoted lines ("1Z 999\n> AA1 …") reads as printed."""
+    return _QUOTE_MARKS.sub("", quoted)
+
+
 def _printed_length(text: str, start: int, number: str) -> int:
     """How many characters the number takes in the text, separators included."""
     seen, index = 0, start
@@ -127,7 +168,7 @@ def _with(number: TrackingNumber, mention: Mention | None) -> TrackingNumber:
 
 def _unplaced(claims: Mapping[ClaimKey, ClaimValues], mentions: Sequence[Mention]) -> int:
     """Claims about a message that does not name that number: nothing can back them."""
-    placed = {(m.message_id, m.tracking_number) for m in mentions}
+    placed = {(m.message_id, m.tracking_number) for m in mentions if not m.quoted}
     return sum(
         sum(value is not None for value in values)
         for key, values in claims.items()
