@@ -44,8 +44,7 @@ def test_each_message_that_names_a_number_gives_a_mention_and_a_quote_only_a_quo
     prepared = [prepare(m) for m in _thread()]
     numbers, mentions, dropped = describe(prepared, merge("cnv_1", prepared, None))
     said = [
-        (m.message_id, m.status, m.order_reference, m.expected_delivery, m.quoted)
-        for m in mentions
+        (m.message_id, m.status, m.order_reference, m.expected_delivery, m.quoted) for m in mentions
     ]
     assert said == [
         ("msg_1", "in_transit", "W123456", date(2026, 3, 3), False),

@@ -5,9 +5,10 @@ stored number gives a `Mention` — the first one describes the stored row, late
 tell the ledger's `shipments` row how the parcel moved on. A message that prints a
 stored number only in the history it quotes gives a `quoted` mention, which states
 nothing: the reply is linked to the parcel in its history, and the old words of the
-quote never move it (their own message, when scanned, said them at its own time). The rules read each message
-once; the model's claims from the same structured answer fill what they leave open and
-are dropped and counted when the message does not back them (`facts.settle`).
+quote never move it (their own message, when scanned, said them at its own time).
+The rules read each message once; the model's claims from the same structured answer
+fill what they leave open and are dropped and counted when the message does not back
+them (`facts.settle`).
 """
 
 from __future__ import annotations

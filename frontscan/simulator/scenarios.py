@@ -53,9 +53,7 @@ _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 _QUOTE_NOISE = re.compile(r"[\s\-.\u00a0>]+")
 
 
-def _printed_in(
-    quoted: str | None, known: list[tuple[str, str]], named: set[str]
-) -> list[str]:
+def _printed_in(quoted: str | None, known: list[tuple[str, str]], named: set[str]) -> list[str]:
     """The conversation's numbers the quoted mail prints (at any depth) that the message's
     own words do not name: where a reader sees the parcel only in the quote."""
     if not quoted:
