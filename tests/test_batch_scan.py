@@ -15,6 +15,7 @@ from frontscan.batch import command as batches
 from frontscan.config import Settings
 from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.runtime import RunningSimulator, running_simulator
+from tests.mention_truth import compare_mentions
 from tests.scanning import (
     END,
     START,
@@ -62,6 +63,7 @@ async def test_backfill_of_500_conversations_through_batches_stores_the_truth(
         report = await batches.collect(settings, wait=True, poll_seconds=0.05)
         rows = await stored(database_url)
         expected = truth_in_window(sim, AFTER)
+        mentions = await compare_mentions(database_url, sim.mailbox)
         again = await run_scan(settings, after=AFTER)
         assert chat_calls(sim) == 0
         prompt = sim.openai_stats.prompt_tokens
@@ -72,6 +74,9 @@ async def test_backfill_of_500_conversations_through_batches_stores_the_truth(
     false, missing = sorted(set(rows) - expected), sorted(expected - set(rows))
     if false or missing:
         pytest.fail(f"stored but not true: {false}\ntrue but not stored: {missing}")
+    # Collection stores every mention as the online path does, quoted ones included.
+    assert (mentions.wrong, mentions.missing, mentions.extra) == ([], [], [])
+    assert sum(bool(row[6]) for row in mentions.rows) > 50
     assert report.collected.prompt_tokens == prompt  # from what the server billed
     assert report.collected.cost_usd == pytest.approx(report.collected.saved_usd)
     assert again.summary.stats.conversations_scanned == 0  # everything is recorded
