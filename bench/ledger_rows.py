@@ -4,7 +4,7 @@ Scans the default simulator mailbox (500 conversations, seed 1) with limits that
 bind and a small latency, so the scan time is frontscan's own work plus the database,
 into a fresh embedded PostgreSQL; `--repeat` scans a fresh database that many times.
 Prints the wall time of each scan, the writer's share of it (the `ledger.commit` log
-lines) and the rows of each ledger table that exists.
+lines) and the rows and size (tables with their indexes) of each ledger table that exists.
 
     python -m bench.ledger_rows --repeat 3
 """
@@ -67,6 +67,15 @@ async def _counts(dsn: str) -> dict[str, int]:
             cursor = await conn.execute(f"SELECT count(*) FROM frontscan.{table}".encode())
             found = await cursor.fetchone()
             counts[table] = int(found[0]) if found else 0
+            cursor = await conn.execute(
+                "SELECT pg_total_relation_size(%s)", (f"frontscan.{table}",)
+            )
+            size = await cursor.fetchone()
+            counts[f"{table}_kib"] = int(size[0]) // 1024 if size else 0
+            if table == "mentions":
+                cursor = await conn.execute("SELECT count(*) FROM frontscan.mentions WHERE quoted")
+                quoted = await cursor.fetchone()
+                counts["mentions_quoted"] = int(quoted[0]) if quoted else 0
     return counts
 
 
