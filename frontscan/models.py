@@ -154,13 +154,16 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
-    """What the ledger knows about a conversation, used to skip unchanged ones."""
+    """What the ledger knows about a conversation, used to skip unchanged ones; `numbers`
+    are the (tracking number, carrier) pairs earlier scans stored for it, so a new reply
+    that names or quotes one of them is recorded as its mention."""
 
     id: str
     scanned_through: float | None
     last_message_id: str | None
     status: str
     attempts: int
+    numbers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

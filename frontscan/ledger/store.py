@@ -178,6 +178,7 @@ class Store(LedgerReads):
                 last_message_id=row[2],
                 status=row[3],
                 attempts=row[4],
+                numbers=tuple((str(pair[0]), str(pair[1])) for pair in row[5] or ()),
             )
             for row in rows
         }

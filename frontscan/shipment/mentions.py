@@ -71,17 +71,23 @@ def describe(
     prepared: Sequence[Prepared],
     numbers: Sequence[TrackingNumber],
     claims: Mapping[ClaimKey, ClaimValues] | None = None,
+    earlier: Sequence[tuple[str, str]] = (),
 ) -> tuple[tuple[TrackingNumber, ...], tuple[Mention, ...], int]:
-    """(numbers with their first mention's fields, every mention, claims dropped)."""
+    """(numbers with their first mention's fields, every mention, claims dropped).
+
+    `earlier` are the (number, carrier) pairs earlier scans stored for the conversation:
+    a new message that names or quotes one of them is its mention too."""
     claims = claims or {}
     stored = {n.tracking_number: n for n in numbers}
+    carriers = {number: carrier for number, carrier in earlier}
+    carriers.update((n.tracking_number, n.carrier) for n in numbers)
     mentions: list[Mention] = []
     first: dict[str, Mention] = {}
     dropped = 0
     for item in sorted(prepared, key=lambda p: p.message.created_at):
         message = item.message
-        present = {n: at for n in stored if (at := printed_at(item.text, n)) >= 0}
-        mentions.extend(_quoted(item, [n for n in stored if n not in present], stored))
+        present = {n: at for n in carriers if (at := printed_at(item.text, n)) >= 0}
+        mentions.extend(_quoted(item, [n for n in carriers if n not in present], carriers))
         if not present:
             continue
         facts = read_message(item.text, message.created_at, list(present))
@@ -94,7 +100,7 @@ def describe(
             dropped += lost
             mention = Mention(
                 tracking_number=number,
-                carrier=stored[number].carrier,
+                carrier=carriers[number],
                 conversation_id=message.conversation_id,
                 message_id=message.id,
                 stated_at=message.created_at,
@@ -104,15 +110,13 @@ def describe(
                 direction="inbound" if message.is_inbound else "outbound",
             )
             mentions.append(mention)
-            if stored[number].message_id == message.id:
+            if number in stored and stored[number].message_id == message.id:
                 first[number] = mention
     described = tuple(_with(n, first.get(n.tracking_number)) for n in numbers)
     return described, tuple(mentions), dropped + _unplaced(claims, mentions)
 
 
-def _quoted(
-    item: Prepared, absent: Sequence[str], stored: Mapping[str, TrackingNumber]
-) -> list[Mention]:
+def _quoted(item: Prepared, absent: Sequence[str], carriers: Mapping[str, str]) -> list[Mention]:
     """The numbers a message prints only inside its quote, as mentions that state nothing."""
     if not absent or not item.quoted:
         return []
@@ -121,7 +125,7 @@ def _quoted(
     return [
         Mention(
             tracking_number=number,
-            carrier=stored[number].carrier,
+            carrier=carriers[number],
             conversation_id=message.conversation_id,
             message_id=message.id,
             stated_at=message.created_at,

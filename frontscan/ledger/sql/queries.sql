@@ -88,8 +88,12 @@ WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
   AND classid = 0 AND objid = %s AND objsubid = 1;
 
 -- name: ledger_for
-SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id, status, attempts
-FROM frontscan.conversations WHERE id = ANY(%s);
+-- The last column: [number, carrier] pairs stored for the conversation (its index).
+SELECT c.id, extract(epoch FROM c.scanned_through)::float8, c.last_message_id, c.status,
+       c.attempts,
+       ARRAY(SELECT ARRAY[t.tracking_number, t.carrier] FROM frontscan.tracking_numbers t
+             WHERE t.conversation_id = c.id ORDER BY t.id)
+FROM frontscan.conversations c WHERE c.id = ANY(%s);
 
 -- name: failed_refs
 SELECT id, subject FROM frontscan.conversations WHERE status = 'failed' ORDER BY id;
