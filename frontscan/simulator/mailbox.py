@@ -3,7 +3,10 @@
 `Mailbox.generate` is a pure function of its arguments (one `random.Random(seed)`, no
 wall clock), so a benchmark or a failing test can be replayed exactly. The truth records
 where each planted number FIRST appears; quoted repeats in later replies are not truth,
-because frontscan is expected to attribute a number to its first message only.
+because frontscan is expected to attribute a number to its first message only. The
+mention truth covers every message: what each one's own words say about each number
+they name (`mentions`), and each number a message prints only in the mail it quotes
+(`quoted_mentions`).
 `truth_for_text` is the fake model's oracle: it finds planted numbers in any text.
 """
 
