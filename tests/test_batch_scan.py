@@ -251,11 +251,11 @@ async def test_replies_collected_from_a_batch_are_mentions_of_numbers_stored_bef
 ) -> None:
     """New replies in conversations an online scan stored go through a batch; collection
     records their mentions of the earlier numbers, quoted ones too, as online."""
-    async with running_simulator(fast_options(120, seed=31)) as sim:
+    async with running_simulator(fast_options(60, seed=31)) as sim:
         await run_scan(settings_for(sim, database_url), after=AFTER)
         first = await compare_mentions(database_url, sim.mailbox)
         known = {str(row[8]) for row in first.rows}
-        changed = [c.id for c in sim.mailbox.by_activity() if c.id in known][:40]
+        changed = [c.id for c in sim.mailbox.by_activity() if c.id in known][:30]
         sim.mailbox.append_messages(changed, rng_seed=8, at=END.timestamp() - 3600)
         settings = batch_settings(sim, database_url)
         result = await run_scan(settings, after=AFTER)

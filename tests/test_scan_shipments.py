@@ -157,21 +157,21 @@ async def test_a_reply_in_a_later_run_is_a_mention_of_the_numbers_stored_before(
 ) -> None:
     """Cron: new replies quote (and sometimes name) parcels an earlier run stored; the
     incremental scan reads only the new mail and still records each of those mentions."""
-    async with running_simulator(fast_options(120, seed=31)) as sim:
+    async with running_simulator(fast_options(60, seed=31)) as sim:
         settings = settings_for(sim, database_url)
         await run_scan(settings, after=START.timestamp())
         first = await compare_mentions(database_url, sim.mailbox)
         stored = {str(row[8]) for row in first.rows}
-        changed = [c.id for c in sim.mailbox.by_activity() if c.id in stored][:25]
+        changed = [c.id for c in sim.mailbox.by_activity() if c.id in stored][:20]
         sim.mailbox.append_messages(changed, rng_seed=5, at=END.timestamp() - 3600)
         again = await run_scan(settings, after=START.timestamp())
         mailbox = sim.mailbox
         later = await compare_mentions(database_url, mailbox)
-    assert again.summary.stats.conversations_scanned == len(changed) == 25
+    assert again.summary.stats.conversations_scanned == len(changed) == 20
     assert (later.wrong, later.missing, later.extra) == ([], [], [])
     replies = {c.messages[-1].id for c in mailbox.conversations.values() if c.id in changed}
     new_rows = [row for row in later.rows if row[0] in replies]
     numbers_before = {(str(row[8]), str(row[1])) for row in first.rows}
     about_earlier = [row for row in new_rows if (str(row[8]), str(row[1])) in numbers_before]
-    assert sum(bool(row[6]) for row in about_earlier) >= 10  # quoted, stored by run one
+    assert sum(bool(row[6]) for row in about_earlier) >= 8  # quoted, stored by run one
     assert len(later.rows) == len(first.rows) + len(new_rows)
