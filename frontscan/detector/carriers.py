@@ -122,7 +122,8 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
                     other.append((span.start, span.end))
         kept = _resolve(found, blocked) if len(found) > 1 or blocked else found
         out += kept
-        out += _unknown_hints(text, tokens, kept, other, urls, evidence, contexts)
+        if max(sizes) >= _LOOSE_MIN:
+            out += _unknown_hints(text, tokens, kept, other, urls, evidence, contexts)
     return sorted(out, key=lambda c: c.start)
 
 

@@ -39,6 +39,17 @@ _LAYOUTS: dict[tuple[int, ...], frozenset[str]] = {
 _LAYOUT_FIRSTS = frozenset(layout[0] for layout in _LAYOUTS)
 # One character per separator kind: a space (or tab, no-break space), a line break, "-", ".".
 _SEP_KINDS = str.maketrans({"\r": "\n", "\t": " ", "\u00a0": " "})
+_SEP_CHARS = frozenset(" \t\u00a0.-\r\n")
+# A region's shape: digits and lower-case letters by class, capitals as they are (a short
+# capital token joins unless it is a keyword), separators by kind. Equal shapes, equal plans.
+_SHAPE = str.maketrans(
+    {**{c: "9" for c in "0123456789"}, **{c: "a" for c in "abcdefghijklmnopqrstuvwxyz"},
+     "\r": "\n", "\t": " ", "\u00a0": " "}
+)  # fmt: skip
+# A planned span: first and last token, the formats a layout implies, lengths, kind.
+_Planned = tuple[int, int, frozenset[str] | None, tuple[int, ...], str]
+_PLANS: dict[str, tuple[_Planned, ...]] = {}
+_MAX_PLANS = 16384
 _LAYOUT_PREFIXES = frozenset(layout[:k] for layout in _LAYOUTS for k in range(2, len(layout) + 1))
 
 
@@ -74,8 +85,11 @@ def number_regions(text: str) -> list[tuple[int, int]]:
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
     while start and text[start - 1] in _ALNUM:
         start -= 1
-    before = _LEFT.search(text, max(0, start - 14), start)
-    after = _RIGHT.match(text, end)
+    # Both patterns need a separator right next to the stretch: test that one character first.
+    before = None
+    if start and text[start - 1] in _SEP_CHARS:
+        before = _LEFT.search(text, max(0, start - 14), start)
+    after = _RIGHT.match(text, end) if end < len(text) and text[end] in _SEP_CHARS else None
     return (before.start() if before else start), (after.end() if after else end)
 
 
@@ -106,16 +120,22 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
 
     Which token ranges to try depends only on the region's shape (token sizes, which
     tokens bear digits or may join, the separators), and shapes recur (phones, dates,
-    order ids, each carrier's numbers), so the plan for a shape is computed once
-    (`_plan`); only the check that no two tokens are numbers of their own reads the text.
+    order ids, each carrier's numbers), so the plan for a shape (`_SHAPE`) is computed
+    once (`_plan`); only the check that no two tokens are numbers of their own reads the text.
     """
-    words = [text[s:e] for s, e in tokens]
-    digits = tuple([not w.isalpha() for w in words])
-    sizes = tuple([e - s for s, e in tokens])
-    seps = "".join([text[e] for _, e in tokens[:-1]]).translate(_SEP_KINDS)
-    joinable = tuple([d or _joinable(w, d) for w, d in zip(words, digits, strict=True)])
+    shape = text[tokens[0][0] : tokens[-1][1]].translate(_SHAPE)
+    plan = _PLANS.get(shape)
+    if plan is None:
+        words = [text[s:e] for s, e in tokens]
+        digits = tuple([not w.isalpha() for w in words])
+        sizes = tuple([e - s for s, e in tokens])
+        seps = "".join([text[e] for _, e in tokens[:-1]]).translate(_SEP_KINDS)
+        joinable = tuple([d or _joinable(w, d) for w, d in zip(words, digits, strict=True)])
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[shape] = _plan(sizes, digits, seps, joinable)
     out: list[Span] = []
-    for a, b, only, lengths, kind in _plan(sizes, digits, seps, joinable):
+    for a, b, only, lengths, kind in plan:
         start, end = tokens[a][0], tokens[b][1]
         if kind == "printed" and (
             end - start > _MAX_LENGTH + 12 or _stitched(text, tokens[a : b + 1])
@@ -125,10 +145,6 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
     return out
 
 
-_Planned = tuple[int, int, frozenset[str] | None, tuple[int, ...], str]
-
-
-@functools.lru_cache(maxsize=8192)
 def _plan(
     sizes: tuple[int, ...], digits: tuple[bool, ...], seps: str, joinable: tuple[bool, ...]
 ) -> tuple[_Planned, ...]:
