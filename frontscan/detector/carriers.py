@@ -25,7 +25,7 @@ from frontscan.detector.context import (
     read_context,
     unequal,
 )
-from frontscan.detector.formats import TRACKING_URLS, Format
+from frontscan.detector.formats import Format
 from frontscan.detector.links import inside, link_evidence, url_spans
 from frontscan.detector.matching import (
     BRAND_CARRIERS,
@@ -41,6 +41,7 @@ from frontscan.detector.matching import (
     rank,
 )
 from frontscan.detector.spans import MIN_LENGTH, TOKEN, Span, candidate_spans, number_regions
+from frontscan.detector.vocabulary import TRACKING_URLS
 from frontscan.models import Candidate
 
 _JOINERS = re.compile(r"[\s\-.]+")

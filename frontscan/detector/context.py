@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from frontscan.detector.checkdigits import luhn_valid
-from frontscan.detector.formats import (
+from frontscan.detector.matching import BRAND_NAMES
+from frontscan.detector.vocabulary import (
     CARD_WORDS,
     CARRIER_NAMES,
     OTHER_LABELS,
     PHONE_WORDS,
     TRACKING_WORDS,
 )
-from frontscan.detector.matching import BRAND_NAMES
 
 _NAMES = "|".join(re.escape(n) for n in sorted(CARRIER_NAMES, key=len, reverse=True))
 # Every keyword starts with a word character, so `(?=\w)` only spares the engine trying the

@@ -11,7 +11,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from frontscan.detector.formats import CARRIER_NAMES, FORMATS_BY_LENGTH, Format
+from frontscan.detector.formats import FORMATS_BY_LENGTH, Format
+from frontscan.detector.vocabulary import CARRIER_NAMES
 
 _SEPARATORS = re.compile(r"[\s\-.]+")
 _FLAT = re.compile(r"(?<=[A-Za-z0-9])[\s\-.\u00a0]+(?=[A-Za-z0-9])")
