@@ -2,9 +2,13 @@
 
 Run: .venv/bin/python bench/detector_throughput.py [megabytes]
      .venv/bin/python bench/detector_throughput.py --compare OLD_TREE [megabytes] [--reps N]
+     .venv/bin/python bench/detector_throughput.py --mailbox 1800 [--compare OLD_TREE]
 
 Messages mix ordinary prose, distractors (phones, dates, order ids, cards, money) and
 valid numbers of every format, some printed in groups; about half carry a quoted reply.
+`--mailbox N` reads instead the new and the quoted text of every message of N simulator
+conversations written as real mail is (long HTML notices, newsletters, deep threads,
+numbers in every printed form), cleaned by this tree.
 
 `--compare` times `find_candidates` of this tree and of another checkout (say a
 `git worktree` of an older commit) on exactly the same messages: each side runs in a
@@ -24,10 +28,12 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 from frontscan.detector.carriers import find_candidates
 from frontscan.detector.text import clean_message
+from frontscan.simulator.mailbox import Mailbox
 from frontscan.simulator.samples import BASE_SAMPLE_FORMATS, printed_groups, valid_number
 
 PROSE = [
@@ -93,6 +99,22 @@ def corpus(megabytes: float) -> list[str]:
     return messages
 
 
+def mailbox_texts(conversations: int) -> list[str]:
+    """What the detector reads of the simulator's realistic mail, 600 conversations a seed."""
+    start, end = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 3, 1, tzinfo=UTC)
+    texts: list[str] = []
+    for seed in range(1, conversations // 600 + 2):
+        count = min(600, conversations - 600 * (seed - 1))
+        if count <= 0:
+            break
+        mailbox = Mailbox.generate(count, seed, start, end, realistic=True, printed_forms=True)
+        for conversation in mailbox.conversations.values():
+            for message in conversation.messages:
+                cleaned = clean_message(message.body, message.text)
+                texts += [cleaned.new, cleaned.quoted]
+    return texts
+
+
 def _timed(tree: Path, messages_file: str) -> dict[str, float]:
     env = {**os.environ, "PYTHONPATH": str(tree)}
     done = subprocess.run(
@@ -113,7 +135,7 @@ def compare(old: Path, messages: list[str], reps: int) -> None:
             order = [("old", old), ("new", HERE)] if rep % 2 == 0 else [("new", HERE), ("old", old)]
             for side, tree in order:
                 runs[side].append(_timed(tree, file.name))
-    print(f"{len(messages)} messages, {size:.2f} MB, {reps} alternating runs per side")
+    print(f"{len(messages)} texts, {size:.2f} MB, {reps} alternating runs per side")
     for side, tree in (("old", old), ("new", HERE)):
         cpu = [size / r["cpu"] for r in runs[side]]
         wall = [size / r["wall"] for r in runs[side]]
@@ -131,8 +153,9 @@ def main() -> None:
     parser.add_argument("megabytes", nargs="?", type=float, default=4.0)
     parser.add_argument("--compare", type=Path, metavar="OLD_TREE")
     parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--mailbox", type=int, metavar="CONVERSATIONS")
     args = parser.parse_args()
-    messages = corpus(args.megabytes)
+    messages = mailbox_texts(args.mailbox) if args.mailbox else corpus(args.megabytes)
     if args.compare is not None:
         compare(args.compare.resolve(), messages, args.reps)
         return
@@ -147,7 +170,7 @@ def main() -> None:
         clean_message("", m)
     clean_cpu, clean_wall = time.process_time() - cpu, time.perf_counter() - wall
 
-    print(f"{len(messages)} messages, {total_mb:.2f} MB, {found} candidates")
+    print(f"{len(messages)} texts, {total_mb:.2f} MB, {found} candidates")
     for name, cpu_s, wall_s in (
         ("find_candidates", detect_cpu, detect_wall),
         ("clean_message", clean_cpu, clean_wall),
