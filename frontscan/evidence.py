@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from frontscan.detector.formats import (
+from frontscan.detector.vocabulary import (
     CARD_WORDS,
     CARRIER_NAMES,
     OTHER_LABELS,

@@ -8,7 +8,7 @@ import pytest
 
 from frontscan.detector.carriers import find_candidates, has_tracking_hint, tracking_url
 from frontscan.detector.formats import FORMATS, FORMATS_BY_ID
-from frontscan.detector.matching import classify, normalize
+from frontscan.detector.matching import classify, format_matches, normalize
 from frontscan.detector.text import html_to_text
 from frontscan.simulator.samples import (
     BASE_SAMPLE_FORMATS,
@@ -187,3 +187,22 @@ def test_a_timestamp_shaped_number_counts_only_right_after_a_tracking_word() -> 
     found = find_candidates(f"Your Purolator tracking number is {number}, thanks.")
     assert [(c.number, c.carrier) for c in found] == [(number, "purolator")]
     assert find_candidates(f"Message sent {number} from the Purolator depot.") == []
+
+
+@pytest.mark.parametrize("format_id", [f.id for f in FORMATS])
+def test_first_character_tables_keep_every_format_a_number_fits(format_id: str) -> None:
+    """format_matches tries only the formats a number's first character allows: valid
+    numbers, their one-character variants and digit/letter swaps at the front must give
+    exactly what trying every format of that length gives."""
+    rng = random.Random(f"start-{format_id}")
+    numbers = set()
+    for number in _samples(format_id, 8):
+        numbers |= {number, number.lower(), "A" + number[1:], "7" + number[1:]}
+        numbers |= {number[:i] + rng.choice("09AZ") + number[i + 1 :] for i in range(3)}
+    for number in numbers:
+        everything = [
+            (f.id, result)
+            for f in FORMATS
+            if len(number) in f.lengths and (result := f.check(number)) is not None
+        ]
+        assert [(m.fmt.id, (m.valid, m.carrier)) for m in format_matches(number)] == everything

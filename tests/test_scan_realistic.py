@@ -3,7 +3,8 @@
 With `printed_forms`, the simulator prints numbers in every carrier grouping (no-break
 spaces, hyphens, dots, a line break, HTML spans), gives shop notices a stub plain part
 and footers with shipment ids and Unix timestamps in URLs. The ledger must still hold
-exactly the ground truth: nothing lost to the stub, nothing taken from a URL.
+exactly the ground truth: nothing lost to the stub (neither a number nor the status the
+HTML states), nothing taken from a URL.
 """
 
 from __future__ import annotations
@@ -30,8 +31,22 @@ async def test_realistic_mail_stores_exactly_the_truth(database_url: str) -> Non
                 "SELECT source, count(*) FROM frontscan.tracking_numbers GROUP BY source"
             )
             sources: dict[str, int] = dict(await cursor.fetchall())
+            cursor = await conn.execute(
+                "SELECT message_id, tracking_number, status FROM frontscan.tracking_numbers"
+            )
+            statuses = [tuple(row) for row in await cursor.fetchall()]
+        mailbox = sim.mailbox
     assert result.summary.status == "succeeded"
     false, missing = sorted(set(rows) - expected), sorted(expected - set(rows))
     assert not false, f"stored but not true: {false}"
     assert not missing, f"true but not stored: {missing}"
     assert sources.get("both", 0) > 0
+    # Each mention's status as the writer meant it, also where the status line stands
+    # only in the HTML part and the plain part merely points at the browser version.
+    wrong = []
+    for message_id, number, status in statuses:
+        truth = mailbox.mention(str(message_id), str(number))
+        assert truth is not None, (message_id, number)
+        if status != truth.status:
+            wrong.append((message_id, number, status, truth.status))
+    assert not wrong, wrong[:5]

@@ -48,7 +48,8 @@ def test_front_quote_and_unclosed_markup() -> None:
 
 
 def test_plain_text_is_preferred_and_html_detected() -> None:
-    assert clean_message("<p>html</p>", "plain").new == "plain"
+    assert clean_message("<p>Plain text.</p>", "plain text").new == "plain text"
+    assert clean_message("<p>html</p>", "plain").new == "plain\n\nhtml"  # plain first
     assert clean_message("if a < b and c > d", None).new == "if a < b and c > d"
     assert looks_like_html("<div>x</div>")
     assert not looks_like_html("3 < 4")
@@ -133,3 +134,64 @@ def test_cap_sets_truncated() -> None:
     cleaned = clean_message("", "x" * 50, max_chars=10)
     assert (cleaned.new, cleaned.truncated) == ("x" * 10, True)
     assert clean_message("", "short").truncated is False
+
+
+def _notice_html(status_line: str, number: str, printed: str) -> str:
+    """A carrier notification as shops send it: header, preheader, a parcel table with the
+    number split into spans and a tracking link, buttons and a long legal footer."""
+    spans = "".join(f"<span>{group}</span>" for group in printed.split())
+    footer = "".join(f"<p style='font-size:10px;color:#999'>{line}</p>" for line in _legal(6))
+    return (
+        "<html><head><style>td{padding:4px}</style></head><body>"
+        "<div style='display:none'>Your parcel update from Lumen Audio</div>"
+        "<table width='600'><tr><td><img src='https://cdn.example.com/logo.png' alt=''></td></tr>"
+        f"<tr><td><h1>{status_line}</h1><p>Hello Anna, here is the latest on order #58213.</p>"
+        "</td></tr><tr><td><table><tr><th>Carrier</th><th>Tracking number</th></tr>"
+        f"<tr><td>DHL</td><td><a href='https://www.dhl.de/track?piececode={number}'>{spans}"
+        "</a></td></tr></table></td></tr>"
+        "<tr><td><a href='https://shop.example.com/account'>My account</a></td></tr>"
+        f"</table>{footer}</body></html>"
+    )
+
+
+def _legal(count: int) -> list[str]:
+    return [
+        f"Paragraph {i}: you receive this e-mail because you ordered from Lumen Audio. "
+        "Prices include VAT. Lumen Audio GmbH, Marktstraße 1, 10115 Berlin, HRB 123456."
+        for i in range(count)
+    ]
+
+
+def test_html_lines_the_plain_part_lacks_are_kept_once() -> None:
+    """The status phrase stands only in the HTML. Under a plain part that is a mere
+    pointer to the browser version the HTML is the text; under a generated plain part
+    that has the pointer and the legal footer but not the parcel lines (too long to count
+    as a stub) the HTML adds exactly the lines it lacks; under a complete plain part it
+    adds no line at all."""
+    number = "00340434161094042557"
+    pointer = (
+        "View this e-mail in your browser: "
+        "https://view.mail.example.net/v/90936174799314?ts=1714925887"
+    )
+    for status_line, phrase in (
+        ("Your parcel is out for delivery today", "out for delivery"),
+        ("Ihr Paket wurde zugestellt", "wurde zugestellt"),
+    ):
+        html = _notice_html(status_line, number, "00 3404 3416 1094 0425 57")
+        generated = pointer + "\n\n" + "\n".join(_legal(6))
+        for plain in (pointer, generated):
+            new = clean_message(html, plain).new
+            assert phrase in new.lower(), plain
+            assert new.count(status_line) == 1
+            assert "order #58213" in new
+            assert new.count(number) == 1  # its spans read as one, and only once
+            assert new.count("Paragraph 3:") == 1
+        assert clean_message(html, generated).new.startswith(generated)
+
+        complete = (
+            f"{status_line}\n\nHello Anna, here is the latest on order #58213.\n\n"
+            f"Carrier: DHL\nTracking number: {number}\n\nMy account: "
+            "https://shop.example.com/account\n\n" + "\n".join(_legal(6))
+            + "\nYour parcel update from Lumen Audio"
+        )  # fmt: skip
+        assert clean_message(html, complete).new == complete

@@ -25,7 +25,7 @@ from frontscan.detector.context import (
     read_context,
     unequal,
 )
-from frontscan.detector.formats import TRACKING_URLS, Format
+from frontscan.detector.formats import Format
 from frontscan.detector.links import inside, link_evidence, url_spans
 from frontscan.detector.matching import (
     BRAND_CARRIERS,
@@ -41,6 +41,7 @@ from frontscan.detector.matching import (
     rank,
 )
 from frontscan.detector.spans import MIN_LENGTH, TOKEN, Span, candidate_spans, number_regions
+from frontscan.detector.vocabulary import TRACKING_URLS
 from frontscan.models import Candidate
 
 _JOINERS = re.compile(r"[\s\-.]+")
@@ -122,7 +123,8 @@ def find_candidates(text: str, links: Iterable[str] = ()) -> list[Candidate]:
                     other.append((span.start, span.end))
         kept = _resolve(found, blocked) if len(found) > 1 or blocked else found
         out += kept
-        out += _unknown_hints(text, tokens, kept, other, urls, evidence, contexts)
+        if max(sizes) >= _LOOSE_MIN:
+            out += _unknown_hints(text, tokens, kept, other, urls, evidence, contexts)
     return sorted(out, key=lambda c: c.start)
 
 

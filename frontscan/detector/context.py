@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from frontscan.detector.checkdigits import luhn_valid
-from frontscan.detector.formats import (
+from frontscan.detector.matching import BRAND_NAMES
+from frontscan.detector.vocabulary import (
     CARD_WORDS,
     CARRIER_NAMES,
     OTHER_LABELS,
     PHONE_WORDS,
     TRACKING_WORDS,
 )
-from frontscan.detector.matching import BRAND_NAMES
 
 _NAMES = "|".join(re.escape(n) for n in sorted(CARRIER_NAMES, key=len, reverse=True))
 # Every keyword starts with a word character, so `(?=\w)` only spares the engine trying the
@@ -38,7 +38,7 @@ _FILLER_WORDS = frozenset((
     "code", "de", "du", "votre", "ihre", "lautet", "est", "es", "ist", "jest", "to", "your",
 ))  # fmt: skip
 _WORD = re.compile(r"[^\W_]+(?:[&.-][^\W_]+)*")
-_SENTENCE_END = re.compile(r"[.!?](?=\s)")
+_LAST_SENTENCE_END = re.compile(r".*[.!?](?=\s)", re.DOTALL)  # up to the last one
 _CLAUSE_END = re.compile(r"[.!?](?=\s)|\n")
 _FILLER = re.compile(
     r"(?:[\s#:.()\-]|\b(?:no|nr|num|number|numbers|nummer|numéro|número|numer|is|id|code|de"
@@ -126,8 +126,8 @@ def read_context(text: str, start: int, end: int, linked: str | None = None) -> 
     if not before.strip():
         head, _, before = head.rstrip().rpartition("\n")
     heading = head.rstrip().rpartition("\n")[2]  # a table's "Carrier: GLS" row above
-    cuts = [m.end() for m in _SENTENCE_END.finditer(before)]
-    before = before[cuts[-1] :] if cuts else before
+    cut = _LAST_SENTENCE_END.match(before)
+    before = before[cut.end() :] if cut else before
     after = text[end : end + 40]
     stop = _CLAUSE_END.search(after)
     after = after[: stop.start()] if stop else after
@@ -144,10 +144,13 @@ def read_context(text: str, start: int, end: int, linked: str | None = None) -> 
         and sum(map(str.isdigit, heading)) < 4
     ):
         hits += (h for h in keywords(heading) if h.lastgroup == "carrier")
-    kinds = {h.lastgroup for h in hits}
-    names = {
-        CARRIER_NAMES[" ".join(h.group().lower().split())] for h in hits if h.lastgroup == "carrier"
-    }
+    kinds: set[str | None] = set()
+    names: set[str] = set()
+    for hit in hits:
+        kind = hit.lastgroup
+        kinds.add(kind)
+        if kind == "carrier":
+            names.add(CARRIER_NAMES[" ".join(hit.group().lower().split())])
     if linked is not None:
         names.add(linked)
     return Context(

@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import unquote, urlsplit
 
-from frontscan.detector.formats import TRACKING_HOSTS
+from frontscan.detector.vocabulary import TRACKING_HOSTS
 
 _TLD = r"\.(?:com|net|org|de|fr|es|pl|it|nl|eu|uk|au|ca|se|dk|at|io)/"
 _URL = re.compile(

@@ -11,15 +11,68 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from frontscan.detector.formats import CARRIER_NAMES, FORMATS_BY_LENGTH, Format
+from frontscan.detector.formats import FORMATS_BY_LENGTH, Format
+from frontscan.detector.vocabulary import CARRIER_NAMES
 
 _SEPARATORS = re.compile(r"[\s\-.]+")
 _FLAT = re.compile(r"(?<=[A-Za-z0-9])[\s\-.\u00a0]+(?=[A-Za-z0-9])")
+# A pattern's first atom, read from its source: one that only ever matches an ASCII digit,
+# or only a capital letter, and is not optional.
+_NAMED_GROUP = re.compile(r"\(\?P<\w+>")
+_DIGIT_FIRST = re.compile(r"(?:\\d|[0-9]|\[[0-9]-[0-9]\])(?![?*]|\{0)")
+_LETTER_FIRST = re.compile(r"(?:[A-Z]|\[(?:A-Z|[A-Z]+)\])(?![?*]|\{0)")
+# A table: formats by (normalized length, kind of first character, see `_start`).
+Table = dict[tuple[int, str], tuple[Format, ...]]
+
+
+def _first_kinds(source: str) -> str:
+    """Which first characters a pattern allows: "0" (ASCII digits), "A" (capital letters)
+    or "0A" (either, or the source is not simple enough to tell). Sources with an
+    alternation, an escaped parenthesis or an optional leading group are never narrowed."""
+    if "|" in source or "\\(" in source or "\\)" in source:
+        return "0A"
+    body = source
+    while (group := _NAMED_GROUP.match(body)) is not None:
+        depth, close = 1, group.end()
+        while depth and close < len(body):
+            depth += {"(": 1, ")": -1}.get(body[close], 0)
+            close += 1
+        if re.match(r"[?*]|\{0", body[close:]):
+            return "0A"
+        body = body[group.end() :]
+    if _DIGIT_FIRST.match(body):
+        return "0"
+    return "A" if _LETTER_FIRST.match(body) else "0A"
+
+
+def _by_start(by_length: dict[int, tuple[Format, ...]]) -> Table:
+    """Each length's formats, and those a number starting with a digit ("0") or a capital
+    ("A") can match: numbers of one length mostly fit only a few of its formats, and a
+    skipped format is one that could not have matched (`format_matches` is exact)."""
+    table: Table = {}
+    for length, formats in by_length.items():
+        table[length, ""] = formats
+        for kind in "0A":
+            table[length, kind] = tuple(
+                f for f in formats if any(kind in _first_kinds(p.pattern) for p in f.patterns)
+            )
+    return table
+
+
+def _start(number: str) -> str:
+    first = number[:1]
+    return "0" if "0" <= first <= "9" else "A" if "A" <= first <= "Z" else ""
+
+
 # Formats that need their brand are tried only once the context names one of its carriers.
-UNBRANDED = {n: tuple(f for f in fs if not f.needs_brand) for n, fs in FORMATS_BY_LENGTH.items()}
-BRANDED = {n: tuple(f for f in fs if f.needs_brand) for n, fs in FORMATS_BY_LENGTH.items()}
+_BRANDED = {n: tuple(f for f in fs if f.needs_brand) for n, fs in FORMATS_BY_LENGTH.items()}
+ALL = _by_start(FORMATS_BY_LENGTH)
+UNBRANDED = _by_start(
+    {n: tuple(f for f in fs if not f.needs_brand) for n, fs in FORMATS_BY_LENGTH.items()}
+)
+BRANDED = _by_start(_BRANDED)
 BRAND_CARRIERS = {
-    n: frozenset(c for f in fs for c in (f.carrier, *f.also)) for n, fs in BRANDED.items()
+    n: frozenset(c for f in fs for c in (f.carrier, *f.also)) for n, fs in _BRANDED.items()
 }
 BRAND_NAMES = {
     n: tuple(name for name, code in CARRIER_NAMES.items() if code in carriers)
@@ -57,12 +110,11 @@ def flatten(text: str) -> str:
 
 
 def format_matches(
-    number: str,
-    only: frozenset[str] | None = None,
-    table: dict[int, tuple[Format, ...]] = (FORMATS_BY_LENGTH),
+    number: str, only: frozenset[str] | None = None, table: Table = ALL
 ) -> list[Match]:
+    """The formats of `table` that `number` (normalized) matches in full, in table order."""
     found: list[Match] = []
-    for fmt in table.get(len(number), ()):
+    for fmt in table.get((len(number), _start(number)), ()):
         if only is None or fmt.id in only:
             result = fmt.check(number)
             if result is not None:

@@ -39,6 +39,17 @@ _LAYOUTS: dict[tuple[int, ...], frozenset[str]] = {
 _LAYOUT_FIRSTS = frozenset(layout[0] for layout in _LAYOUTS)
 # One character per separator kind: a space (or tab, no-break space), a line break, "-", ".".
 _SEP_KINDS = str.maketrans({"\r": "\n", "\t": " ", "\u00a0": " "})
+_SEP_CHARS = frozenset(" \t\u00a0.-\r\n")
+# A region's shape: digits and lower-case letters by class, capitals as they are (a short
+# capital token joins unless it is a keyword), separators by kind. Equal shapes, equal plans.
+_SHAPE = str.maketrans(
+    {**{c: "9" for c in "0123456789"}, **{c: "a" for c in "abcdefghijklmnopqrstuvwxyz"},
+     "\r": "\n", "\t": " ", "\u00a0": " "}
+)  # fmt: skip
+# A planned span: first and last token, the formats a layout implies, lengths, kind.
+_Planned = tuple[int, int, frozenset[str] | None, tuple[int, ...], str]
+_PLANS: dict[str, tuple[_Planned, ...]] = {}
+_MAX_PLANS = 16384
 _LAYOUT_PREFIXES = frozenset(layout[:k] for layout in _LAYOUTS for k in range(2, len(layout) + 1))
 
 
@@ -74,8 +85,11 @@ def number_regions(text: str) -> list[tuple[int, int]]:
 def _widen(text: str, start: int, end: int) -> tuple[int, int]:
     while start and text[start - 1] in _ALNUM:
         start -= 1
-    before = _LEFT.search(text, max(0, start - 14), start)
-    after = _RIGHT.match(text, end)
+    # Both patterns need a separator right next to the stretch: test that one character first.
+    before = None
+    if start and text[start - 1] in _SEP_CHARS:
+        before = _LEFT.search(text, max(0, start - 14), start)
+    after = _RIGHT.match(text, end) if end < len(text) and text[end] in _SEP_CHARS else None
     return (before.start() if before else start), (after.end() if after else end)
 
 
@@ -104,6 +118,38 @@ def candidate_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
 def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
     """Every digit-bearing token, and every group of tokens that may be one printed number.
 
+    Which token ranges to try depends only on the region's shape (token sizes, which
+    tokens bear digits or may join, the separators), and shapes recur (phones, dates,
+    order ids, each carrier's numbers), so the plan for a shape (`_SHAPE`) is computed
+    once (`_plan`); only the check that no two tokens are numbers of their own reads the text.
+    """
+    shape = text[tokens[0][0] : tokens[-1][1]].translate(_SHAPE)
+    plan = _PLANS.get(shape)
+    if plan is None:
+        words = [text[s:e] for s, e in tokens]
+        digits = tuple([not w.isalpha() for w in words])
+        sizes = tuple([e - s for s, e in tokens])
+        seps = "".join([text[e] for _, e in tokens[:-1]]).translate(_SEP_KINDS)
+        joinable = tuple([d or _joinable(w, d) for w, d in zip(words, digits, strict=True)])
+        if len(_PLANS) >= _MAX_PLANS:
+            _PLANS.clear()
+        plan = _PLANS[shape] = _plan(sizes, digits, seps, joinable)
+    out: list[Span] = []
+    for a, b, only, lengths, kind in plan:
+        start, end = tokens[a][0], tokens[b][1]
+        if kind == "printed" and (
+            end - start > _MAX_LENGTH + 12 or _stitched(text, tokens[a : b + 1])
+        ):
+            continue
+        out.append(Span(start, end, only, lengths, kind))
+    return out
+
+
+def _plan(
+    sizes: tuple[int, ...], digits: tuple[bool, ...], seps: str, joinable: tuple[bool, ...]
+) -> tuple[_Planned, ...]:
+    """The token ranges (first, last, formats, lengths, kind) to try for one region shape.
+
     Groups of the first kind need one separator (not a line break) throughout and either
     equal groups of 3-5 characters (a shorter last one allowed) that no neighbouring
     digit group of the same size extends, or the exact lengths of a layout some format is
@@ -111,16 +157,12 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
     stretch of joinable tokens (optionally without a capital prefix or suffix): they are
     kept only when the joined string passes a check digit or follows a tracking word.
     """
-    words = [text[s:e] for s, e in tokens]
-    digits = [not w.isalpha() for w in words]
-    sizes = [e - s for s, e in tokens]
-    seps = "".join([text[e] for _, e in tokens[:-1]]).translate(_SEP_KINDS)
-    count = len(tokens)
-    out: list[Span] = []
-    for i, (start, end) in enumerate(tokens):
+    count = len(sizes)
+    out: list[_Planned] = []
+    for i in range(count):
         size = sizes[i]
         if digits[i] and size in _LENGTHS:
-            out.append(Span(start, end, None, (size,), "token"))
+            out.append((i, i, None, (size,), "token"))
         if i + 1 >= count or seps[i] == "\n":
             continue
         sep = seps[i]
@@ -147,7 +189,7 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
                     and total in _LENGTHS
                     and _ends_group(sizes, digits, seps, i, j)
                 ):
-                    out.append(Span(start, tokens[j][1], None, tuple(lengths), "group"))
+                    out.append((i, j, None, tuple(lengths), "group"))
                     equal = length == size
                     continue
             else:
@@ -156,27 +198,25 @@ def _joined_spans(text: str, tokens: list[tuple[int, int]]) -> list[Span]:
                     break
             shape = tuple(lengths)
             if shape in _LAYOUTS and any_digit:
-                out.append(Span(start, tokens[j][1], _LAYOUTS[shape], shape, "group"))
+                out.append((i, j, _LAYOUTS[shape], shape, "group"))
             elif equal and length != size and shape not in _LAYOUT_PREFIXES:
                 break
             equal = equal and length == size
-    seen = {(s.start, s.end) for s in out if s.only is None}
-    out += _printed(text, tokens, words, digits, seen)
-    return out
+    seen = {(a, b) for a, b, only, _, _ in out if only is None}
+    out += _printed(sizes, digits, joinable, seen)
+    return tuple(out)
 
 
 def _printed(
-    text: str,
-    tokens: list[tuple[int, int]],
-    words: list[str],
-    digits: list[bool],
+    sizes: tuple[int, ...],
+    digits: tuple[bool, ...],
+    joinable: tuple[bool, ...],
     seen: set[tuple[int, int]],
-) -> list[Span]:
+) -> list[_Planned]:
     """Whole stretches of joinable tokens (2 or more), and each without a letter-only end."""
-    out: list[Span] = []
+    out: list[_Planned] = []
     index = 0
-    count = len(tokens)
-    joinable = [d or _joinable(w, d) for w, d in zip(words, digits, strict=True)]
+    count = len(sizes)
     while index < count:
         if not joinable[index]:
             index += 1
@@ -189,12 +229,11 @@ def _printed(
             lasts = [last] + ([last - 1] if not digits[last] else [])
             for a in firsts:
                 for b in lasts:
-                    start, end = tokens[a][0], tokens[b][1]
-                    if b <= a or (start, end) in seen or end - start > _MAX_LENGTH + 12:
+                    if b <= a or (a, b) in seen:
                         continue
-                    lengths = tuple(len(w) for w in words[a : b + 1])
-                    if sum(lengths) in _LENGTHS and not _stitched(text, tokens[a : b + 1]):
-                        out.append(Span(start, end, None, lengths, "printed"))
+                    lengths = sizes[a : b + 1]
+                    if sum(lengths) in _LENGTHS:
+                        out.append((a, b, None, lengths, "printed"))
         index = last + 1
     return out
 
@@ -210,7 +249,9 @@ def _stitched(text: str, tokens: list[tuple[int, int]]) -> bool:
     return False
 
 
-def _ends_group(sizes: list[int], digits: list[bool], seps: str, i: int, j: int) -> bool:
+def _ends_group(
+    sizes: tuple[int, ...], digits: tuple[bool, ...], seps: str, i: int, j: int
+) -> bool:
     """False when token j is full-size and the next token would continue the same group."""
     after = j + 1
     if sizes[j] != sizes[i] or after >= len(sizes) or not digits[after]:

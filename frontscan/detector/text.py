@@ -7,9 +7,9 @@ containers come out as `> ` lines, and textual reply headers in several mail cli
 and languages mark where the quoted part starts.
 
 Both parts of a message are read: a notification's `text/plain` part is often a stub
-("view this e-mail in your browser") while the package table lives only in the HTML,
-and the other way round. One part is the base; the other adds only the lines that carry
-a number the base does not have, so nothing is hidden and nothing is sent twice. Link
+("view this e-mail in your browser") while the package table and the status line live
+only in the HTML, and the other way round. One part is the base; the other adds the
+lines the base lacks (`merge_parts`), so nothing is hidden and nothing is sent twice. Link
 targets (`href`) are kept beside the text: a carrier tracking link is evidence for the
 number it names, though the URL itself is never part of the text.
 """
@@ -65,6 +65,7 @@ _SIGNATURE_LINES = 7
 _MAX_LINKS = 200
 _STRETCH = re.compile(r"[A-Za-z0-9]*\d[A-Za-z0-9]*(?:[ .\-\u00a0]+[A-Za-z0-9]*\d[A-Za-z0-9]*)*")
 _NON_ALNUM = re.compile(r"[^A-Za-z0-9]+")
+_WORD = re.compile(r"[^\W_]+")
 _STUB_SHARE = 0.5  # a part this much shorter than the other is a stub, not the base
 
 
@@ -153,11 +154,15 @@ def read_html(html: str) -> tuple[str, tuple[str, ...]]:
 
 
 def merge_parts(plain: str, html_text: str) -> str:
-    """One text from a message's plain and HTML parts, each number once.
+    """One text from a message's plain and HTML parts, nothing in it twice.
 
-    The plain part is the base unless it is a stub next to the HTML; the other part adds
-    the lines holding a digit-bearing stretch (8+ characters, however it is grouped)
-    that the base lacks.
+    The plain part is the base unless it is a stub next to the HTML. Onto a plain base
+    the HTML, which is what the reader sees, adds every line holding text the plain part
+    lacks: a word it does not have ("out for delivery" under a "view this e-mail in your
+    browser" pointer that is long enough not to count as a stub), or a number it does
+    not have, however grouped. Onto an HTML base the plain part adds only the lines with
+    a number the HTML lacks. A line whose words and numbers the base already has (the
+    same sentence, or a table row of it laid out differently) is never added.
     """
     if not plain.strip() or not html_text.strip():
         return plain if plain.strip() else html_text
@@ -165,7 +170,14 @@ def merge_parts(plain: str, html_text: str) -> str:
     if len(_NON_ALNUM.sub("", plain)) < _STUB_SHARE * len(_NON_ALNUM.sub("", html_text)):
         base, other = html_text, plain
     flat = _NON_ALNUM.sub("", base).upper()
-    added = [line for line in other.split("\n") if _adds_number(line, flat)]
+    words = frozenset(_WORD.findall(base.lower())) if base is plain else None
+    added: list[str] = []
+    for line in other.split("\n"):
+        if line in added or not (
+            _adds_number(line, flat) or (words is not None and _adds_words(line, flat, words))
+        ):
+            continue
+        added.append(line)
     return base if not added else base.rstrip() + "\n\n" + "\n".join(added)
 
 
@@ -173,6 +185,17 @@ def _adds_number(line: str, flat: str) -> bool:
     for stretch in _STRETCH.finditer(line):
         digits = _NON_ALNUM.sub("", stretch.group()).upper()
         if len(digits) >= 8 and sum(c.isdigit() for c in digits) >= 2 and digits not in flat:
+            return True
+    return False
+
+
+def _adds_words(line: str, flat: str, words: frozenset[str]) -> bool:
+    """A word the base lacks; a token with digits counts as present when the base has it
+    anywhere, grouped or not (`999` of `1Z 999 AA1…` in a plain `1Z999AA1…`)."""
+    for word in _WORD.findall(line.lower()):
+        if word in words:
+            continue
+        if not (word.isascii() and any(c.isdigit() for c in word) and word.upper() in flat):
             return True
     return False
 
