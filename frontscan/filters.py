@@ -15,7 +15,8 @@ import difflib
 from collections.abc import Collection, Iterable
 from typing import Any, Protocol
 
-from frontscan.detector.formats import CARRIER_CODES, TRACKING_URLS
+from frontscan.detector.formats import CARRIER_CODES
+from frontscan.detector.vocabulary import TRACKING_URLS
 from frontscan.errors import UsageError
 
 DETECTOR_CARRIERS = CARRIER_CODES | frozenset(TRACKING_URLS)
