@@ -662,6 +662,15 @@ def shipments(
             help="Only parcels of this order reference (e.g. W123456).", show_default=False
         ),
     ] = None,
+    history: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NUMBER",
+            help="Instead: every mention of this tracking number, oldest first (what each "
+            "message said and when it was sent).",
+            show_default=False,
+        ),
+    ] = None,
     output_format: Annotated[
         str, typer.Option("--format", help="table, jsonl (one JSON object per line) or csv.")
     ] = "table",
@@ -675,6 +684,15 @@ def shipments(
     from frontscan import window
 
     def body() -> None:
+        if history is not None:
+            if any(v is not None for v in (status, carrier, since, stale, order)):
+                raise UsageError("--history lists one parcel's mentions; drop the other filters")
+            asyncio.run(
+                shipments_module.parcel_history(
+                    _settings(config), history, output_format, sys.stdout
+                )
+            )
+            return
         where = shipments_module.ShipmentFilter(
             status=status,
             carrier=carrier,

@@ -217,10 +217,14 @@ def done(
     claims: Mapping[ClaimKey, ClaimValues] | None = None,
 ) -> Outcome:
     """Every new message recorded, the numbers merged and described (`claims`: what the
-    model said of each parcel), the watermark at the newest message.
+    model said of each parcel; the entry's numbers, stored by earlier scans, are
+    described where the new messages name or quote them), the watermark at the newest
+    message.
 
     Batch answers are recorded through this too (`batch/collect.py`)."""
-    numbers, mentions, claims_dropped = describe(prepared, merge(ref.id, prepared, finds), claims)
+    merged = merge(ref.id, prepared, finds)
+    earlier = entry.numbers if entry is not None else ()
+    numbers, mentions, claims_dropped = describe(prepared, merged, claims, earlier)
     newest = prepared[-1].message if prepared else None
     return Outcome(
         conversation=ref,

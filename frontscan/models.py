@@ -103,7 +103,10 @@ class TrackingNumber:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Mention:
     """What one message's own text says about a number it names (a ShipmentStatus value,
-    sent at `stated_at`); later ones are how the `shipments` row learns what happened."""
+    sent at `stated_at`), stored per (message, number) in `frontscan.mentions`; later ones
+    are how the `shipments` row learns what happened. A `quoted` mention is a message that
+    prints the number only inside the history it quotes: status `unknown`, no order or
+    date, and it never moves the `shipments` row (what a quote says, its own mail said)."""
 
     tracking_number: str
     carrier: str
@@ -114,6 +117,7 @@ class Mention:
     expected_delivery: date | None
     order_reference: str | None
     direction: Direction
+    quoted: bool = False  # named only inside the history the message quotes: says nothing
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -150,13 +154,16 @@ class Outcome:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class LedgerEntry:
-    """What the ledger knows about a conversation, used to skip unchanged ones."""
+    """What the ledger knows about a conversation, used to skip unchanged ones; `numbers`
+    are the (tracking number, carrier) pairs earlier scans stored for it, so a new reply
+    that names or quotes one of them is recorded as its mention."""
 
     id: str
     scanned_through: float | None
     last_message_id: str | None
     status: str
     attempts: int
+    numbers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -62,12 +62,18 @@ PRICES: dict[str, tuple[float, float]] = {
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class PreparedMessage:
-    """A message reduced to its new text (quotes and signature removed) and its candidates."""
+    """A message reduced to its new text (quotes and signature removed) and its candidates.
+
+    `quoted` is the history the message quotes, capped like the new text: never sent to
+    the model nor searched for candidates, only read to record that a reply quotes a
+    parcel it does not name itself (a mention inside quoted text, `shipment.mentions`).
+    """
 
     message: Message
     text: str
     content_hash: str
     candidates: tuple[Candidate, ...]
+    quoted: str = ""
 
 
 def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMessage:
@@ -78,6 +84,7 @@ def prepare(message: Message, max_chars: int = MAX_MESSAGE_CHARS) -> PreparedMes
         text=cleaned.new,
         content_hash=digest,
         candidates=tuple(find_candidates(cleaned.new, cleaned.links)),
+        quoted=cleaned.quoted[:max_chars],
     )
 
 

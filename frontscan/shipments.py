@@ -4,8 +4,10 @@ Reads the ledger's `shipments` table (kept by the scan's own transaction), so th
 to "where is it?" and "which parcels are stuck?" costs no Front or OpenAI call. Rows are
 newest news first. `--stale DAYS` lists parcels not yet delivered or returned that no
 mail has mentioned for that long: the ones to chase. `--order` answers "what is the
-latest on order W123456?" through the order-reference index. Table output is for
-people; `jsonl` and `csv` stream, for scripts.
+latest on order W123456?" through the order-reference index. `--history NUMBER` lists
+one parcel's mentions instead, oldest first: every message that named it, what it said
+and when it was sent (`frontscan.mentions`). Table output is for people; `jsonl` and
+`csv` stream, for scripts.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from rich.text import Text
 
 from frontscan.config import Settings
 from frontscan.detector.carriers import tracking_url
+from frontscan.detector.matching import normalize
 from frontscan.errors import UsageError
 from frontscan.filters import carrier_code, checked_carrier, known_status
 from frontscan.ledger.connect import open_store
@@ -45,6 +48,20 @@ FIELDS = (
     "first_seen_at",
     "last_mentioned_at",
     "tracking_url",
+)
+
+
+HISTORY_FIELDS = (
+    "tracking_number",
+    "stated_at",
+    "status",
+    "expected_delivery",
+    "order_reference",
+    "direction",
+    "quoted",
+    "carrier",
+    "conversation_id",
+    "message_id",
 )
 
 
@@ -119,6 +136,58 @@ async def list_shipments(
     return count
 
 
+def history_record(row: Mapping[str, Any]) -> dict[str, Any]:
+    """One output record from one `mention_history` row."""
+    record = {name: row[name] for name in HISTORY_FIELDS}
+    record["stated_at"] = _iso(row["stated_at"])
+    record["expected_delivery"] = _day(row["expected_delivery"])
+    return record
+
+
+async def parcel_history(settings: Settings, number: str, output_format: str, out: TextIO) -> int:
+    """Write one parcel's mentions, oldest first, to `out`; return how many there are."""
+    if output_format not in FORMATS:
+        raise UsageError(f"--format must be one of {', '.join(FORMATS)}")
+    wanted = normalize(number)
+    if not wanted:
+        raise UsageError("--history takes a tracking number, e.g. --history 1Z999AA10123456784")
+    async with open_store(settings) as store:
+        records = [history_record(row) for row in await store.mention_history(wanted)]
+    if output_format == "csv":
+        writer = csv.DictWriter(out, fieldnames=HISTORY_FIELDS)
+        writer.writeheader()
+        writer.writerows({k: _cell(v) for k, v in r.items()} for r in records)
+    elif output_format == "jsonl":
+        out.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+    else:
+        _render_history(wanted, records, Console(file=out, highlight=False, soft_wrap=True))
+    out.flush()
+    return len(records)
+
+
+def _render_history(number: str, records: list[dict[str, Any]], console: Console) -> None:
+    """One line per mention; a quoted one says "(quoted)" where its status would be."""
+    if not records:
+        console.print(f"No mentions of {number} in the ledger.")
+        return
+    table = Table(box=box.SIMPLE_HEAD, title=f"{number}: {len(records):,} mentions (UTC)")
+    headers = ("sent at", "status", "expected", "order", "direction", "conversation")
+    for header in headers:
+        table.add_column(header, no_wrap=True)
+    for r in records:
+        status = "(quoted)" if r["quoted"] else r["status"]
+        cells = (
+            r["stated_at"][:16].replace("T", " "),
+            status,
+            r["expected_delivery"] or "",
+            r["order_reference"] or "",
+            r["direction"] or "",
+            r["conversation_id"],
+        )
+        table.add_row(*(Text(cell) for cell in cells))  # fmt: skip
+    console.print(table)
+
+
 def _render(records: list[dict[str, Any]], count: int, console: Console) -> None:
     """Numbers, carriers, statuses and dates stay whole (copyable); order lists wrap.
     Conversations and message ids are in jsonl and csv: a terminal has no room for them."""
@@ -156,6 +225,8 @@ def _cell(value: Any) -> Any:
     """CSV has no lists or nulls: lists joined with spaces, missing values empty."""
     if value is None:
         return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, list):
         return " ".join(value)
     return value

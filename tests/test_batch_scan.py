@@ -15,6 +15,7 @@ from frontscan.batch import command as batches
 from frontscan.config import Settings
 from frontscan.simulator.batch_jobs import BatchOptions
 from frontscan.simulator.runtime import RunningSimulator, running_simulator
+from tests.mention_truth import compare_mentions
 from tests.scanning import (
     END,
     START,
@@ -62,6 +63,7 @@ async def test_backfill_of_500_conversations_through_batches_stores_the_truth(
         report = await batches.collect(settings, wait=True, poll_seconds=0.05)
         rows = await stored(database_url)
         expected = truth_in_window(sim, AFTER)
+        mentions = await compare_mentions(database_url, sim.mailbox)
         again = await run_scan(settings, after=AFTER)
         assert chat_calls(sim) == 0
         prompt = sim.openai_stats.prompt_tokens
@@ -72,6 +74,9 @@ async def test_backfill_of_500_conversations_through_batches_stores_the_truth(
     false, missing = sorted(set(rows) - expected), sorted(expected - set(rows))
     if false or missing:
         pytest.fail(f"stored but not true: {false}\ntrue but not stored: {missing}")
+    # Collection stores every mention as the online path does, quoted ones included.
+    assert (mentions.wrong, mentions.missing, mentions.extra) == ([], [], [])
+    assert sum(bool(row[6]) for row in mentions.rows) > 50
     assert report.collected.prompt_tokens == prompt  # from what the server billed
     assert report.collected.cost_usd == pytest.approx(report.collected.saved_usd)
     assert again.summary.stats.conversations_scanned == 0  # everything is recorded
@@ -239,3 +244,34 @@ async def test_calls_past_the_enqueued_token_cap_go_online(database_url: str) ->
     assert online > 0
     assert 0 < enqueued[0][0] <= 4_000
     assert set(rows) == expected
+
+
+async def test_replies_collected_from_a_batch_are_mentions_of_numbers_stored_before(
+    database_url: str,
+) -> None:
+    """New replies in conversations an online scan stored go through a batch; collection
+    records their mentions of the earlier numbers, quoted ones too, as online."""
+    async with running_simulator(fast_options(60, seed=31)) as sim:
+        await run_scan(settings_for(sim, database_url), after=AFTER)
+        first = await compare_mentions(database_url, sim.mailbox)
+        known = {str(row[8]) for row in first.rows}
+        changed = [c.id for c in sim.mailbox.by_activity() if c.id in known][:30]
+        sim.mailbox.append_messages(changed, rng_seed=8, at=END.timestamp() - 3600)
+        settings = batch_settings(sim, database_url)
+        result = await run_scan(settings, after=AFTER)
+        await batches.collect(settings, wait=True, poll_seconds=0.05)
+        later = await compare_mentions(database_url, sim.mailbox)
+        requests = await ledger(
+            database_url, "SELECT conversation_id FROM frontscan.batch_requests"
+        )
+    assert result.summary.batch is not None
+    assert result.summary.batch.submitted == len(requests) >= 5
+    assert (later.wrong, later.missing, later.extra) == ([], [], [])
+    batched = {str(row[0]) for row in requests}
+    earlier = {(str(row[8]), str(row[1])) for row in first.rows}
+    quoted_in_batched = [
+        row for row in later.rows
+        if row[6] and str(row[8]) in batched and (str(row[8]), str(row[1])) in earlier
+        and row not in first.rows
+    ]  # fmt: skip
+    assert len(quoted_in_batched) >= 3

@@ -206,3 +206,23 @@ def test_first_character_tables_keep_every_format_a_number_fits(format_id: str) 
             if len(number) in f.lengths and (result := f.check(number)) is not None
         ]
         assert [(m.fmt.id, (m.valid, m.carrier)) for m in format_matches(number)] == everything
+
+
+_OTHER_DIGITS = {
+    "arabic-indic": "\u0660",
+    "devanagari": "\u0966",
+    "fullwidth": "\uff10",
+}
+
+
+@pytest.mark.parametrize("format_id", [f.id for f in FORMATS])
+@pytest.mark.parametrize("script", sorted(_OTHER_DIGITS))
+def test_digits_of_other_scripts_are_not_numbers(format_id: str, script: str) -> None:
+    """`\\d` would match them, but no carrier prints them and the check digits are ASCII
+    arithmetic: a model answer written in them is refused, not a crash in validation."""
+    zero = ord(_OTHER_DIGITS[script])
+    for number in _samples(format_id, 3):
+        foreign = "".join(chr(zero + int(c)) if c.isdigit() else c for c in number)
+        assert classify(foreign) is None
+        found = find_candidates(f"Your {FORMATS_BY_ID[format_id].name} tracking number: {foreign}")
+        assert not [c for c in found if c.storable]

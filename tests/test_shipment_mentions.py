@@ -1,4 +1,5 @@
-"""describe(): every message naming a stored number says something about it; quotes do not."""
+"""describe(): every message naming a stored number says something about it; a message that
+prints it only in its quote gives a quoted mention that says nothing."""
 
 from __future__ import annotations
 
@@ -39,15 +40,20 @@ def _thread() -> list[Message]:
     ]  # fmt: skip
 
 
-def test_each_message_that_names_a_number_gives_a_mention_and_quotes_give_none() -> None:
+def test_each_message_that_names_a_number_gives_a_mention_and_a_quote_only_a_quoted_one() -> None:
     prepared = [prepare(m) for m in _thread()]
     numbers, mentions, dropped = describe(prepared, merge("cnv_1", prepared, None))
-    said = [(m.message_id, m.status, m.order_reference, m.expected_delivery) for m in mentions]
-    assert said == [
-        ("msg_1", "in_transit", "W123456", date(2026, 3, 3)),
-        ("msg_2", "delivered", None, None),
-        ("msg_3", "exception", None, None),
+    said = [
+        (m.message_id, m.status, m.order_reference, m.expected_delivery, m.quoted) for m in mentions
     ]
+    assert said == [
+        ("msg_1", "in_transit", "W123456", date(2026, 3, 3), False),
+        ("msg_2", "delivered", None, None, False),
+        ("msg_3", "exception", None, None, False),  # named in its own words and in the quote
+        ("msg_4", "unknown", None, None, True),  # "Thanks" above the quote: states nothing
+    ]
+    assert mentions[3].stated_at == T0 + 9000
+    assert mentions[3].direction == "inbound"
     assert dropped == 0
     assert len(numbers) == 1
     stored = numbers[0]
@@ -76,6 +82,19 @@ def test_claims_fill_what_the_rules_leave_open_and_unbacked_ones_are_counted() -
     assert {m.direction for m in mentions} == {"outbound"}
     assert dropped == 3
     assert {n.status for n in numbers} == {"delivered", "exception"}
+
+
+def test_a_number_a_mail_client_broke_over_two_quoted_lines_is_a_quoted_mention() -> None:
+    broken = f"> Your parcel {UPS[:10]}\n> {UPS[10:]} has shipped."
+    reply = message("msg_2", T0 + 60, f"Thanks!\n\nOn Tue, 24 Feb 2026, Shop wrote:\n{broken}")
+    prepared = [prepare(message("msg_1", T0, SHIPPED)), prepare(reply)]
+    _, mentions, _ = describe(prepared, merge("cnv_1", prepared, None))
+    assert [(m.message_id, m.quoted) for m in mentions] == [("msg_1", False), ("msg_2", True)]
+    # A claim about a number its message only quotes has nothing to back it: dropped.
+    _, _, dropped = describe(
+        prepared, merge("cnv_1", prepared, None), {("msg_2", UPS): ("delivered", None, None)}
+    )
+    assert dropped == 1
 
 
 def test_a_number_is_found_printed_in_groups_but_not_inside_a_longer_one() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import json
@@ -149,3 +150,68 @@ def test_status_counts_todays_parcels_by_status_and_carrier(ledger: str) -> None
     assert human.exit_code == 0, human.output
     if today["by_status"]:
         assert "Parcels with news today" in human.stdout
+
+
+def _quoted_reply() -> Outcome:
+    """A customer's "thanks" in cnv_1, printing the UPS number only in the quote."""
+    base = said("cnv_1", "msg_5", NOW - 20, "in_transit")
+    quoted = replace(base.mentions[0], status="unknown", quoted=True)
+    return replace(base, numbers=(), mentions=(quoted,))
+
+
+async def _record_quoted_reply(dsn: str) -> None:
+    store = await Store.open(dsn)
+    try:
+        await store.record([_quoted_reply()], None)
+    finally:
+        await store.close()
+
+
+def test_history_lists_every_mention_of_a_parcel_oldest_first(ledger: str) -> None:
+    asyncio.run(_record_quoted_reply(ledger))
+    rows = _jsonl(ledger, "--history", "1z 999 aa1 0123 456 784")
+    assert [(r["message_id"], r["status"], r["quoted"]) for r in rows] == [
+        ("msg_1", "in_transit", False),
+        ("msg_2", "delivered", False),
+        ("msg_5", "unknown", True),
+    ]
+    first = rows[0]
+    assert (first["order_reference"], first["expected_delivery"]) == ("W123456", "2026-12-03")
+    assert (first["direction"], first["conversation_id"], first["carrier"]) == (
+        "inbound", "cnv_1", "ups",
+    )  # fmt: skip
+    assert str(first["stated_at"]).endswith("Z")
+    # The quoted reply is newer, but it states nothing: the parcel is still delivered.
+    latest = {r["tracking_number"]: r for r in _jsonl(ledger)}["1Z999AA10123456784"]
+    assert (latest["status"], latest["status_message_id"]) == ("delivered", "msg_2")
+    env = {"DATABASE_URL": ledger}
+    table = runner.invoke(app, ["shipments", "--history", "1Z999AA10123456784"], env=env)
+    assert table.exit_code == 0, table.output
+    assert "3 mentions" in table.stdout
+    assert "(quoted)" in table.stdout
+    listed = runner.invoke(
+        app, ["shipments", "--history", "1Z999AA10123456784", "--format", "csv"], env=env
+    )
+    records = list(csv.DictReader(io.StringIO(listed.stdout)))
+    assert [r["quoted"] for r in records] == ["false", "false", "true"]
+    assert records[1]["order_reference"] == ""
+    none = runner.invoke(app, ["shipments", "--history", DHL + "9"], env=env)
+    assert none.exit_code == 0
+    assert "No mentions of" in none.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--history", "1Z999AA10123456784", "--status", "delivered"], "drop the other"),
+        (["--history", " - "], "--history takes a tracking number"),
+        (["--history", "1Z999AA10123456784", "--format", "xml"], "--format must be one of"),
+    ],
+)
+def test_bad_history_options_are_one_line_and_exit_2(
+    ledger: str, args: list[str], message: str
+) -> None:
+    result = runner.invoke(app, ["shipments", *args], env={"DATABASE_URL": ledger})
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output

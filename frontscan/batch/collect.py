@@ -24,7 +24,7 @@ from frontscan.conversation import done, failed
 from frontscan.errors import ItemError
 from frontscan.extract import claims_from_batch
 from frontscan.ledger.batches import BatchLedger, Collected, OpenBatch, RequestState
-from frontscan.models import BatchStats, ConversationRef, Outcome
+from frontscan.models import BatchStats, ConversationRef, LedgerEntry, Outcome
 from frontscan.prompt import batch_cost_usd, cost_usd
 
 logger = logging.getLogger(__name__)
@@ -120,9 +120,13 @@ class Collector:
                     results.update(parse_results(await self._client.download(file_id)))
                 except ValueError as error:
                     raise ItemError(f"OpenAI batch {remote.id}: {error}") from None
+        requests = await self._ledger.waiting_requests(batch.id)
+        # Numbers earlier scans stored for these conversations: a reply that names or
+        # quotes one is its mention, as on the online path (`conversation.done`).
+        entries = await self._ledger.entries([r.ref.id for r in requests])
         judged = [
-            self._judge(request.custom_id, request.ref, request.messages, results, remote)
-            for request in await self._ledger.waiting_requests(batch.id)
+            self._judge(r.custom_id, r.ref, r.messages, results, remote, entries.get(r.ref.id))
+            for r in requests
         ]
         prompt = sum(j.prompt_tokens for j in judged)
         completion = sum(j.completion_tokens for j in judged)
@@ -172,6 +176,7 @@ class Collector:
         messages: list[dict[str, object]],
         results: dict[str, LineResult],
         remote: RemoteBatch,
+        entry: LedgerEntry | None = None,
     ) -> _Judged:
         result = results.get(custom)
         if result is None:
@@ -189,7 +194,7 @@ class Collector:
         finds, dropped = validate(claims, prepared)
         return _Judged(
             custom_id=custom,
-            outcome=done(ref, None, prepared, finds, dropped, shipment_claims(claims)),
+            outcome=done(ref, entry, prepared, finds, dropped, shipment_claims(claims)),
             state="answered",
             error=None,
             prompt_tokens=prompt,

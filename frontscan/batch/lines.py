@@ -167,6 +167,7 @@ def prepared_json(prepared: Sequence[PreparedMessage]) -> str:
                 "inbound": p.message.is_inbound,
                 "text": p.text,
                 "hash": p.content_hash,
+                "quoted": p.quoted,
             }
             for p in prepared
         ],
@@ -197,6 +198,7 @@ def prepared_from_json(
                 text=text,
                 content_hash=str(item["hash"]),
                 candidates=tuple(find_candidates(text)),
+                quoted=str(item.get("quoted", "")),  # requests written before 008 have none
             )
         )
     return prepared

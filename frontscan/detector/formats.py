@@ -128,7 +128,7 @@ def _fmt(
 ) -> Format:
     sources = (patterns,) if isinstance(patterns, str) else patterns
     return Format(
-        id_, carrier, name, tuple(re.compile(p) for p in sources), frozenset(lengths),
+        id_, carrier, name, tuple(re.compile(p, re.ASCII) for p in sources), frozenset(lengths),
         checksum, prepend, layouts, needs_keyword or needs_brand, fail_hint, priority,
         countries, needs_brand, also, extra,
     )  # fmt: skip
@@ -176,7 +176,7 @@ FORMATS: tuple[Format, ...] = (
          checksum=_mod10(3, 1, reverse=True), fail_hint=True, priority=4, also=("fedex", "dhl")),
     _fmt("usps_legacy", "usps", "USPS Legacy", _ZIP + r"(?P<serial>(?:91)?\d{19})" + _CHECK,
          _usps_lengths(20, 22), checksum=_mod10(3, 1),
-         prepend=Prepend(re.compile(r"\d{19}$"), "91"), priority=3),
+         prepend=Prepend(re.compile(r"\d{19}$", re.ASCII), "91"), priority=3),
     _fmt("usps_impb_c", "usps", "USPS IMpb C",
          _ZIP + r"(?P<serial>(?:92\d{3}9\d{8}(?:\d{7}|\d{11})|93\d{3}[0-8]\d{5}(?:\d{10}|\d{14})"
          r"|95\d{3}(?:\d{16}|\d{20})))" + _CHECK, _usps_lengths(22, 26),

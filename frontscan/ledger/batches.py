@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from frontscan.ledger.statements import QUERIES
 from frontscan.ledger.store import Store, record_in
-from frontscan.models import ConversationRef, Outcome
+from frontscan.models import ConversationRef, LedgerEntry, Outcome
 
 RequestState = Literal["answered", "returned"]
 
@@ -120,6 +120,10 @@ class BatchLedger:
     async def open_batches(self) -> list[OpenBatch]:
         rows = await self._store.rows("batches_open")
         return [OpenBatch(**row) for row in rows]
+
+    async def entries(self, conversation_ids: Sequence[str]) -> dict[str, LedgerEntry]:
+        """What the ledger holds for these conversations (their earlier numbers, too)."""
+        return await self._store.ledger_for(conversation_ids)
 
     async def waiting_requests(self, batch: int) -> list[WaitingRequest]:
         rows = await self._store.rows("batch_requests_waiting", (batch,))

@@ -30,7 +30,9 @@ class LedgerReads:
     def _transaction(self, doing: str) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
         raise NotImplementedError
 
-    async def _rows(self, name: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
+    async def _rows(
+        self, name: str, params: Sequence[Any] | Mapping[str, Any] = ()
+    ) -> list[dict[str, Any]]:
         """A named read query's rows as dicts (one short transaction)."""
         async with (
             self._transaction(f"cannot read the ledger ({name})") as conn,
@@ -77,6 +79,10 @@ class LedgerReads:
                 while rows := await cursor.fetchmany(size):
                     for row in rows:
                         yield row
+
+    async def mention_history(self, number: str) -> list[dict[str, Any]]:
+        """Every stored mention of one tracking number, oldest first (`shipments --history`)."""
+        return await self._rows("mention_history", {"number": number})
 
     async def export_rows(
         self,

@@ -98,10 +98,31 @@ def number_columns(numbers: Sequence[Any], run_id: int | None) -> list[Any]:
 
 
 def mention_rows(mentions: Sequence[Mention]) -> list[tuple[Any, ...]]:
-    """One `upsert_shipment` row per mention, oldest statement first (the order they apply)."""
-    ordered = sorted(mentions, key=lambda m: (m.stated_at, m.message_id, m.tracking_number))
+    """One `upsert_shipment` row per mention of the number in a message's own text, oldest
+    statement first (the order they apply); a quoted mention states nothing."""
+    spoken = [m for m in mentions if not m.quoted]
+    ordered = sorted(spoken, key=lambda m: (m.stated_at, m.message_id, m.tracking_number))
     return [
         (m.tracking_number, m.carrier, m.conversation_id, m.message_id, m.stated_at, m.status,
          m.expected_delivery, m.order_reference)
         for m in ordered
     ]  # fmt: skip
+
+
+def mention_columns(mentions: Sequence[Mention], run_id: int | None) -> list[Any]:
+    """The `upsert_mentions` arrays: one row per (message, number), the last one kept (one
+    statement may not update a row twice, and a batch could hold a message twice)."""
+    rows = list({(m.message_id, m.tracking_number): m for m in mentions}.values())
+    return [
+        run_id,
+        [m.message_id for m in rows],
+        [m.tracking_number for m in rows],
+        [m.conversation_id for m in rows],
+        [m.carrier for m in rows],
+        [m.stated_at for m in rows],
+        [m.status for m in rows],
+        [m.expected_delivery for m in rows],
+        [m.order_reference for m in rows],
+        [m.direction for m in rows],
+        [m.quoted for m in rows],
+    ]

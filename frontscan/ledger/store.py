@@ -37,6 +37,7 @@ from frontscan.ledger.statements import (
     QUERIES,
     conversation_columns,
     load_migrations,
+    mention_columns,
     mention_rows,
     message_columns,
     ms,
@@ -178,6 +179,7 @@ class Store(LedgerReads):
                 last_message_id=row[2],
                 status=row[3],
                 attempts=row[4],
+                numbers=tuple((str(pair[0]), str(pair[1])) for pair in row[5] or ()),
             )
             for row in rows
         }
@@ -293,8 +295,8 @@ class Store(LedgerReads):
         async with self._transaction("cannot clear the earlier demo") as conn:
             # A parcel's row is built from its mentions, which these conversations take
             # with them: the row goes too, and the next scan of any mention rebuilds it.
-            names = ("forget_shipments", "forget_numbers", "forget_messages",
-                     "forget_conversations")  # fmt: skip
+            names = ("forget_shipments", "forget_mentions", "forget_numbers",
+                     "forget_messages", "forget_conversations")  # fmt: skip
             for name in names:
                 await conn.execute(QUERIES[name], ids)
 
@@ -353,9 +355,11 @@ async def record_in(
         cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
         stored = len(await cursor.fetchall())
     mentions = [m for o in done for m in o.mentions]
-    if mentions:  # oldest first: each moves its parcel's row as the rule allows
-        async with conn.cursor() as many:
-            await many.executemany(QUERIES["upsert_shipment"], mention_rows(mentions))
+    if mentions:
+        await conn.execute(QUERIES["upsert_mentions"], mention_columns(mentions, run_id))
+        if shipment_rows := mention_rows(mentions):  # oldest first: each moves its row
+            async with conn.cursor() as many:
+                await many.executemany(QUERIES["upsert_shipment"], shipment_rows)
     if run_id is not None:
         progress = (len(done), len(outcomes) - len(done), len(messages), stored, run_id)
         await conn.execute(QUERIES["run_progress"], progress)

@@ -2,9 +2,13 @@
 
 Runs after numbers are merged: every message whose own text (quotes removed) names a
 stored number gives a `Mention` — the first one describes the stored row, later ones
-tell the ledger's `shipments` row how the parcel moved on. The rules read each message
-once; the model's claims from the same structured answer fill what they leave open and
-are dropped and counted when the message does not back them (`facts.settle`).
+tell the ledger's `shipments` row how the parcel moved on. A message that prints a
+stored number only in the history it quotes gives a `quoted` mention, which states
+nothing: the reply is linked to the parcel in its history, and the old words of the
+quote never move it (their own message, when scanned, said them at its own time).
+The rules read each message once; the model's claims from the same structured answer
+fill what they leave open and are dropped and counted when the message does not back
+them (`facts.settle`).
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ class Prepared(Protocol):
     def text(self) -> str: ...
     @property
     def candidates(self) -> Sequence[Candidate]: ...
+    @property
+    def quoted(self) -> str: ...
 
 
 # (message id, normalized number) → what the model said: status, order reference, date.
@@ -65,16 +71,23 @@ def describe(
     prepared: Sequence[Prepared],
     numbers: Sequence[TrackingNumber],
     claims: Mapping[ClaimKey, ClaimValues] | None = None,
+    earlier: Sequence[tuple[str, str]] = (),
 ) -> tuple[tuple[TrackingNumber, ...], tuple[Mention, ...], int]:
-    """(numbers with their first mention's fields, every mention, claims dropped)."""
+    """(numbers with their first mention's fields, every mention, claims dropped).
+
+    `earlier` are the (number, carrier) pairs earlier scans stored for the conversation:
+    a new message that names or quotes one of them is its mention too."""
     claims = claims or {}
     stored = {n.tracking_number: n for n in numbers}
+    carriers = {number: carrier for number, carrier in earlier}
+    carriers.update((n.tracking_number, n.carrier) for n in numbers)
     mentions: list[Mention] = []
     first: dict[str, Mention] = {}
     dropped = 0
     for item in sorted(prepared, key=lambda p: p.message.created_at):
         message = item.message
-        present = {n: at for n in stored if (at := printed_at(item.text, n)) >= 0}
+        present = {n: at for n in carriers if (at := printed_at(item.text, n)) >= 0}
+        mentions.extend(_quoted(item, [n for n in carriers if n not in present], carriers))
         if not present:
             continue
         facts = read_message(item.text, message.created_at, list(present))
@@ -87,7 +100,7 @@ def describe(
             dropped += lost
             mention = Mention(
                 tracking_number=number,
-                carrier=stored[number].carrier,
+                carrier=carriers[number],
                 conversation_id=message.conversation_id,
                 message_id=message.id,
                 stated_at=message.created_at,
@@ -97,10 +110,43 @@ def describe(
                 direction="inbound" if message.is_inbound else "outbound",
             )
             mentions.append(mention)
-            if stored[number].message_id == message.id:
+            if number in stored and stored[number].message_id == message.id:
                 first[number] = mention
     described = tuple(_with(n, first.get(n.tracking_number)) for n in numbers)
     return described, tuple(mentions), dropped + _unplaced(claims, mentions)
+
+
+def _quoted(item: Prepared, absent: Sequence[str], carriers: Mapping[str, str]) -> list[Mention]:
+    """The numbers a message prints only inside its quote, as mentions that state nothing."""
+    if not absent or not item.quoted:
+        return []
+    history = unquoted(item.quoted)
+    message = item.message
+    return [
+        Mention(
+            tracking_number=number,
+            carrier=carriers[number],
+            conversation_id=message.conversation_id,
+            message_id=message.id,
+            stated_at=message.created_at,
+            status="unknown",
+            expected_delivery=None,
+            order_reference=None,
+            direction="inbound" if message.is_inbound else "outbound",
+            quoted=True,
+        )
+        for number in absent
+        if printed_at(history, number) >= 0
+    ]
+
+
+_QUOTE_MARKS = re.compile(r"^[ \t]*(?:>[ \t]?)+", re.MULTILINE)
+
+
+def unquoted(quoted: str) -> str:
+    """Quoted history without its `>` marks, so a number a mail client broke over two
+    quoted lines ("1Z 999\n> AA1 …") reads as printed."""
+    return _QUOTE_MARKS.sub("", quoted)
 
 
 def _printed_length(text: str, start: int, number: str) -> int:
@@ -127,7 +173,7 @@ def _with(number: TrackingNumber, mention: Mention | None) -> TrackingNumber:
 
 def _unplaced(claims: Mapping[ClaimKey, ClaimValues], mentions: Sequence[Mention]) -> int:
     """Claims about a message that does not name that number: nothing can back them."""
-    placed = {(m.message_id, m.tracking_number) for m in mentions}
+    placed = {(m.message_id, m.tracking_number) for m in mentions if not m.quoted}
     return sum(
         sum(value is not None for value in values)
         for key, values in claims.items()

@@ -3,7 +3,10 @@
 `Mailbox.generate` is a pure function of its arguments (one `random.Random(seed)`, no
 wall clock), so a benchmark or a failing test can be replayed exactly. The truth records
 where each planted number FIRST appears; quoted repeats in later replies are not truth,
-because frontscan is expected to attribute a number to its first message only.
+because frontscan is expected to attribute a number to its first message only. The
+mention truth covers every message: what each one's own words say about each number
+they name (`mentions`), and each number a message prints only in the mail it quotes
+(`quoted_mentions`).
 `truth_for_text` is the fake model's oracle: it finds planted numbers in any text.
 """
 
@@ -63,6 +66,7 @@ class Mailbox:
         self._haystacks: dict[str, str] = {}
         self.version = 0  # bumped by every change, so derived views (the event log) rebuild
         self._mentions: dict[tuple[str, str], TruthMention] = {}
+        self._quoted: dict[tuple[str, str], TruthMention] = {}
         self._stated: dict[str, frozenset[str]] = dict(stated or {})
         self._add_mentions(mentions)
         self.printed_forms = False
@@ -120,6 +124,11 @@ class Mailbox:
     def mentions(self) -> list[TruthMention]:
         """What each message's own text says about each number it names, oldest first."""
         return sorted(self._mentions.values(), key=lambda m: (m.stated_at, m.message_id))
+
+    @property
+    def quoted_mentions(self) -> list[TruthMention]:
+        """Each number a message prints only in the mail it quotes, oldest first."""
+        return sorted(self._quoted.values(), key=lambda m: (m.stated_at, m.message_id))
 
     def mention(self, message_id: str, number: str) -> TruthMention | None:
         return self._mentions.get((message_id, normalize(number)))
@@ -211,7 +220,8 @@ class Mailbox:
 
     def _add_mentions(self, rows: Iterable[TruthMention]) -> None:
         for row in rows:
-            self._mentions[(row.message_id, row.tracking_number)] = row
+            kept = self._quoted if row.quoted else self._mentions
+            kept[(row.message_id, row.tracking_number)] = row
 
     def _add_truth(self, rows: Iterable[TruthNumber]) -> None:
         for row in rows:

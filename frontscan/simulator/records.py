@@ -24,7 +24,8 @@ class TruthNumber:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TruthMention:
-    """What one message's own text (not its quotes) says about one number it names."""
+    """What one message's own text (not its quotes) says about one number it names; a
+    `quoted` one is a number the message prints only in the mail it quotes (says nothing)."""
 
     conversation_id: str
     message_id: str
@@ -34,6 +35,7 @@ class TruthMention:
     order_reference: str | None
     direction: str  # "inbound" or "outbound"
     stated_at: float
+    quoted: bool = False
 
 
 @dataclass(frozen=True, slots=True)

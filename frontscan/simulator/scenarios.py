@@ -50,6 +50,19 @@ _DIGIT_RUN = re.compile(r"[0-9][0-9 \-]{7,}[0-9]")
 _BASE36 = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
+_QUOTE_NOISE = re.compile(r"[\s\-.\u00a0>]+")
+
+
+def _printed_in(quoted: str | None, known: list[tuple[str, str]], named: set[str]) -> list[str]:
+    """The conversation's numbers the quoted mail prints (at any depth) that the message's
+    own words do not name: where a reader sees the parcel only in the quote."""
+    if not quoted:
+        return []
+    flat = _QUOTE_NOISE.sub("", quoted).upper()
+    numbers = dict.fromkeys(number for number, _ in known)
+    return [n for n in numbers if n not in named and n in flat]
+
+
 def base36(value: int) -> str:
     digits = ""
     while value:
@@ -234,11 +247,13 @@ class Writer:
             body = content.agent_reply(rng, said, extra)
         if self.realistic and conversation.channel == "email" and position > 0:
             body = realistic.dress_reply(rng, body, sender_name, not inbound)
+        quoted = None
         if (
             conversation.channel == "email"
             and previous is not None
             and (force_quote or rng.random() < (0.95 if self.realistic else 0.85))
         ):
+            quoted = previous.plain
             body = content.quote(
                 rng,
                 body,
@@ -250,7 +265,7 @@ class Writer:
         said_truth = {p.number: body.status for p in said}
         return self._append(
             conversation, inbox, at, inbound, body, fresh, said_truth, body.order, None,
-            body.stated,
+            body.stated, quoted,
         )  # fmt: skip
 
     def _update_message(
@@ -267,7 +282,7 @@ class Writer:
         said = step.said
         return self._append(
             conversation, inbox, at, step.inbound, body, step.fresh, said.statuses, said.order,
-            said.expected, said.stated,
+            said.expected, said.stated, step.quote.plain if step.quote is not None else None,
         )  # fmt: skip
 
     def _append(
@@ -282,8 +297,10 @@ class Writer:
         order: str | None,
         expected: date | None,
         stated: frozenset[str],
+        quoted: str | None = None,
     ) -> tuple[SimConversation, list[Truth]]:
-        """Write the message, its number truth and its mention truth into the thread."""
+        """Write the message, its number truth and its mention truth into the thread;
+        `quoted` is the plain text of the mail it quotes (its numbers: quoted mentions)."""
         rng = self.rng
         position = len(conversation.messages)
         previous = conversation.messages[-1] if conversation.messages else None
@@ -326,6 +343,15 @@ class Writer:
             )
             for number, status in statuses.items()
         )
+        in_quote = _printed_in(quoted, self.known.get(conversation.id, []), set(statuses))
+        self.mentions.extend(
+            TruthMention(
+                conversation_id=conversation.id, message_id=message_id, tracking_number=number,
+                status="unknown", expected_delivery=None, order_reference=None,
+                direction="inbound" if inbound else "outbound", stated_at=at, quoted=True,
+            )
+            for number in in_quote
+        )  # fmt: skip
         self.known.setdefault(conversation.id, []).extend((p.number, p.carrier) for p in fresh)
         updated = SimConversation(
             conversation.id,

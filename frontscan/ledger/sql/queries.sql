@@ -88,8 +88,12 @@ WHERE locktype = 'advisory' AND granted AND pid = pg_backend_pid()
   AND classid = 0 AND objid = %s AND objsubid = 1;
 
 -- name: ledger_for
-SELECT id, extract(epoch FROM scanned_through)::float8, last_message_id, status, attempts
-FROM frontscan.conversations WHERE id = ANY(%s);
+-- The last column: [number, carrier] pairs stored for the conversation (its index).
+SELECT c.id, extract(epoch FROM c.scanned_through)::float8, c.last_message_id, c.status,
+       c.attempts,
+       ARRAY(SELECT ARRAY[t.tracking_number, t.carrier] FROM frontscan.tracking_numbers t
+             WHERE t.conversation_id = c.id ORDER BY t.id)
+FROM frontscan.conversations c WHERE c.id = ANY(%s);
 
 -- name: failed_refs
 SELECT id, subject FROM frontscan.conversations WHERE status = 'failed' ORDER BY id;
@@ -348,3 +352,36 @@ WHERE state = 'returned' AND conversation_id = ANY(%s);
 -- name: known_messages
 -- Which of these messages the ledger already holds (the event source skips them).
 SELECT id FROM frontscan.messages WHERE id = ANY(%s);
+
+-- name: upsert_mentions
+-- Every (message, number) a batch's messages name, with what the message says (migration
+-- 008). A rescan writes what today's rules read; the sending time never changes.
+INSERT INTO frontscan.mentions AS x
+    (message_id, tracking_number, conversation_id, carrier, stated_at, status,
+     expected_delivery, order_reference, direction, quoted, run_id)
+SELECT u.message_id, u.number, u.conversation_id, u.carrier, to_timestamp(u.at), u.status,
+       u.expected_delivery, u.order_reference, u.direction, u.quoted, %s
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::float8[], %s::text[],
+            %s::date[], %s::text[], %s::text[], %s::bool[])
+     AS u(message_id, number, conversation_id, carrier, at, status, expected_delivery,
+          order_reference, direction, quoted)
+ON CONFLICT (message_id, tracking_number) DO UPDATE SET
+    carrier = EXCLUDED.carrier,
+    status = EXCLUDED.status,
+    expected_delivery = EXCLUDED.expected_delivery,
+    order_reference = EXCLUDED.order_reference,
+    direction = EXCLUDED.direction,
+    quoted = EXCLUDED.quoted,
+    run_id = EXCLUDED.run_id,
+    recorded_at = now();
+
+-- name: mention_history
+-- One parcel's mentions, oldest first, through `mentions_history_idx`.
+SELECT tracking_number, stated_at, status, expected_delivery, order_reference, direction,
+       quoted, carrier, conversation_id, message_id
+FROM frontscan.mentions
+WHERE tracking_number = %(number)s::text
+ORDER BY stated_at, message_id;
+
+-- name: forget_mentions
+DELETE FROM frontscan.mentions WHERE conversation_id = ANY(%s);
