@@ -614,6 +614,7 @@ def export(
         window.check_order(options.after, options.before)
         settings = _settings(config)
         database = _announce_database(connect.prepare(settings))
+        asyncio.run(export_module.check_carrier(settings, options))  # before -o empties a file
         if output is None:
             count = asyncio.run(export_module.export(settings, options, sys.stdout))
         else:

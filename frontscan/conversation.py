@@ -106,6 +106,7 @@ class ConversationScanner:
         extractor: Extractor | None,
         plan: Plan,
         batch: BatchRoute | None = None,
+        breaker: OutageBreaker | None = None,
     ) -> None:
         self._source = source
         self._extractor = extractor
@@ -113,7 +114,7 @@ class ConversationScanner:
         self._spending = Spending(extractor, plan.model, plan.request.max_cost)
         self._batch = batch
         self.planned: list[Planned] = []  # dry runs only, in the order they were decided
-        self.breaker = OutageBreaker()
+        self.breaker = breaker or OutageBreaker()
 
     async def scan(
         self, ref: ConversationRef, entry: LedgerEntry | None, *, may_batch: bool = True

@@ -20,6 +20,7 @@ from typing import Any, Literal, TextIO
 from frontscan.config import Settings
 from frontscan.detector.carriers import tracking_url
 from frontscan.errors import UsageError
+from frontscan.filters import DETECTOR_CARRIERS, carrier_code, checked_carrier
 from frontscan.ledger.connect import open_store
 from frontscan.ledger.rows import ExportRow
 from frontscan.window import iso
@@ -95,6 +96,16 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+async def check_carrier(settings: Settings, options: ExportOptions) -> None:
+    """Refuse an unknown `--carrier` (`filters`) before any output file is opened, so a
+    typo does not empty the file it named. Reads the ledger only for a carrier the
+    detector does not know."""
+    carrier = options.carrier
+    if carrier is not None and carrier_code(carrier) not in DETECTOR_CARRIERS:
+        async with open_store(settings) as store:
+            await checked_carrier(store, carrier)
+
+
 async def export(settings: Settings, options: ExportOptions, out: TextIO) -> int:
     """Write every matching record to `out` as it streams in; return how many were written."""
     if options.output_format not in FORMATS:
@@ -105,11 +116,8 @@ async def export(settings: Settings, options: ExportOptions, out: TextIO) -> int
         writer.writeheader()
     count = 0
     async with open_store(settings) as store:
-        rows = store.export_rows(
-            after=options.after,
-            before=options.before,
-            carrier=options.carrier.strip().lower() if options.carrier else None,
-        )
+        carrier = await checked_carrier(store, options.carrier)  # a typo is refused, not empty
+        rows = store.export_rows(after=options.after, before=options.before, carrier=carrier)
         async for row in rows:
             record = to_record(row)
             if writer is not None:

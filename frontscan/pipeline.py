@@ -20,6 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 
+from frontscan.breaker import OutageBreaker
 from frontscan.conversation import ConversationScanner, OverBudget, failed
 from frontscan.errors import ApiDownError, AuthError, ConfigError, QuotaError
 from frontscan.models import (
@@ -88,6 +89,7 @@ class Pipeline:
         pressure: Callable[[], tuple[int, float]] = lambda: (0, 0.0),
         flush_seconds: float = FLUSH_SECONDS,
         batch: BatchRoute | None = None,
+        breaker: OutageBreaker | None = None,
     ) -> None:
         self.plan = plan
         self._source = source
@@ -97,7 +99,9 @@ class Pipeline:
         self._pressure = pressure  # (429s so far, seconds waited for rate budgets so far)
         self._flush_seconds = flush_seconds
         self._batch = batch
-        self._conversation = ConversationScanner(source, extractor, plan, batch)
+        self._conversation = ConversationScanner(
+            source, extractor, plan, batch, breaker or OutageBreaker(workers=plan.concurrency)
+        )
         self.batch_waiting = 0  # conversations skipped because they wait in a batch
         self.stats = RunStats()  # the conversation side; the runner adds the clients' usage
         self.fatal: BaseException | None = None
@@ -126,6 +130,7 @@ class Pipeline:
     def stop(self, reason: str = "interrupted") -> None:
         if self.stop_reason is None:
             self.stop_reason = reason
+        self._conversation.breaker.release()  # held failures are recorded, not waited on
         if self._producer is not None:
             self._producer.cancel()
 
@@ -266,6 +271,12 @@ class Pipeline:
     # -- workers ------------------------------------------------------------------------
 
     async def _work(self) -> None:
+        try:
+            await self._work_through()
+        finally:  # one worker fewer that could tell the breaker an API is back or down
+            self._conversation.breaker.worker_done()
+
+    async def _work_through(self) -> None:
         while (item := await self._queue.get()) is not None:
             if self.stop_reason is not None:  # stopped while queued: not started, not recorded
                 self._in_flight.discard(item.ref.id)

@@ -124,6 +124,8 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             max_cost=request.max_cost,
             database_away_seconds=store.outages.away_seconds,
             database_outages=store.outages.count,
+            slices=len(plan.slices),
+            slice_days=request.slice_days,
             untrusted=untrusted,
         )
         if run_id is not None:

@@ -28,6 +28,7 @@ from frontscan.config import Settings
 from frontscan.detector.carriers import tracking_url
 from frontscan.detector.matching import normalize
 from frontscan.errors import UsageError
+from frontscan.filters import carrier_code, checked_carrier, known_status
 from frontscan.ledger.connect import open_store
 from frontscan.shipment import STATUSES
 from frontscan.shipment.orders import normalize_order
@@ -76,13 +77,11 @@ class ShipmentFilter:
 
     def params(self) -> dict[str, Any]:
         """The named parameters of the `shipments` query."""
-        if self.status is not None and self.status not in STATUSES:
-            raise UsageError(f"--status must be one of {', '.join(STATUSES)}")
         if self.stale_days is not None and self.stale_days <= 0:
             raise UsageError("--stale takes a number of days greater than 0")
         return {
-            "status": self.status,
-            "carrier": self.carrier.strip().lower() if self.carrier else None,
+            "status": None if self.status is None else known_status(self.status, STATUSES),
+            "carrier": None if self.carrier is None else carrier_code(self.carrier),
             "since": self.since,
             "stale_days": self.stale_days,
             "order": normalize_order(self.order) if self.order else None,
@@ -121,6 +120,7 @@ async def list_shipments(
     table_rows: list[dict[str, Any]] = []
     count = 0
     async with open_store(settings) as store:
+        params["carrier"] = await checked_carrier(store, where.carrier)
         async for row in store.shipment_rows(params):
             record = to_record(row)
             count += 1

@@ -42,6 +42,8 @@ class Summary:
     batch: BatchStats | None = None  # the Batch API side, when this run had an OpenAI key
     database_away_seconds: float = 0.0  # the ledger's outages, ridden out (ledger.faults)
     database_outages: int = 0
+    slices: int = 0  # the search windows the scan's window was split into (0: --retry-failed)
+    slice_days: float = 0.0
     untrusted: tuple[str, ...] = ()  # Front listings that ended short (`frontscan.listing`)
 
     @property
@@ -117,6 +119,8 @@ class Summary:
         data["throttled_seconds"] = round(self.stats.throttled_seconds, 3)
         data["database_away_seconds"] = round(self.database_away_seconds, 3)
         data["database_outages"] = self.database_outages
+        data["slices"] = self.slices
+        data["slice_days"] = self.slice_days
         data["untrusted_listings"] = list(self.untrusted)
         return data
 
@@ -144,6 +148,8 @@ def summary_table(summary: Summary) -> Table:
         ("429s", f"{n.rate_limited:,}"),
         ("waiting for rate budgets", f"{duration(n.throttled_seconds)}, summed over workers"),
     ]
+    if s.slices:
+        rows.insert(0, ("search slices", slices_text(s.slices, s.slice_days)))
     rows.extend(batch_rows(s.batch))
     if s.database_outages:
         away = f"{duration(s.database_away_seconds)} in {s.database_outages} outage(s), ridden out"
@@ -155,6 +161,11 @@ def summary_table(summary: Summary) -> Table:
     for label, value in rows:
         table.add_row(label, value)
     return table
+
+
+def slices_text(count: int, slice_days: float) -> str:
+    """How the window was searched: `9 of 7 days` (`--slice-days`), or one search."""
+    return f"{count:,} of {slice_days:g} days" if count > 1 else "1 (the whole window)"
 
 
 def print_summary(

@@ -6,6 +6,7 @@ import asyncio
 import csv
 import io
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -20,9 +21,12 @@ from frontscan.config import DatabaseSettings, Secret, Settings
 from frontscan.detector.carriers import tracking_url
 from frontscan.errors import DatabaseError, UsageError
 from frontscan.export import FIELDS, ExportOptions, export
+from frontscan.filters import DETECTOR_CARRIERS
 from frontscan.ledger.connect import open_store
+from frontscan.ledger.store import Store
 from frontscan.simulator.runtime import running_simulator
 from tests.scanning import START, fast_options, run_scan, settings_for
+from tests.test_store import outcome
 
 runner = CliRunner()
 BASE = datetime(2026, 2, 1, tzinfo=UTC)
@@ -137,7 +141,52 @@ async def test_filters_on_first_seen_and_carrier(database_url: str) -> None:
     assert rows == [as_csv(r) for r in want]
     assert count == len(want)
 
-    assert await exported(database_url, carrier="no_such_carrier") == (0, "")
+    with pytest.raises(UsageError, match="not a carrier frontscan knows"):
+        await exported(database_url, carrier="no_such_carrier")
+    absent = sorted(DETECTOR_CARRIERS - {r["carrier"] for r in everything})[0]
+    assert await exported(database_url, carrier=absent) == (0, "")  # known, none stored
+
+
+def test_an_unknown_carrier_is_one_line_exit_2_and_leaves_the_output_file(
+    database_url: str, tmp_path: Path
+) -> None:
+    asyncio.run(scan_into(database_url, 10))
+    env = {"DATABASE_URL": database_url}
+    result = runner.invoke(app, ["export", "--carrier", "nosuch"], env=env)
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()[-1:]
+    assert line.startswith("frontscan: --carrier 'nosuch' is not a carrier frontscan knows")
+    names = line.split("use one of ", 1)[1].split(", ")
+    assert {"dhl", "royal_mail", "ups", "usps"} <= set(names)
+    assert names == sorted(names)
+    assert "Traceback" not in result.output
+    typo = runner.invoke(app, ["export", "--carrier", "usp"], env=env)
+    assert typo.exit_code == 2
+    assert "did you mean 'usps'?" in typo.stderr
+    kept = tmp_path / "numbers.jsonl"
+    kept.write_text("an earlier export\n", encoding="utf-8")
+    target = ["export", "--carrier", "fedx", "-o", str(kept)]
+    assert runner.invoke(app, target, env=env).exit_code == 2
+    assert kept.read_text(encoding="utf-8") == "an earlier export\n"  # not emptied
+    spaced = runner.invoke(app, ["export", "--carrier", "Royal Mail"], env=env)
+    assert spaced.exit_code == 0, spaced.output  # royal_mail: known, maybe no rows
+
+
+async def test_a_carrier_only_the_model_named_is_known_from_the_ledger(database_url: str) -> None:
+    store = await Store.open(database_url)
+    try:
+        await store.migrate()
+        stored = outcome("cnv_1")
+        number = replace(stored.numbers[0], carrier="acme_freight", source="llm")
+        await store.record([replace(stored, numbers=(number,))], None)
+    finally:
+        await store.close()
+    count, text = await exported(database_url, carrier="Acme Freight")
+    assert count == 1
+    assert json.loads(text)["carrier"] == "acme_freight"
+    with pytest.raises(UsageError, match="did you mean 'acme_freight'"):
+        await exported(database_url, carrier="acme_fraight")
 
 
 def test_an_empty_database_exports_nothing(database_url: str, tmp_path: Path) -> None:

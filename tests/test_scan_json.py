@@ -121,3 +121,37 @@ async def test_a_held_lock_and_a_clean_non_zero_end_print_one_object_each(
     assert summary["stop_reason"] == "max-cost"
     assert summary["exit_code"] == 1
     assert "--max-cost" in err
+
+
+async def test_a_dry_run_states_how_many_slices_it_searches(
+    tmp_path: Path, database_url: str
+) -> None:
+    """60 days in weeks are 9 searches, a century in decades 11; one search for the whole
+    window (a wide slice, or the event stream, which no slice may split) says so."""
+    async with running_simulator(fast_options(15)) as sim:
+        env = cli_env(sim, database_url, tmp_path)
+        days = ["--after", "2026-01-01", "--before", "2026-03-02"]
+        window = [*days, "--source", "search", "--dry-run"]
+        code, out, err = await frontscan("scan", *window, "--json", env=env, cwd=tmp_path)
+        assert code == 0, err
+        summary = one_object(out)
+        assert (summary["slices"], summary["slice_days"]) == (9, 7.0)
+        assert len(summary["planned"]) == 15
+        code, out, err = await frontscan("scan", *window, env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert "search slices" in out
+        assert "9 of 7 days" in out
+        century = ["--after", "1926-03-02", "--before", "2026-03-02", "--slice-days", "3650"]
+        args = ["scan", *century, "--source", "search", "--dry-run", "--json"]
+        code, out, err = await frontscan(*args, env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert one_object(out)["slices"] == 11  # 36,525 days: ten decades and a bit
+        code, out, err = await frontscan(
+            "scan", *window, "--slice-days", "60", env=env, cwd=tmp_path
+        )
+        assert code == 0, err
+        assert "1 (the whole window)" in out
+        args = ["scan", *days, "--source", "events", "--dry-run", "--json"]
+        code, out, err = await frontscan(*args, env=env, cwd=tmp_path)
+        assert code == 0, err
+        assert one_object(out)["slices"] == 1

@@ -88,6 +88,8 @@ def test_shipments_filters(ledger: str) -> None:
 
     assert numbers("--status", "exception") == [DHL]
     assert numbers("--carrier", "DHL") == [DHL]
+    assert numbers("--carrier", "yodel") == []  # a carrier frontscan knows, no parcel of it
+    assert numbers("--status", "In Transit") == []  # in_transit: the UPS parcel is delivered
     assert numbers("--order", "#w123456") == ["1Z999AA10123456784"]
     assert numbers("--order", "W999999") == []
     assert numbers("--stale", "5") == [DHL]  # not delivered, no news for 9 days
@@ -114,7 +116,10 @@ def test_shipments_as_csv_and_as_a_table(ledger: str) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--status", "lost"], "--status must be one of"),
+        (["--status", "lost"], "--status 'lost' is not a parcel status: use one of delivered"),
+        (["--status", "deliverd"], "did you mean 'delivered'?"),
+        (["--carrier", "nosuch"], "--carrier 'nosuch' is not a carrier frontscan knows"),
+        (["--carrier", "dhll"], "did you mean 'dhl'?"),
         (["--stale", "0"], "--stale takes a number of days"),
         (["--format", "xml"], "--format must be one of"),
         (["--since", "yesterday"], "--since"),
@@ -124,6 +129,7 @@ def test_bad_options_are_one_line_and_exit_2(ledger: str, args: list[str], messa
     result = runner.invoke(app, ["shipments", *args], env={"DATABASE_URL": ledger})
     assert result.exit_code == 2
     assert message in result.output
+    assert len(result.output.strip().splitlines()) == 1
     assert "Traceback" not in result.output
 
 

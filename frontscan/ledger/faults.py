@@ -95,7 +95,8 @@ class Outages:
         """`attempt()` until it succeeds; a lost connection is retried, anything else raised.
 
         Each attempt is a whole transaction, so a retry redoes it on a new connection;
-        the writes are upserts, so a commit whose acknowledgement was lost is harmless.
+        the writes are upserts and a batch of outcomes carries a commit key (`Store.record`),
+        so a commit whose acknowledgement was lost is harmless, its counters included.
         """
         delay = 0.25
         while True:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from dataclasses import asdict, astuple
@@ -214,17 +215,29 @@ class Store(LedgerReads):
 
         The scan lock is confirmed first (re-taken if its session died), and a batch whose
         connection is lost is committed again on a new one. The run row's counters grow
-        in the same transaction, so a killed run's row shows what it committed.
+        in the same transaction, so a killed run's row shows what it committed. The batch
+        carries a key of its own (`commit_keys`, written in the same transaction): when
+        the connection died after COMMIT was sent, the retry finds the key and changes
+        nothing, so counters and attempts grow once, and it returns the first count.
         """
         if not outcomes:
             return 0
         started = time.monotonic()
+        key = uuid.uuid4()
 
         async def attempt() -> int:
             if self._lock is not None:
                 await self._lock.confirm()
             async with self._transaction("cannot record a batch of conversations") as conn:
-                return await record_in(conn, outcomes, run_id)
+                cursor = await conn.execute(QUERIES["claim_commit_key"], (key, run_id))
+                if await cursor.fetchone() is None:  # committed before, its ack was lost
+                    cursor = await conn.execute(QUERIES["committed_numbers"], (key,))
+                    row = await cursor.fetchone()
+                    assert row is not None
+                    return int(row[0])
+                stored = await record_in(conn, outcomes, run_id)
+                await conn.execute(QUERIES["commit_key_numbers"], (stored, key))
+                return stored
 
         stored = await self.outages.ride_out("recording a batch", attempt)
         _log_commit(outcomes, run_id, stored, time.monotonic() - started)
@@ -278,6 +291,7 @@ class Store(LedgerReads):
 
         async def finish(conn: psycopg.AsyncConnection[Any]) -> None:
             await conn.execute(QUERIES["finish_run"], params)
+            await conn.execute(QUERIES["forget_commit_keys"], (run_id,))  # no retry is left
 
         await self._retried("cannot record the end of the run", finish)
         logger.info(

@@ -108,6 +108,20 @@ UPDATE frontscan.runs SET conversations_scanned = conversations_scanned + %s,
     messages_processed = messages_processed + %s, numbers_found = numbers_found + %s
 WHERE id = %s;
 
+-- name: claim_commit_key
+INSERT INTO frontscan.commit_keys (key, run_id) VALUES (%s, %s)
+ON CONFLICT (key) DO NOTHING RETURNING key;
+
+-- name: committed_numbers
+SELECT numbers FROM frontscan.commit_keys WHERE key = %s;
+
+-- name: commit_key_numbers
+UPDATE frontscan.commit_keys SET numbers = %s WHERE key = %s;
+
+-- name: forget_commit_keys
+DELETE FROM frontscan.commit_keys
+WHERE run_id = %s OR committed_at < now() - interval '1 day';
+
 -- name: finish_run
 UPDATE frontscan.runs SET finished_at = now(), status = %s,
     conversations_seen = %s, conversations_scanned = %s, conversations_skipped = %s,
