@@ -27,6 +27,12 @@ PATTERN_ONLY_MIN_CONFIDENCE = 0.9
 LLM_CHECKSUM_CONFIDENCE = 0.95  # a format with a check digit, which passed
 LLM_FORMAT_CONFIDENCE = 0.7  # a known format without a check digit
 LLM_UNKNOWN_FORMAT_CONFIDENCE = 0.5  # no known format at all
+# Text addressed to the model rather than the customer: a prompt injection's opening.
+INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.\n]{0,40}?\b(?:previous|prior|above|earlier|"
+    r"all|your|system)\b[^.\n]{0,20}?\b(?:instructions?|prompts?|rules)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -111,16 +117,32 @@ def shipment_claims(claims: Sequence[Claim]) -> dict[ClaimKey, ClaimValues]:
     }
 
 
+def silence_counts(prepared: Sequence[PreparedMessage], dropped: int) -> bool:
+    """Whether the model's silence on a detector candidate may keep it out of the ledger.
+
+    Not when its answer named a number the text does not hold (`dropped`: it invented,
+    leaked or was led), nor when the text speaks to the model ("ignore previous
+    instructions ..."): an instruction in the mail may have been obeyed, and what the
+    model left out then says nothing about the number. Its finds still count once
+    validated; only its omissions stop counting, as if it had not been asked.
+    """
+    return dropped == 0 and not any(INSTRUCTION.search(p.text) for p in prepared)
+
+
 def merge(
     conversation_id: str,
     prepared: Sequence[PreparedMessage],
     model_finds: Sequence[ModelFind] | None,
+    *,
+    dropped: int = 0,
 ) -> tuple[TrackingNumber, ...]:
     """Combine detector and model results; each number once, at its first message.
 
     `model_finds` is None when the model was not asked: then every storable detector
-    candidate counts. When it was asked, candidates it did not confirm must be very sure.
+    candidate counts. When it was asked, candidates it did not confirm must be very sure,
+    unless its silence does not count (`silence_counts`, given the claims it `dropped`).
     """
+    judged = model_finds is not None and silence_counts(prepared, dropped)
     by_message: dict[str, dict[str, ModelFind]] = {}
     for find in model_finds or ():
         by_message.setdefault(find.message_id, {}).setdefault(find.number, find)
@@ -131,7 +153,7 @@ def merge(
             if not cand.storable or cand.number in stored:
                 continue
             confirmed = cand.number in finds
-            if model_finds is not None and not confirmed and not _sure(cand):
+            if judged and not confirmed and not _sure(cand):
                 continue
             stored[cand.number] = TrackingNumber(
                 tracking_number=cand.number,

@@ -66,6 +66,7 @@ class FrontSettings:
     headroom: float = 0.1  # share left unused until one whole window has been observed
     reserve: float = 0.05  # share left on top of what other integrations are seen to use
     source: SourceMode = "auto"  # how conversations are found: the event stream or search
+    timeout_seconds: float = 60.0  # one request, connect to last byte; then it is retried
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class OpenAISettings:
     batch: bool = False  # backfills through the Batch API (`scan --openai-batch`)
     batch_older_than_days: float = 0.0  # with batch: only conversations quiet this long
     batch_enqueued_tokens: int = 2_000_000  # the model's enqueued-token cap (tier 1 mini)
+    timeout_seconds: float = 60.0  # connect, or silence mid-answer; then it is retried
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,7 @@ def _is_dsn(v: str) -> bool:
 
 
 _URL = "an http:// or https:// URL"
+_TIMEOUT = "a number of seconds from 0.1 to 600"
 KEYS: Mapping[str, _Key] = {
     "front.api_url": _Key(str, _is_url, _URL, env="FRONT_API_URL", problem=_url_problem),
     "front.rpm": _int(0),
@@ -157,6 +160,7 @@ KEYS: Mapping[str, _Key] = {
     "front.source": _Key(
         str, lambda v: v in ("auto", "events", "search"), "auto, events or search"
     ),
+    "front.timeout_seconds": _Key(float, lambda v: 0.1 <= v <= 600, _TIMEOUT),
     "openai.base_url": _Key(str, _is_url, _URL, env="OPENAI_BASE_URL", problem=_url_problem),
     "openai.model": _Key(str, lambda v: bool(v.strip()), "a non-empty model name"),
     "openai.rpm": _int(1),
@@ -166,6 +170,7 @@ KEYS: Mapping[str, _Key] = {
     "openai.batch": _Key(bool, lambda v: True, "true or false"),
     "openai.batch_older_than_days": _Key(float, lambda v: v >= 0, "a number of days >= 0"),
     "openai.batch_enqueued_tokens": _int(1000),
+    "openai.timeout_seconds": _Key(float, lambda v: 0.1 <= v <= 600, _TIMEOUT),
     "scan.concurrency": _int(1, 500),
     "scan.batch_size": _int(1, 10000),
     "scan.llm": _Key(str, lambda v: v in ("auto", "always", "never"), "auto, always or never"),

@@ -222,7 +222,7 @@ def done(
     message.
 
     Batch answers are recorded through this too (`batch/collect.py`)."""
-    merged = merge(ref.id, prepared, finds)
+    merged = merge(ref.id, prepared, finds, dropped=dropped)
     earlier = entry.numbers if entry is not None else ()
     numbers, mentions, claims_dropped = describe(prepared, merged, claims, earlier)
     newest = prepared[-1].message if prepared else None

@@ -42,10 +42,17 @@ from frontscan.models import ChatMessage, Claim, ModelCall
 
 
 def open_extractor(
-    stack: AsyncExitStack, api_key: str, base_url: str | None, budgets: OpenAIBudgets
+    stack: AsyncExitStack,
+    api_key: str,
+    base_url: str | None,
+    budgets: OpenAIBudgets,
+    *,
+    timeout: float = 60.0,
 ) -> OpenAIExtractor:
-    """The SDK client, closed by `stack`; it never retries (`with_retries` is the one layer)."""
-    client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=60.0)
+    """The SDK client, closed by `stack`; it never retries (`with_retries` is the one layer).
+
+    `timeout` bounds each request (`openai.timeout_seconds`): a hung one is retried."""
+    client = AsyncOpenAI(api_key=api_key, base_url=base_url, max_retries=0, timeout=timeout)
     stack.push_async_callback(client.close)
     return OpenAIExtractor(client, budgets)
 
@@ -179,6 +186,10 @@ class OpenAIExtractor:
             raise self._translate(error, call) from None
         except pydantic.ValidationError:
             raise TransientError("OpenAI: the model's answer did not match the schema") from None
+        except ValueError:
+            # The SDK parses a 2xx body as JSON without translating its error: an empty or
+            # cut-off 200 (a proxy, a dying server) would otherwise escape as a bug.
+            raise TransientError("OpenAI: the answer was not JSON") from None
         self._count_usage(completion.usage, charged)
         return _answer_of(completion)
 

@@ -38,6 +38,7 @@ from frontscan.front_types import (
 from frontscan.limits.bound import ApiCounters, ApiUsage
 from frontscan.limits.budgets import FRONT_SEARCH_SHARE, FrontBudgets
 from frontscan.limits.retry import header_float, lower_headers, with_retries
+from frontscan.listing import Listing
 from frontscan.models import ConversationMessages, ConversationRef, Message, SearchPage
 
 PAGE_LIMIT = 100
@@ -159,6 +160,7 @@ class FrontClient:
         self._attempts = attempts
         self.counters = ApiCounters()
         self.rate: RateHeaders | None = None  # from the latest response that carried it
+        self.untrusted: list[str] = []  # listings that ended short (`listing.Listing`)
 
     def usage(self) -> ApiUsage:
         """What this client has spent so far, and the rate limit it ran under."""
@@ -175,22 +177,42 @@ class FrontClient:
         return str(payload.get("name") or payload.get("id") or "")
 
     async def search(self, query: str) -> AsyncIterator[SearchPage]:
-        """All conversations matching `query`, newest activity first, following `next`."""
-        url: URL | None = URL(
-            f"{self._base}/conversations/search/{quote(query, safe='')}?limit={PAGE_LIMIT}",
-            encoded=True,
-        )
+        """All conversations matching `query`, newest activity first, following `next`.
+
+        Each conversation is handed on once, however often pages repeat it; a next link
+        already followed ends the listing. A listing that ends short of the first page's
+        `_total`, and of the total counted again then (one more call), or at a loop with
+        no total, goes into `untrusted`: the runner then keeps the cron watermark where
+        it was, so the next run lists the window again.
+        """
+        first = URL(f"{self._base}/conversations/search/{quote(query, safe='')}", encoded=True)
+        url: URL | None = first.with_query(limit=PAGE_LIMIT)
+        listing = Listing(f"search {query!r}", str(url))
         while url is not None:
             raw, _ = await self._get(url, "search")
             payload = cast(ConversationSearchPage, raw)
-            refs = tuple(parse_conversation(r) for r in payload.get("_results") or [])
             total = payload.get("_total")
+            refs = listing.page(
+                (parse_conversation(r) for r in payload.get("_results") or []),
+                key=lambda ref: ref.id,
+                total=total,
+            )
             logger.debug(
                 "search page: %d conversations", len(refs),
                 extra={"event": "front.page", "conversations": len(refs), "total": total},
             )  # fmt: skip
-            yield SearchPage(refs, int(total) if isinstance(total, int) else None)
-            url = _next_url(payload)
+            yield SearchPage(tuple(refs), int(total) if isinstance(total, int) else None)
+            following = _next_url(payload)
+            url = following if listing.follow(_text(following)) else None
+        if listing.short:  # one more call, only then: did matches leave the window?
+            counted, _ = await self._get(first.with_query(limit=1), "search")
+            listing.recounted(counted.get("_total"))
+        if (problem := listing.problem()) is not None:
+            self.untrusted.append(problem)
+            logger.info(
+                "Front's listing is incomplete: %s", problem,
+                extra={"event": "front.listing_incomplete", "cause": problem},
+            )  # fmt: skip
 
     async def messages_since(
         self, conversation_id: str, since: float | None
@@ -201,6 +223,7 @@ class FrontClient:
         )
         found: list[Message] = []
         merged_into = None
+        listing = Listing(f"messages of {conversation_id}", str(url))
         while url is not None:
             raw_page, final_url = await self._get(url, "other")
             payload = cast(MessagePage, raw_page)
@@ -208,15 +231,18 @@ class FrontClient:
             if owner and owner != conversation_id:
                 merged_into = owner
             reached_watermark = False
-            for raw in payload.get("_results") or []:
-                if raw.get("is_draft"):
-                    continue
+            results = [r for r in payload.get("_results") or [] if not r.get("is_draft")]
+            for raw in listing.page(results, key=lambda r: str(r.get("id"))):
                 message = parse_message(raw, owner or conversation_id)
                 if since is not None and message.created_at <= since:
                     reached_watermark = True
                     break
                 found.append(message)
-            url = None if reached_watermark else _next_url(payload)
+            following = None if reached_watermark else _next_url(payload)
+            url = following if listing.follow(_text(following)) else None
+            if listing.looped:  # what lies past the loop was never read: try again later
+                raise TransientError(f"Front GET {final_url.path}: the next link looped")
+        listing.problem()  # logs repeats; a message list has no total to fall short of
         return ConversationMessages(tuple(found), merged_into)
 
     def events_url(
@@ -276,7 +302,9 @@ class FrontClient:
                 if response.status >= 400:
                     raise _status_error(where, response.status, body)
                 payload = json.loads(body)
-                return (payload if isinstance(payload, dict) else {}), response.url
+                if not isinstance(payload, dict):  # `null`, a list: no envelope, no `next`
+                    raise TransientError(f"{where}: the answer was not a JSON object")
+                return payload, response.url
         except FrontscanError:
             raise
         except (TimeoutError, aiohttp.ClientError) as error:
@@ -311,6 +339,10 @@ def _next_url(payload: Envelope) -> URL | None:
     pagination = payload.get("_pagination") or {}
     following = pagination.get("next") if isinstance(pagination, dict) else None
     return URL(following, encoded=True) if isinstance(following, str) and following else None
+
+
+def _text(url: URL | None) -> str | None:
+    return None if url is None else str(url)
 
 
 def _conversation_in(url: URL) -> str | None:

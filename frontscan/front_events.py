@@ -33,6 +33,7 @@ from frontscan.event_groups import (
     usable_body,
 )
 from frontscan.front import FrontClient
+from frontscan.listing import Listing
 from frontscan.models import ConversationMessages, ConversationRef, SearchPage, Window
 
 logger = logging.getLogger(__name__)
@@ -160,16 +161,22 @@ class EventsSource:
         return ConversationMessages(tuple(m for m in listed.messages if m.id in wanted))
 
     async def _pages(self, window: Window) -> AsyncIterator[list[dict[str, Any]]]:
-        url: URL | None
-        probed, results, url = self._first
+        """The window's event pages, each event once; a looping next link ends the
+        stream, and the client's `untrusted` says so (the watermark then stays put)."""
+        first = self._client.events_url(window.after, window.before, self._inbox)
+        listing = Listing("event stream", str(first))
+        probed, results, following = self._first
         if self._probed and probed == window:
             self._probed = False
-            yield results
         else:
-            url = self._client.events_url(window.after, window.before, self._inbox)
-        while url is not None:
-            results, url = await self._client.events_page(url)
-            yield results
+            results, following = await self._client.events_page(first)
+        while True:
+            yield listing.page(results, key=_event_id)
+            if following is None or not listing.follow(str(following)):
+                break
+            results, following = await self._client.events_page(following)
+        if (problem := listing.problem()) is not None:
+            self._client.untrusted.append(problem)
 
     async def _unknown(self, events: list[MessageEvent]) -> list[MessageEvent]:
         if self._rescan or not events:
@@ -192,3 +199,9 @@ class EventsSource:
             if earlier is None:
                 refs.append(group.conversation)
         return SearchPage(tuple(refs), None)
+
+
+def _event_id(raw: dict[str, Any]) -> str:
+    """An event's `evt_` id (its whole text if it has none: never merged with another)."""
+    ident = raw.get("id")
+    return str(ident) if ident else str(raw)

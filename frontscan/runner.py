@@ -109,9 +109,10 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             cost = dry_run_cost(pipeline.planned)
         elif batch_stats is not None:
             cost += batch_stats.cost_usd
+        untrusted = tuple(front.untrusted)
         summary = Summary(
             run_id=run_id,
-            status=run_status(pipeline.stop_reason, stats, error),
+            status=run_status(pipeline.stop_reason, stats, error, untrusted=bool(untrusted)),
             window=window,
             stats=stats,
             batch=batch_stats,
@@ -125,10 +126,18 @@ async def scan(settings: Settings, request: ScanRequest, reporter: ScanReporter)
             database_outages=store.outages.count,
             slices=len(plan.slices),
             slice_days=request.slice_days,
+            untrusted=untrusted,
         )
         if run_id is not None:
             reason = str(error) if error else pipeline.stop_reason
-            await store.finish_run(run_id, summary.status, stats, summary.cost_usd, reason)
+            await store.finish_run(
+                run_id,
+                summary.status,
+                stats,
+                summary.cost_usd,
+                reason or (str(summary.problem) if untrusted else None),
+                advances_watermark=not untrusted,
+            )
     if error is not None:
         raise error
     return ScanResult(summary=summary, planned=pipeline.planned)
@@ -174,9 +183,13 @@ async def _plan(store: Store, settings: Settings, request: ScanRequest) -> tuple
 
 
 async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> FrontClient:
-    """The Front client, its budgets, and a `GET /me` so a bad token fails at once."""
+    """The Front client, its budgets, and a `GET /me` so a bad token fails at once.
+
+    A request past `front.timeout_seconds` (connect to last byte) fails as a timeout and
+    is retried: a server that accepts and never answers cannot hold a worker forever."""
+    timeout = settings.front.timeout_seconds
     session = aiohttp.ClientSession(
-        timeout=aiohttp.ClientTimeout(total=60, connect=10),
+        timeout=aiohttp.ClientTimeout(total=timeout, connect=min(10.0, timeout)),
         connector=aiohttp.TCPConnector(limit=settings.scan.concurrency + 4),
     )
     stack.push_async_callback(session.close)
@@ -195,7 +208,9 @@ def _open_extractor(
     if key is None:
         return None
     budgets = OpenAIBudgets(settings.openai.rpm, settings.openai.tpm)
-    return open_extractor(stack, key, settings.openai.base_url, budgets)
+    return open_extractor(
+        stack, key, settings.openai.base_url, budgets, timeout=settings.openai.timeout_seconds
+    )
 
 
 def _open_batches(stack: AsyncExitStack, settings: Settings, key: str | None) -> BatchClient | None:

@@ -44,6 +44,7 @@ class Summary:
     database_outages: int = 0
     slices: int = 0  # the search windows the scan's window was split into (0: --retry-failed)
     slice_days: float = 0.0
+    untrusted: tuple[str, ...] = ()  # Front listings that ended short (`frontscan.listing`)
 
     @property
     def ratio_to_bound(self) -> float:
@@ -75,6 +76,12 @@ class Summary:
             return Interrupted(
                 "interrupted: finished conversations are recorded; run the same command again "
                 "to continue"
+            )
+        if self.untrusted:
+            return ItemError(
+                f"Front's listing was incomplete ({self.untrusted[0]}); what it listed is "
+                "recorded, but this run does not move the cron watermark: the next run "
+                "lists the window again"
             )
         if self.stats.conversations_failed:
             return ItemError(
@@ -114,6 +121,7 @@ class Summary:
         data["database_outages"] = self.database_outages
         data["slices"] = self.slices
         data["slice_days"] = self.slice_days
+        data["untrusted_listings"] = list(self.untrusted)
         return data
 
 
@@ -148,6 +156,8 @@ def summary_table(summary: Summary) -> Table:
         rows.append(("database away", away))
     if s.stop_reason:
         rows.append(("stopped", s.stop_reason))
+    if s.untrusted:
+        rows.append(("Front listing incomplete", f"{len(s.untrusted)} (watermark kept)"))
     for label, value in rows:
         table.add_row(label, value)
     return table
@@ -226,12 +236,19 @@ def print_planned(planned: Sequence[Planned], *, console: Console) -> None:
     console.print(table)
 
 
-def run_status(stop_reason: str | None, stats: RunStats, error: FrontscanError | None) -> Status:
+def run_status(
+    stop_reason: str | None,
+    stats: RunStats,
+    error: FrontscanError | None,
+    *,
+    untrusted: bool = False,
+) -> Status:
+    """`untrusted`: a Front listing ended short, so not everything was seen: partial."""
     if error is not None:
         return "failed"
     if stop_reason is not None:
         return "interrupted"
-    return "partial" if stats.conversations_failed else "succeeded"
+    return "partial" if stats.conversations_failed or untrusted else "succeeded"
 
 
 def dry_run_stats(stats: RunStats, planned: Sequence[Planned]) -> RunStats:

@@ -188,6 +188,7 @@ def test_summary_json_round_trips_with_every_key() -> None:
     expected = [*head, *(f.name for f in fields(RunStats)), *tail, "ratio_to_bound"]
     expected += ["tokens_per_call", "cost_per_1000", "batch"]
     expected += ["database_away_seconds", "database_outages", "slices", "slice_days"]
+    expected += ["untrusted_listings"]
     assert list(data) == expected
     assert data["tokens_per_call"] == round((91_234 + 4_321) / 60, 1)
     assert data["cost_per_1000"] == round(1000 * 0.0123456789 / 125, 6)  # scanned + failed

@@ -272,11 +272,22 @@ class Store(LedgerReads):
         return run_id
 
     async def finish_run(
-        self, run_id: int, status: str, stats: RunStats, cost_usd: float, error: str | None
+        self,
+        run_id: int,
+        status: str,
+        stats: RunStats,
+        cost_usd: float,
+        error: str | None,
+        *,
+        advances_watermark: bool = True,
     ) -> None:
-        """Close the run row: every `RunStats` counter goes to the column of its name."""
+        """Close the run row: every `RunStats` counter goes to the column of its name.
+
+        `advances_watermark=False` (a Front listing ended short) takes back what the run
+        promised when it started: the cron watermark does not move past a window it may
+        not have seen whole."""
         # astuple keeps the RunStats field order, the order of the columns in the query
-        params = (status, *astuple(stats), round(cost_usd, 6), error, run_id)
+        params = (status, *astuple(stats), round(cost_usd, 6), error, advances_watermark, run_id)
 
         async def finish(conn: psycopg.AsyncConnection[Any]) -> None:
             await conn.execute(QUERIES["finish_run"], params)

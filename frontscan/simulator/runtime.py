@@ -62,6 +62,7 @@ class SimulatorOptions:
     fault_rate: float = 0.0
     mistake_rate: float = 0.0
     unbacked_status_rate: float = 0.0  # answers claiming a status their message does not back
+    obeys_injections: bool = False  # a model that follows instructions planted in mail
     short_page_rate: float = 0.0
     extra_429_rate: float = 0.0
     quota_exhausted: bool = False
@@ -106,7 +107,9 @@ class SimulatorOptions:
             fault_rate=self.fault_rate,
             extra_429_rate=self.extra_429_rate,
             mistakes=replace(
-                MistakeRates.overall(self.mistake_rate), unbacked_status=self.unbacked_status_rate
+                MistakeRates.overall(self.mistake_rate),
+                unbacked_status=self.unbacked_status_rate,
+                obeys_injections=self.obeys_injections,
             ),
             quota_exhausted=self.quota_exhausted,
             azure_mode=self.azure_mode,

@@ -129,7 +129,9 @@ UPDATE frontscan.runs SET finished_at = now(), status = %s,
     claims_dropped = %s, batches = %s, front_calls = %s, openai_calls = %s,
     prompt_tokens = %s, completion_tokens = %s, rate_limited = %s, throttled_seconds = %s,
     model_calls_avoided = %s, completion_budget = %s, server_tokens = %s, cost_usd = %s,
-    error = %s
+    error = %s,
+    options = options || jsonb_build_object('advances_watermark',
+        coalesce((options ->> 'advances_watermark')::boolean, false) AND %s::boolean)
 WHERE id = %s;
 
 -- name: forget_numbers
