@@ -209,7 +209,7 @@ class FrontClient:
             listing.recounted(counted.get("_total"))
         if (problem := listing.problem()) is not None:
             self.untrusted.append(problem)
-            logger.info(
+            logger.warning(
                 "Front's listing is incomplete: %s", problem,
                 extra={"event": "front.listing_incomplete", "cause": problem},
             )  # fmt: skip
