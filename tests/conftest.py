@@ -10,7 +10,7 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import psycopg
@@ -18,6 +18,8 @@ import pytest
 from hypothesis import settings as hypothesis_settings
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+
+from frontscan.ledger.store import Store
 
 # CI must not turn red on an example nobody has seen before: there, the property tests
 # run a fixed set of examples with no time limit. Locally they keep exploring.
@@ -45,16 +47,36 @@ def pg_server_url() -> Iterator[str]:
         shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@pytest.fixture
-def database_url(pg_server_url: str) -> Iterator[str]:
-    """A DSN for a database that exists only for this test."""
+def _throwaway_database(server_url: str) -> Iterator[str]:
+    """A DSN for a database that exists until the generator is closed."""
     name = f"frontscan_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
+    with psycopg.connect(server_url, autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     try:
-        yield make_conninfo(pg_server_url, dbname=name)
+        yield make_conninfo(server_url, dbname=name)
     finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
+        with psycopg.connect(server_url, autocommit=True) as conn:
             conn.execute(
                 sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
             )
+
+
+@pytest.fixture
+def database_url(pg_server_url: str) -> Iterator[str]:
+    """A DSN for a database that exists only for this test."""
+    yield from _throwaway_database(pg_server_url)
+
+
+@pytest.fixture
+def second_database_url(pg_server_url: str) -> Iterator[str]:
+    """Another one, for a test that compares two ledgers."""
+    yield from _throwaway_database(pg_server_url)
+
+
+@pytest.fixture
+async def store(database_url: str) -> AsyncIterator[Store]:
+    """A migrated ledger on this test's database."""
+    opened = await Store.open(database_url)
+    await opened.migrate()
+    yield opened
+    await opened.close()

@@ -50,14 +50,6 @@ def said(
     )
 
 
-@pytest.fixture
-async def store(database_url: str):  # type: ignore[no-untyped-def]
-    opened = await Store.open(database_url)
-    await opened.migrate()
-    yield opened
-    await opened.close()
-
-
 def shipment(dsn: str) -> tuple[object, ...]:
     with psycopg.connect(dsn) as conn:
         row = conn.execute(

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import sys
 import textwrap
-from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
@@ -83,14 +82,6 @@ async def count(dsn: str, table: str) -> int:
         row = await cursor.fetchone()
         assert row is not None
         return int(row[0])
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await Store.open(database_url)
-    await opened.migrate()
-    yield opened
-    await opened.close()
 
 
 async def test_migrations_apply_once_and_twice_is_harmless(database_url: str) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import psycopg
@@ -123,14 +122,6 @@ async def test_a_held_failure_fails_when_no_worker_is_left_to_decide() -> None:
     await settle()
     released.release()  # the run stops: the failure is recorded, not waited on
     assert not await asyncio.wait_for(stopping, WAIT)
-
-
-@pytest.fixture
-async def store(database_url: str) -> AsyncIterator[Store]:
-    opened = await Store.open(database_url)
-    await opened.migrate()
-    yield opened
-    await opened.close()
 
 
 async def attempts(database_url: str) -> dict[str, tuple[str, int]]:

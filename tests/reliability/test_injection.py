@@ -18,14 +18,10 @@ a reader sees what asked for it.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from frontscan.detector.matching import flatten
 from frontscan.simulator.runtime import RunningSimulator, running_simulator
@@ -36,18 +32,6 @@ CORPUS = Path(__file__).parent / "injection"
 SCAN = ["scan", "--after", "2026-01-01", "--slice-days", "400", "--source", "search",
         "--llm", "always", "--json"]  # fmt: skip
 INJECTED = "1Z999AA10123456784"
-
-
-@pytest.fixture
-def second_database_url(pg_server_url: str) -> Iterator[str]:
-    name = f"frontscan_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(pg_server_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    try:
-        yield make_conninfo(pg_server_url, dbname=name)
-    finally:
-        with psycopg.connect(pg_server_url, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 async def scan_corpus(
