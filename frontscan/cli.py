@@ -1,44 +1,33 @@
 """The command line: parse options, build Settings, run one coroutine, map errors to exit codes.
 
-No business logic or SQL lives here; each command hands off to one function.
+No business logic or SQL lives here; each command hands off to one function. This module
+holds the app, its global options, `scan` and `check`; the other commands are in
+`cli_commands.py` and `cli_db.py`, how each runs (errors to exit codes) in `cli_run.py`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sys
-import traceback
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import Annotated
 
 import typer
 from rich.console import Console
 
-from frontscan import __version__
+from frontscan import __version__, cli_commands
+from frontscan.cli_db import db_app
 from frontscan.cli_parts import (
     FrontHeadroomOption,
     FrontReserveOption,
     FrontRpmOption,
-    LazyCommands,
     OpenAIRpmOption,
     OpenAITpmOption,
     RootCommands,
 )
-from frontscan.config import Settings
-from frontscan.errors import (
-    EXIT_FAILURES,
-    EXIT_INTERRUPTED,
-    EXIT_USAGE,
-    FrontscanError,
-    UsageError,
-)
-
-if TYPE_CHECKING:
-    from frontscan.ledger.connect import DatabaseInfo
-
+from frontscan.cli_run import ConfigOption, err_console, run_guarded, set_debug, settings_for
+from frontscan.errors import EXIT_USAGE
 
 app = typer.Typer(
     cls=RootCommands,
@@ -51,55 +40,6 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-db_app = typer.Typer(
-    cls=LazyCommands,
-    help="The database: which one commands use (DATABASE_URL, else the embedded PostgreSQL), "
-    "starting and stopping the embedded one, migrations.",
-    no_args_is_help=True,
-)
-app.add_typer(db_app, name="db")
-
-err_console = Console(stderr=True, highlight=False, soft_wrap=True)
-T = TypeVar("T")
-_debug = False
-
-
-def _note(text: str) -> None:
-    """A progress line on stderr; data in it (ids, errors) is not rich markup."""
-    err_console.print(text, markup=False)
-
-
-def run_guarded(action: Callable[[], T], *, json_errors: bool = False) -> T:
-    """Run a command body; turn FrontscanError and Ctrl-C into a one-line message + exit code.
-
-    With `--debug` the traceback comes first, with every chained cause (the library error
-    a FrontscanError was translated from), but the exit code stays the error's own: cron
-    and scripts must see the same code whether or not someone is debugging. With
-    `json_errors` (a command's `--json`) stdout also gets the failure as its one object,
-    so a cron log that collects stdout records every run, failed ones included.
-    """
-    try:
-        return action()
-    except FrontscanError as error:
-        if _debug:
-            err_console.file.write("".join(traceback.format_exception(error)))
-        err_console.print(f"frontscan: {error}", markup=False)
-        _json_error(json_errors, str(error), error.exit_code)
-        raise typer.Exit(error.exit_code) from None
-    except KeyboardInterrupt:
-        err_console.print("frontscan: interrupted", markup=False)
-        _json_error(json_errors, "interrupted", EXIT_INTERRUPTED)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    except BrokenPipeError:
-        # The reader went away (`frontscan export | head`): stop quietly, like other tools.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        raise typer.Exit(EXIT_FAILURES) from None
-
-
-def _json_error(wanted: bool, message: str, exit_code: int) -> None:
-    if wanted:
-        print(json.dumps({"status": "error", "error": message, "exit_code": exit_code}))
-        sys.stdout.flush()
 
 
 def _version(value: bool) -> None:
@@ -137,57 +77,10 @@ def main_options(
     ] = False,
 ) -> None:
     """Global options, before the command: `frontscan --log-file scan.jsonl scan ...`."""
-    global _debug
     from frontscan import logs
 
-    _debug = debug
+    set_debug(debug)
     run_guarded(lambda: logs.configure(log_level, log_file))
-
-
-@app.command()
-def detect(
-    source: Annotated[
-        str, typer.Argument(help="A text, HTML or .eml file; '-' or nothing reads stdin.")
-    ] = "-",
-    show_all: Annotated[
-        bool, typer.Option("--all", help="Also print low-confidence hints, marked as such.")
-    ] = False,
-    output_format: Annotated[
-        str, typer.Option("--format", help="'jsonl' (one JSON object per line) or 'table'.")
-    ] = "jsonl",
-) -> None:
-    """Print the tracking numbers the detector alone would store. No network, no database."""
-    from frontscan import detect as detector
-    from frontscan.detector.files import load_document
-
-    def body() -> None:
-        if output_format not in ("jsonl", "table"):
-            raise UsageError("--format must be 'jsonl' or 'table'")
-        document = load_document(sys.stdin.buffer if source == "-" else Path(source))
-        records = detector.detect_records(document.text, show_all, document.links)
-        if output_format == "table":
-            Console().print(detector.records_table(records))
-        else:
-            for record in records:
-                print(json.dumps(record))
-
-    run_guarded(body)
-
-
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config",
-        help="TOML settings file (else FRONTSCAN_CONFIG, ./frontscan.toml, the user config dir).",
-        show_default=False,
-    ),
-]
-
-
-def _settings(config: Path | None, **flags: object) -> Settings:
-    from frontscan.config import load_settings
-
-    return load_settings(flags, config_path=config)
 
 
 @app.command()
@@ -327,7 +220,7 @@ def scan(
     from frontscan.summary import print_summary
 
     def body() -> None:
-        settings = _settings(
+        settings = settings_for(
             config,
             **{
                 "scan.concurrency": concurrency,
@@ -375,46 +268,6 @@ def scan(
     run_guarded(body, json_errors=as_json)
 
 
-@db_app.command("status")
-def db_status(
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Say which database commands use, and whether the embedded PostgreSQL is running.
-
-    Starts nothing. The embedded server lives under the user data dir (or
-    FRONTSCAN_DATA_DIR) and keeps running between commands until `frontscan db stop`.
-    """
-    from frontscan.ledger import lifecycle
-
-    def body() -> None:
-        settings = _settings(config)
-        if as_json:
-            print(json.dumps(lifecycle.status_object(settings)))
-        else:
-            print("\n".join(lifecycle.status_lines(settings)))
-
-    run_guarded(body, json_errors=as_json)
-
-
-@db_app.command("start")
-def db_start(config: ConfigOption = None) -> None:
-    """Start the embedded PostgreSQL (any command that needs it starts it too)."""
-    from frontscan.ledger import lifecycle
-
-    run_guarded(lambda: print(lifecycle.start(_settings(config))))
-
-
-@db_app.command("stop")
-def db_stop(config: ConfigOption = None) -> None:
-    """Stop the embedded PostgreSQL; its data stays, and the next command starts it again."""
-    from frontscan.ledger import lifecycle
-
-    run_guarded(lambda: print(lifecycle.stop(_settings(config))))
-
-
 @app.command()
 def check(
     as_json: Annotated[
@@ -431,7 +284,7 @@ def check(
     from frontscan.check import run_checks
 
     def body() -> None:
-        report = asyncio.run(run_checks(_settings(config)))
+        report = asyncio.run(run_checks(settings_for(config)))
         if as_json:
             print(json.dumps(report.as_json()))
         else:
@@ -443,268 +296,11 @@ def check(
     run_guarded(body)
 
 
-@db_app.command("migrate")
-def db_migrate(config: ConfigOption = None) -> None:
-    """Apply pending schema migrations (every command that needs the database does this too)."""
-    from frontscan.ledger import connect
-
-    def body() -> None:
-        applied = asyncio.run(connect.migrate(_settings(config)))
-        print(f"applied migrations {applied}" if applied else "the schema is up to date")
-
-    run_guarded(body)
-
-
-@db_app.command("url")
-def db_url(config: ConfigOption = None) -> None:
-    """Print the database DSN in use, password redacted (starts the embedded server if needed)."""
-    from frontscan.ledger import connect
-
-    run_guarded(lambda: print(connect.shown_dsn(_settings(config))))
-
-
-@app.command()
-def demo(
-    conversations: Annotated[
-        int, typer.Option(min=10, max=5000, help="Conversations in the simulated inbox.")
-    ] = 100,
-    seed: Annotated[int, typer.Option(help="Seed of the simulated inbox.")] = 1,
-) -> None:
-    """Try frontscan in a minute: no accounts, no database setup.
-
-    Starts the simulator (fake Front and OpenAI on loopback) and the embedded PostgreSQL,
-    runs a real scan and a cron run through the production code path, then the old
-    fixed-batch design on the same inbox, each with its own progress bar and summary, and
-    ends with the two side by side. The results stay in the embedded PostgreSQL (never in
-    DATABASE_URL's), which keeps running afterwards: `frontscan db stop` stops it.
-    """
-    from frontscan.demo import run_demo
-    from frontscan.report import ScanReporter, make_reporter
-
-    def body() -> None:
-        settings = _settings(None)
-        tty = sys.stderr.isatty()
-
-        def reporter_for(label: str) -> ScanReporter:
-            return make_reporter(tty=tty, label=label)
-
-        console = Console()
-        asyncio.run(
-            run_demo(settings, reporter_for, console, conversations=conversations, seed=seed)
-        )
-
-    run_guarded(body)
-
-
-@app.command()
-def status(
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
-    runs: Annotated[int, typer.Option(min=1, help="How many recent runs to show.")] = 10,
-    config: ConfigOption = None,
-) -> None:
-    """Show recent runs, totals, the cron watermark and the conversations that failed.
-
-    Reads the ledger at DATABASE_URL, or the embedded PostgreSQL when it is unset (and
-    names the one it read); `frontscan db status` says which without starting anything.
-    """
-    from frontscan import status as status_module
-    from frontscan.ledger import connect
-
-    def body() -> None:
-        settings = _settings(config)
-        database = _announce_database(connect.prepare(settings))
-        report = asyncio.run(status_module.collect(settings, runs=runs))
-        if as_json:
-            print(json.dumps(status_module.to_json(report) | {"database": database}))
-            return
-        print(f"Database: {database}")
-        status_module.render(report, json_mode=False, console=Console())
-
-    run_guarded(body, json_errors=as_json)
-
-
-def _announce_database(info: DatabaseInfo) -> str:
-    """Say on stderr when this command started the embedded server; return its name."""
-    if info.started:
-        err_console.print(f"frontscan: {info.note()}", markup=False)
-    return info.described()
-
-
-@app.command()
-def batches(
-    wait: Annotated[
-        bool,
-        typer.Option("--wait", help="Keep polling until no batch is open, collecting each."),
-    ] = False,
-    poll: Annotated[
-        float, typer.Option(min=0.1, help="With --wait: seconds between looks at OpenAI.")
-    ] = 60.0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
-    config: ConfigOption = None,
-) -> None:
-    """Show the OpenAI batches `scan --openai-batch` submitted; collect the finished ones.
-
-    Collecting downloads each finished batch's answers, checks them as an online scan
-    would and records them; expired or failed lines go back to the normal queue. Every
-    scan collects too. Needs OPENAI_API_KEY; reads DATABASE_URL (else the embedded one).
-    """
-    from frontscan.batch import command as batches_module
-
-    def body() -> None:
-        report = asyncio.run(
-            batches_module.collect(_settings(config), wait=wait, poll_seconds=poll, note=_note)
-        )
-        batches_module.render(report, json_mode=as_json, console=Console())
-
-    run_guarded(body, json_errors=as_json)
-
-
-@app.command()
-def export(
-    output_format: Annotated[
-        str, typer.Option("--format", help="jsonl (one JSON object per line) or csv.")
-    ] = "jsonl",
-    after: Annotated[
-        str | None,
-        typer.Option(
-            help="Only numbers first seen after this date (YYYY-MM-DD or ISO 8601).",
-            show_default=False,
-        ),
-    ] = None,
-    before: Annotated[
-        str | None,
-        typer.Option(help="Only numbers first seen before this date.", show_default=False),
-    ] = None,
-    carrier: Annotated[
-        str | None,
-        typer.Option(
-            help="Only this carrier (e.g. ups, fedex, usps, dhl, royal_mail).", show_default=False
-        ),
-    ] = None,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Write to this file instead of stdout.", show_default=False
-        ),
-    ] = None,
-    config: ConfigOption = None,
-) -> None:
-    """Stream every stored tracking number, one record each, with its carrier's tracking page.
-
-    Reads the ledger at DATABASE_URL, or the embedded PostgreSQL when it is unset; stderr
-    ends with how many records came from which database.
-    """
-    from frontscan import export as export_module
-    from frontscan import window
-    from frontscan.ledger import connect
-
-    def body() -> None:
-        if output_format not in ("jsonl", "csv"):
-            raise UsageError("--format must be 'jsonl' or 'csv'")
-        options = export_module.ExportOptions(
-            output_format=output_format,
-            after=window.parse_when(after, "--after") if after else None,
-            before=window.parse_when(before, "--before") if before else None,
-            carrier=carrier,
-        )
-        window.check_order(options.after, options.before)
-        settings = _settings(config)
-        database = _announce_database(connect.prepare(settings))
-        asyncio.run(export_module.check_carrier(settings, options))  # before -o empties a file
-        if output is None:
-            count = asyncio.run(export_module.export(settings, options, sys.stdout))
-        else:
-            try:
-                with output.open("w", encoding="utf-8", newline="") as stream:
-                    count = asyncio.run(export_module.export(settings, options, stream))
-            except OSError as error:
-                raise UsageError(f"cannot write {output}: {error.strerror}") from error
-        err_console.print(f"exported {count:,} tracking numbers from {database}", markup=False)
-
-    run_guarded(body)
-
-
-@app.command()
-def shipments(
-    status: Annotated[
-        str | None,
-        typer.Option(
-            help="Only parcels whose latest status is this: label_created, in_transit, "
-            "out_for_delivery, delivered, exception, returned or unknown.",
-            show_default=False,
-        ),
-    ] = None,
-    carrier: Annotated[
-        str | None, typer.Option(help="Only this carrier (e.g. ups, dhl).", show_default=False)
-    ] = None,
-    since: Annotated[
-        str | None,
-        typer.Option(
-            help="Only parcels mentioned since this date (YYYY-MM-DD or ISO 8601).",
-            show_default=False,
-        ),
-    ] = None,
-    stale: Annotated[
-        float | None,
-        typer.Option(
-            metavar="DAYS",
-            help="Only parcels not delivered or returned that no mail mentioned for DAYS.",
-            show_default=False,
-        ),
-    ] = None,
-    order: Annotated[
-        str | None,
-        typer.Option(
-            help="Only parcels of this order reference (e.g. W123456).", show_default=False
-        ),
-    ] = None,
-    history: Annotated[
-        str | None,
-        typer.Option(
-            metavar="NUMBER",
-            help="Instead: every mention of this tracking number, oldest first (what each "
-            "message said and when it was sent).",
-            show_default=False,
-        ),
-    ] = None,
-    output_format: Annotated[
-        str, typer.Option("--format", help="table, jsonl (one JSON object per line) or csv.")
-    ] = "table",
-    config: ConfigOption = None,
-) -> None:
-    """List parcels with the latest word on each: status, when and where it was said.
-
-    Reads the ledger at DATABASE_URL, or the embedded database when it is unset.
-    """
-    from frontscan import shipments as shipments_module
-    from frontscan import window
-
-    def body() -> None:
-        if history is not None:
-            if any(v is not None for v in (status, carrier, since, stale, order)):
-                raise UsageError("--history lists one parcel's mentions; drop the other filters")
-            asyncio.run(
-                shipments_module.parcel_history(
-                    _settings(config), history, output_format, sys.stdout
-                )
-            )
-            return
-        where = shipments_module.ShipmentFilter(
-            status=status,
-            carrier=carrier,
-            since=window.parse_when(since, "--since") if since else None,
-            stale_days=stale,
-            order=order,
-        )
-        asyncio.run(
-            shipments_module.list_shipments(_settings(config), where, output_format, sys.stdout)
-        )
-
-    run_guarded(body)
+app.command()(cli_commands.detect)
+app.add_typer(db_app, name="db")
+for command in (cli_commands.demo, cli_commands.status, cli_commands.batches,
+                cli_commands.export, cli_commands.shipments):  # fmt: skip
+    app.command()(command)
 
 
 def main() -> None:
