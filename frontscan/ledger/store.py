@@ -1,12 +1,12 @@
 """The PostgreSQL ledger: connection pool, migrations, run lock and every query frontscan runs.
 
-This is the only module that runs psycopg; its errors become `DatabaseError` in one
-place, `database_errors`, which scrubs the password from the message and the chained
-cause. Every statement is a named block of `sql/queries.sql` behind a method here; reads
-return the typed rows of `ledger.rows`. Each batch of conversation outcomes commits in
-one transaction, so a crash at any instant leaves every conversation either fully
-recorded or untouched, and every write is an upsert on a natural key so re-runs never
-duplicate.
+Its psycopg errors become `DatabaseError` in one place, `ledger.faults.database_errors`,
+which scrubs the password from the message and the chained cause. Every statement is a
+named block of `sql/queries.sql` behind a method here; reads return the typed rows of
+`ledger.rows`. Each batch of conversation outcomes commits in one transaction
+(`ledger.writes`), so a crash at any instant leaves every conversation either fully
+recorded or untouched; every write is an upsert on a natural key, and a batch's commit
+key makes a replayed commit change nothing, so re-runs never duplicate.
 """
 
 from __future__ import annotations
@@ -35,14 +35,10 @@ from frontscan.ledger.lock import SCAN_LOCK_KEY, ScanLock
 from frontscan.ledger.reads import LedgerReads
 from frontscan.ledger.statements import (
     QUERIES,
-    conversation_columns,
     load_migrations,
-    mention_columns,
-    mention_rows,
-    message_columns,
     ms,
-    number_columns,
 )
+from frontscan.ledger.writes import log_commit, record_in
 from frontscan.models import ConversationRef, LedgerEntry, Outcome, RunStats, Window
 
 logger = logging.getLogger(__name__)
@@ -51,7 +47,7 @@ logger = logging.getLogger(__name__)
 MIGRATION_LOCK_KEY = 0x46534D47  # "FSMG"
 _CONNECT_FIX = "check DATABASE_URL, or unset it to use the embedded database"
 _RETRY_FIX = RETRY_FIX
-__all__ = ["SCAN_LOCK_KEY", "Store", "database_errors", "scrubbed_cause"]
+__all__ = ["SCAN_LOCK_KEY", "Store", "database_errors", "record_in", "scrubbed_cause"]
 T = TypeVar("T")
 
 
@@ -240,7 +236,7 @@ class Store(LedgerReads):
                 return stored
 
         stored = await self.outages.ride_out("recording a batch", attempt)
-        _log_commit(outcomes, run_id, stored, time.monotonic() - started)
+        log_commit(outcomes, run_id, stored, time.monotonic() - started)
         return stored
 
     def transaction(self, doing: str) -> AbstractAsyncContextManager[psycopg.AsyncConnection[Any]]:
@@ -343,53 +339,3 @@ class Store(LedgerReads):
 
         row = await self._retried("cannot read the cron watermark", read)
         return None if row is None or row[0] is None else float(row[0])
-
-
-async def record_in(
-    conn: psycopg.AsyncConnection[Any], outcomes: Sequence[Outcome], run_id: int | None
-) -> int:
-    """Write outcomes inside the caller's transaction; returns how many new numbers.
-
-    The run row's counters grow in the same transaction, so a killed run's row shows
-    what it committed.
-    """
-    if not outcomes:
-        return 0
-    await conn.execute(QUERIES["upsert_conversations"], conversation_columns(outcomes, run_id))
-    done = [o for o in outcomes if o.status == "done"]
-    messages = [(o, m) for o in done for m in o.messages]
-    if messages:
-        await conn.execute(QUERIES["upsert_messages"], message_columns(messages))
-    numbers = [n for o in done for n in o.numbers]
-    stored = 0
-    if numbers:
-        cursor = await conn.execute(QUERIES["insert_numbers"], number_columns(numbers, run_id))
-        stored = len(await cursor.fetchall())
-    mentions = [m for o in done for m in o.mentions]
-    if mentions:
-        await conn.execute(QUERIES["upsert_mentions"], mention_columns(mentions, run_id))
-        if shipment_rows := mention_rows(mentions):  # oldest first: each moves its row
-            async with conn.cursor() as many:
-                await many.executemany(QUERIES["upsert_shipment"], shipment_rows)
-    if run_id is not None:
-        progress = (len(done), len(outcomes) - len(done), len(messages), stored, run_id)
-        await conn.execute(QUERIES["run_progress"], progress)
-    return stored
-
-
-def _log_commit(
-    outcomes: Sequence[Outcome], run_id: int | None, stored: int, seconds: float
-) -> None:
-    failed = [o for o in outcomes if o.status == "failed"]
-    for outcome in failed:
-        logger.info(
-            "conversation %s failed: %s", outcome.conversation.id, outcome.error,
-            extra={"event": "conversation.failed", "conversation_id": outcome.conversation.id,
-                   "cause": outcome.error, "run_id": run_id},
-        )  # fmt: skip
-    logger.info(
-        "committed %d conversations (%d failed), %d new numbers in %.3f s",
-        len(outcomes), len(failed), stored, seconds,
-        extra={"event": "ledger.commit", "conversations": len(outcomes), "failed": len(failed),
-               "numbers": stored, "seconds": round(seconds, 3), "run_id": run_id},
-    )  # fmt: skip
