@@ -67,6 +67,8 @@ class FrontSettings:
     reserve: float = 0.05  # share left on top of what other integrations are seen to use
     source: SourceMode = "auto"  # how conversations are found: the event stream or search
     timeout_seconds: float = 60.0  # one request, connect to last byte; then it is retried
+    # a search listing fewer than its `_total` (counted twice) keeps the watermark (exit 1)
+    check_search_total: bool = True
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,7 @@ KEYS: Mapping[str, _Key] = {
         str, lambda v: v in ("auto", "events", "search"), "auto, events or search"
     ),
     "front.timeout_seconds": _Key(float, lambda v: 0.1 <= v <= 600, _TIMEOUT),
+    "front.check_search_total": _Key(bool, lambda v: True, "true or false"),
     "openai.base_url": _Key(str, _is_url, _URL, env="OPENAI_BASE_URL", problem=_url_problem),
     "openai.model": _Key(str, lambda v: bool(v.strip()), "a non-empty model name"),
     "openai.rpm": _int(1),

@@ -152,12 +152,14 @@ class FrontClient:
         budgets: FrontBudgets,
         *,
         attempts: int = 6,
+        check_totals: bool = True,
     ) -> None:
         self._session = session
         self._base = URL(base_url.rstrip("/"))
         self._headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self.budgets = budgets
         self._attempts = attempts
+        self._check_totals = check_totals  # `front.check_search_total`
         self.counters = ApiCounters()
         self.rate: RateHeaders | None = None  # from the latest response that carried it
         self.untrusted: list[str] = []  # listings that ended short (`listing.Listing`)
@@ -204,10 +206,10 @@ class FrontClient:
             yield SearchPage(tuple(refs), int(total) if isinstance(total, int) else None)
             following = _next_url(payload)
             url = following if listing.follow(_text(following)) else None
-        if listing.short:  # one more call, only then: did matches leave the window?
+        if listing.short and self._check_totals:  # one more call: did matches leave?
             counted, _ = await self._get(first.with_query(limit=1), "search")
             listing.recounted(counted.get("_total"))
-        if (problem := listing.problem()) is not None:
+        if (problem := listing.problem(use_total=self._check_totals)) is not None:
             self.untrusted.append(problem)
             logger.warning(
                 "Front's listing is incomplete: %s", problem,

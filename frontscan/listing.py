@@ -89,8 +89,12 @@ class Listing:
         if isinstance(total, int) and not isinstance(total, bool):
             self.recount = total
 
-    def problem(self) -> str | None:
+    def problem(self, *, use_total: bool = True) -> str | None:
         """Why the listing cannot be trusted to be whole, or None when it can.
+
+        With `use_total` false (`front.check_search_total = false`, for an account whose
+        `_total` proves approximate) a shortfall is logged (`front.listing_short`) and
+        only a loop counts, as for a listing with no total.
 
         Short of the first page's `_total`: pages were dropped or skipped, unless the
         total counted again after the listing is no more than what was listed: then
@@ -106,6 +110,16 @@ class Listing:
                 extra={"event": "front.page_overlap", "listing": self.what,
                        "repeated": self.repeated, "pages": self.pages},
             )  # fmt: skip
+        if self.short and not use_total:
+            logger.info(
+                "%s: %d listed of the %d Front counted (not checked: check_search_total)",
+                self.what, self.listed, self.total,
+                extra={"event": "front.listing_short", "listing": self.what,
+                       "listed": self.listed, "total": self.total},
+            )  # fmt: skip
+            return (
+                f"{self.what}: a next link looped after {self.pages} pages" if self.looped else None
+            )
         if self.short and self.recount is not None and self.listed >= self.recount:
             logger.info(
                 "%s: %d listed of %d, and Front now counts %d: they left the window",

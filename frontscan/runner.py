@@ -196,7 +196,13 @@ async def _open_front(stack: AsyncExitStack, settings: Settings, token: str) -> 
     budgets = FrontBudgets(
         settings.front.rpm, settings.front.headroom, reserve=settings.front.reserve
     )
-    front = FrontClient(session, settings.front.api_url, token, budgets)
+    front = FrontClient(
+        session,
+        settings.front.api_url,
+        token,
+        budgets,
+        check_totals=settings.front.check_search_total,
+    )
     await front.check_auth()
     return front
 

@@ -109,6 +109,7 @@ ENV_SAMPLES: dict[str, tuple[str, object]] = {
     "front.reserve": ("0.02", 0.02),
     "front.source": ("search", "search"),
     "front.timeout_seconds": ("2.5", 2.5),
+    "front.check_search_total": ("false", False),
     "openai.base_url": ("https://proxy.example/v1", "https://proxy.example/v1"),
     "openai.model": ("gpt-4.1-mini", "gpt-4.1-mini"),
     "openai.rpm": ("60", 60),

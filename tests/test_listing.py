@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
+import pytest
+
 from frontscan.listing import STALE_PAGES, Listing
 
 
@@ -21,6 +25,25 @@ def test_a_listing_short_of_its_total_is_named() -> None:
     listing.page(["a", "b"], key=str, total=4)
     assert not listing.follow(None)  # the next link was dropped
     assert listing.problem() == "search 'x': Front counted 4 but its pages listed 2 (1 page)"
+
+
+def test_a_shortfall_is_only_logged_when_totals_are_not_checked(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """`front.check_search_total = false`: an account whose `_total` overstates is not
+    failed on every run; a loop still counts."""
+    caplog.set_level(logging.INFO, logger="frontscan.listing")
+    listing = Listing("search 'x'", "p1")
+    listing.page(["a", "b"], key=str, total=4)
+    assert not listing.follow(None)
+    assert listing.problem(use_total=False) is None
+    assert [r.__dict__["event"] for r in caplog.records] == ["front.listing_short"]
+    looping = Listing("search 'x'", "p1")
+    looping.page(["a"], key=str, total=4)
+    assert looping.follow("p2")
+    looping.page(["b"], key=str)
+    assert not looping.follow("p1")
+    assert looping.problem(use_total=False) == "search 'x': a next link looped after 2 pages"
 
 
 def test_more_than_the_total_is_no_problem() -> None:

@@ -143,3 +143,26 @@ async def test_an_event_stream_whose_next_link_loops_says_so_and_keeps_the_water
     statuses = await runs(database_url)
     assert [row[:2] for row in statuses] == [("partial", False), ("succeeded", True)]
     assert await watermark_is_the_last_run(database_url)
+
+
+@pytest.mark.reliability
+async def test_with_totals_unchecked_a_shortfall_is_logged_and_the_run_succeeds(
+    database_url: str, tmp_path: Path
+) -> None:
+    """`front.check_search_total = false`, for an account whose `_total` overstates: the
+    same dropped next link stores what was listed, logs the shortfall and succeeds."""
+    options = fast_options(CONVERSATIONS)
+    drop = [Rule("drop_next", SEARCH)]
+    async with rig(tmp_path, database_url, front=drop, options=options, page_limit=10) as setup:
+        setup.env["FRONTSCAN_FRONT_CHECK_SEARCH_TOTAL"] = "false"
+        result = await setup.scan("--llm", "always")
+        searches = setup.front.count(SEARCH)
+    result.clean()
+    assert searches == 1  # no recount when totals are not checked
+    assert result.summary["status"] == "succeeded"
+    assert result.summary["conversations_seen"] == 10
+    assert result.summary["untrusted_listings"] == []
+    short = result.named("front.listing_short")
+    assert [(s["listed"], s["total"]) for s in short] == [(10, CONVERSATIONS)]
+    assert not result.named("front.listing_incomplete")
+    assert await runs(database_url) == [("succeeded", True, None)]
