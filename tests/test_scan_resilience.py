@@ -37,6 +37,7 @@ async def message_attempts(dsn: str) -> list[int]:
         return [row[0] for row in await cursor.fetchall()]
 
 
+@pytest.mark.reliability  # 90 s; the default run's SIGKILL sample is tests/reliability
 @pytest.mark.parametrize("source", ["search", "events"])
 async def test_sigkill_at_random_points_loses_and_duplicates_nothing(
     database_url: str, tmp_path: Path, source: str
