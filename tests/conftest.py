@@ -28,6 +28,24 @@ if os.environ.get("CI"):
     hypothesis_settings.load_profile("ci")
 
 
+# Slow cases carry `@pytest.mark.reliability`; the default run (`python -m pytest -q`,
+# what CI runs) keeps only those marked `reliability(sample=True)`, a fixed sample of
+# every kind of fault, and `pytest -m reliability` runs them all. Nothing is skipped: the
+# rest are deselected, and pytest says how many. Here, so that it holds however the
+# tests are picked (a file, a folder, the whole suite).
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if "reliability" in str(config.getoption("markexpr", "")):
+        return
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
+    for item in items:
+        mark = item.get_closest_marker("reliability")
+        (drop if mark is not None and not mark.kwargs.get("sample") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     configured = os.environ.get("FRONTSCAN_TEST_DATABASE_URL")
