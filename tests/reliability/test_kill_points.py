@@ -63,8 +63,12 @@ async def _kill_at(points: list[float], dsn: str, tmp_path: Path) -> None:
         )
         runs = await cursor.fetchall()
     assert runs[-1][1] == "succeeded"
+    # A process killed before it wrote its run row leaves none, and one whose run ended
+    # before its kill point (little left to do), or just before the kill, succeeded.
+    interrupted = [run for run in runs[:-1] if run[1] == "interrupted"]
+    assert 0 < len(interrupted) <= kills
     for run_id, status, counted, committed in runs[:-1]:
-        assert status == "interrupted", (run_id, status)
+        assert status in ("interrupted", "succeeded"), (run_id, status)
         assert counted == committed, (run_id, counted, committed)
 
 
