@@ -104,7 +104,7 @@ async def test_a_429_storm_and_server_faults_slow_it_down_but_lose_nothing(
     assert set(rows) == expected
 
 
-@pytest.mark.slow
+@pytest.mark.reliability  # 90 s of rate windows; CI's run stays under its 15 minutes
 async def test_under_binding_limits_shared_with_another_integration_429s_stay_rare(
     database_url: str,
 ) -> None:
