@@ -184,12 +184,13 @@ class OpenAIExtractor:
             # Not chained: the SDK error holds the response body and request, and a 401
             # body echoes part of the key ("Incorrect API key provided: sk-...").
             raise self._translate(error, call) from None
-        except pydantic.ValidationError:
-            raise TransientError("OpenAI: the model's answer did not match the schema") from None
-        except ValueError:
+        except pydantic.ValidationError as error:  # chained: it holds only the answer
+            raise TransientError("OpenAI: the model's answer did not match the schema") from error
+        except ValueError as error:
             # The SDK parses a 2xx body as JSON without translating its error: an empty or
-            # cut-off 200 (a proxy, a dying server) would otherwise escape as a bug.
-            raise TransientError("OpenAI: the answer was not JSON") from None
+            # cut-off 200 (a proxy, a dying server) would otherwise escape as a bug. The
+            # JSON error holds only that body, never the key: chained.
+            raise TransientError("OpenAI: the answer was not JSON") from error
         self._count_usage(completion.usage, charged)
         return _answer_of(completion)
 

@@ -242,8 +242,8 @@ def _event_filter(request: web.Request) -> EventFilter:
             return None
         try:
             return float(raw)
-        except ValueError:
-            raise _bad_request(f"q[{name}] must be a timestamp in seconds") from None
+        except ValueError as error:
+            raise _bad_request(f"q[{name}] must be a timestamp in seconds") from error
 
     types = listed("types")
     unknown = sorted(types - EVENT_TYPES)
